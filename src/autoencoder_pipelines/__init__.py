@@ -1,0 +1,3 @@
+"""Kedro pipelines for eight autoencoder studies."""
+
+__version__ = "0.1.0"

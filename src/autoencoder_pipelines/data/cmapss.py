@@ -1,0 +1,337 @@
+"""NASA C-MAPSS turbofan data: parsing, validation and the RUL preprocessing steps.
+
+Pure pandas/NumPy functions, no I/O: the Kedro nodes call them on what the catalog
+loaded. The preprocessing follows Costa & Sánchez, "Variational encoding approach for
+interpretable assessment of remaining useful life estimation", RESS 2022:
+piecewise-linear RUL labels, standardisation per operating condition, exponential
+smoothing per engine and sliding windows over a few informative sensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+SUBSETS = ("FD001", "FD002", "FD003", "FD004")
+INDEX_COLUMNS = ("unit_nr", "time_cycles")
+SETTING_COLUMNS = ("setting_1", "setting_2", "setting_3")
+SENSOR_COLUMNS = tuple(f"s_{i}" for i in range(1, 22))
+COLUMNS = INDEX_COLUMNS + SETTING_COLUMNS + SENSOR_COLUMNS  # the 26 columns of the files
+RUL_COLUMN = "RUL"
+
+# T30, T50, P30, Ps30 and phi (Costa & Sánchez 2022); s_10 (P15) joins them on the
+# subsets with six operating conditions.
+DEFAULT_SENSORS = {
+    "FD001": ("s_3", "s_4", "s_7", "s_11", "s_12"),
+    "FD002": ("s_3", "s_4", "s_7", "s_10", "s_11", "s_12"),
+    "FD003": ("s_3", "s_4", "s_7", "s_11", "s_12"),
+    "FD004": ("s_3", "s_4", "s_7", "s_10", "s_11", "s_12"),
+}
+
+# sha256 of the original NASA files (whitespace text, as distributed).
+KNOWN_SHA256 = {
+    "train_FD001.txt": "963b5e22825b34d8b21c69e1aeb4af3e647050eb672ee8834ba4b5d91d2de0f8",
+    "test_FD001.txt": "3cda7109ce17bafb5443f2ac926cfcf88154b941b8c4cf95eb55d1ddd6f52851",
+    "RUL_FD001.txt": "a19c8ec94931949d0485bdc35118206e9c81c4547b422efb9cf86f4ceddbceca",
+    "RUL_FD002.txt": "c851dd96a6ea6998d3c4a8f834d3c8013aa90e93a6ed950dc826ad0655b2906b",
+    "test_FD003.txt": "299babd63c8d987cef079c4a425429f33b3a34797d803bbe2ad48c29dbd0d790",
+    "RUL_FD003.txt": "df1e0566306b174a2de41c67a3e7a51877889598b78643fc3e5685259091b7cb",
+    "RUL_FD004.txt": "196b836b85a95ac7fdbbf29c5fdf1657382eafa445644d114ffaaf50dc2975e1",
+}
+
+
+class CMAPSSValidationError(ValueError):
+    """A C-MAPSS file does not hold what the pipeline expects."""
+
+
+def file_name(kind: str, subset: str) -> str:
+    """Name of a C-MAPSS file: ``train_FD001.txt``, ``test_FD001.txt``, ``RUL_FD001.txt``."""
+    prefixes = {"train": "train", "test": "test", "rul": "RUL"}
+    if kind not in prefixes:
+        raise ValueError(f"Unknown C-MAPSS file kind {kind!r}; expected one of {sorted(prefixes)}.")
+    return f"{prefixes[kind]}_{subset}.txt"
+
+
+def verify_checksum(content: bytes, name: str) -> str:
+    """Return the sha256 of ``content``; raise if ``name`` has a known, different sum."""
+    digest = hashlib.sha256(content).hexdigest()
+    expected = KNOWN_SHA256.get(name)
+    if expected is not None and digest != expected:
+        raise CMAPSSValidationError(
+            f"{name}: sha256 {digest} does not match the published {expected}; "
+            "the file is corrupt, truncated or not the NASA original."
+        )
+    return digest
+
+
+def parse_table(content: bytes, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Parse whitespace-separated numbers into a frame with the given column names.
+
+    Raises:
+        CMAPSSValidationError: naming ``name`` (and the column where it can), when the
+            file is empty, a row has the wrong number of fields, or a value is missing or
+            not numeric.
+    """
+    try:
+        frame = pd.read_csv(io.BytesIO(content), sep=r"\s+", header=None)
+    except pd.errors.EmptyDataError:
+        raise CMAPSSValidationError(f"{name}: the file is empty.") from None
+    except pd.errors.ParserError as err:
+        raise CMAPSSValidationError(
+            f"{name}: expected {len(columns)} whitespace-separated columns per line ({err})."
+        ) from None
+    if frame.shape[1] != len(columns):
+        raise CMAPSSValidationError(
+            f"{name}: expected {len(columns)} whitespace-separated columns "
+            f"({', '.join(columns[:3])}, ...), found {frame.shape[1]}."
+        )
+    frame.columns = list(columns)
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            row = int(np.flatnonzero(numbers.isna() & frame[column].notna())[0])
+            raise CMAPSSValidationError(
+                f"{name}: column {column!r} holds the non-numeric value "
+                f"{frame[column].iloc[row]!r} on data line {row + 1}."
+            )
+    nan_columns = frame.columns[frame.isna().any()].tolist()
+    if nan_columns:
+        raise CMAPSSValidationError(
+            f"{name}: missing values (NaN or short lines) in columns {nan_columns}."
+        )
+    return frame.astype(np.float64)
+
+
+def validate_engine_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Check a train/test table and return it with integer unit and cycle columns.
+
+    Units must be positive integers in non-decreasing order; within a unit, cycles must
+    run 1, 2, 3, ... without gaps, which is how the NASA files are laid out and what the
+    windowing relies on.
+    """
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise CMAPSSValidationError(f"{name}: missing columns {missing}.")
+    units = frame["unit_nr"].to_numpy()
+    cycles = frame["time_cycles"].to_numpy()
+    for column, values in (("unit_nr", units), ("time_cycles", cycles)):
+        if np.any(values != np.round(values)) or np.any(values < 1):
+            raise CMAPSSValidationError(f"{name}: {column!r} must hold positive integers.")
+    if np.any(np.diff(units) < 0):
+        row = int(np.flatnonzero(np.diff(units) < 0)[0]) + 2
+        raise CMAPSSValidationError(
+            f"{name}: 'unit_nr' is not sorted (decreases at data line {row}); expected the "
+            "rows of each engine together, engines in increasing order."
+        )
+    first = np.r_[True, units[1:] != units[:-1]]
+    expected = np.where(first, 1, np.r_[0, cycles[:-1]] + 1)
+    if np.any(cycles != expected):
+        row = int(np.flatnonzero(cycles != expected)[0])
+        raise CMAPSSValidationError(
+            f"{name}: 'time_cycles' of unit {int(units[row])} is {int(cycles[row])} on data "
+            f"line {row + 1}, expected {int(expected[row])} (cycles count 1, 2, 3, ...)."
+        )
+    return frame.astype({"unit_nr": np.int64, "time_cycles": np.int64})
+
+
+def validate_test_rul(rul: pd.DataFrame, test: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Check the true RULs against the test engines: one non-negative value per unit."""
+    n_units = test["unit_nr"].nunique()
+    if len(rul) != n_units:
+        raise CMAPSSValidationError(
+            f"{name}: {len(rul)} RUL values for {n_units} test engines; expected one per engine."
+        )
+    if (rul[RUL_COLUMN] < 0).any():
+        raise CMAPSSValidationError(f"{name}: negative remaining useful life.")
+    return pd.DataFrame(
+        {"unit_nr": np.sort(test["unit_nr"].unique()), RUL_COLUMN: rul[RUL_COLUMN].to_numpy()}
+    )
+
+
+def engine_lengths(frame: pd.DataFrame) -> pd.Series:
+    """Number of cycles of each engine, indexed by ``unit_nr``."""
+    return frame.groupby("unit_nr", sort=True).size()
+
+
+def add_rul(train: pd.DataFrame, max_rul: float) -> pd.DataFrame:
+    """Add the piecewise-linear RUL target: cycles left until failure, capped at ``max_rul``.
+
+    Training engines run to failure, so the RUL at cycle t of an engine with T cycles is
+    T - t. Early in life the degradation is invisible, hence the cap (Heimes 2008).
+    Returns a new frame; the input is not modified.
+    """
+    last_cycle = train.groupby("unit_nr")["time_cycles"].transform("max")
+    rul = (last_cycle - train["time_cycles"]).clip(upper=max_rul)
+    return train.assign(**{RUL_COLUMN: rul.astype(np.float64)})
+
+
+def operating_condition(frame: pd.DataFrame) -> pd.Series:
+    """Label each row with its operating condition, from the rounded settings.
+
+    The six C-MAPSS conditions are (altitude, Mach, TRA) triples; rounding the noisy
+    settings the way the reference implementation does recovers them exactly:
+    setting_1 to integers, setting_2 to two decimals, setting_3 as is.
+    """
+    s1 = frame["setting_1"].round().abs().to_numpy()
+    s2 = frame["setting_2"].round(2).abs().to_numpy()
+    s3 = frame["setting_3"].to_numpy()
+    return pd.Series(
+        [f"{a:g}_{b:g}_{c:g}" for a, b, c in zip(s1, s2, s3)], index=frame.index, name="condition"
+    )
+
+
+class ConditionScaler:
+    """Standardise sensors per operating condition, fitted on training data only.
+
+    The state is plain numbers (``to_dict``/``from_dict``), so the catalog stores it as
+    JSON and inference reuses it without unpickling code.
+    """
+
+    def __init__(self, sensors: Sequence[str], mean: dict[str, list[float]], scale: dict[str, list[float]]):
+        self.sensors = list(sensors)
+        self.mean = {k: list(map(float, v)) for k, v in mean.items()}
+        self.scale = {k: list(map(float, v)) for k, v in scale.items()}
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, sensors: Sequence[str]) -> ConditionScaler:
+        """Per-condition mean and (population) standard deviation of each sensor.
+
+        A constant sensor gets scale 1, as in scikit-learn's ``StandardScaler``.
+        """
+        grouped = frame[list(sensors)].groupby(operating_condition(frame))
+        mean = grouped.mean()
+        std = grouped.std(ddof=0).replace(0.0, 1.0)
+        return cls(
+            sensors,
+            {c: mean.loc[c].tolist() for c in mean.index},
+            {c: std.loc[c].tolist() for c in std.index},
+        )
+
+    def transform(self, frame: pd.DataFrame, name: str = "frame") -> pd.DataFrame:
+        """Return a copy of ``frame`` with its sensors standardised per condition."""
+        missing = [s for s in self.sensors if s not in frame.columns]
+        if missing:
+            raise CMAPSSValidationError(f"{name}: missing sensor columns {missing}.")
+        conditions = operating_condition(frame)
+        unknown = sorted(set(conditions) - set(self.mean))
+        if unknown:
+            raise CMAPSSValidationError(
+                f"{name}: operating conditions {unknown} were not seen in training "
+                f"(known: {sorted(self.mean)})."
+            )
+        keys = sorted(self.mean)
+        index = pd.Categorical(conditions, categories=keys).codes
+        mean = np.array([self.mean[k] for k in keys])[index]
+        scale = np.array([self.scale[k] for k in keys])[index]
+        values = (frame[self.sensors].to_numpy(dtype=np.float64) - mean) / scale
+        out = frame.copy()
+        out[self.sensors] = values
+        return out
+
+    def to_dict(self) -> dict:
+        return {"sensors": self.sensors, "mean": self.mean, "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> ConditionScaler:
+        try:
+            return cls(state["sensors"], state["mean"], state["scale"])
+        except KeyError as err:
+            raise ValueError(f"Condition scaler state lacks the key {err}; expected sensors, mean, scale.") from None
+
+
+def exponential_smoothing(frame: pd.DataFrame, sensors: Sequence[str], alpha: float) -> pd.DataFrame:
+    """Exponentially weighted mean of each sensor, restarted for every engine.
+
+    ``y_t = sum_i (1-alpha)^i x_{t-i} / sum_i (1-alpha)^i`` (pandas ``ewm(adjust=True)``),
+    which has no start-up bias, so no early cycles need to be dropped.
+    """
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError(f"alpha must be in (0, 1], got {alpha}.")
+    smoothed = (
+        frame.groupby("unit_nr", sort=False)[list(sensors)]
+        .ewm(alpha=alpha, adjust=True)
+        .mean()
+        .reset_index(level=0, drop=True)
+    )
+    out = frame.copy()
+    out[list(sensors)] = smoothed.loc[frame.index].to_numpy()
+    return out
+
+
+def split_units(frame: pd.DataFrame, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draw validation engines at random (seeded); windows never straddle the split."""
+    units = np.sort(frame["unit_nr"].unique())
+    n_val = int(round(validation_fraction * len(units)))
+    if not 0 < n_val < len(units):
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves {n_val} of {len(units)} engines "
+            "for validation; expected at least one engine on each side."
+        )
+    rng = np.random.default_rng(seed)
+    val = np.sort(rng.choice(units, size=n_val, replace=False))
+    return np.setdiff1d(units, val), val
+
+
+def sliding_windows(
+    frame: pd.DataFrame, sensors: Sequence[str], window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every window of ``window`` consecutive cycles inside one engine.
+
+    Vectorised: all windows of the concatenated table are views
+    (``sliding_window_view``); those whose first and last rows belong to the same
+    engine are kept. Engines shorter than ``window`` contribute none.
+
+    Returns:
+        windows ``(n, window, n_sensors)`` float32, the RUL at each window's last cycle
+        ``(n,)`` float32 (if the frame has a RUL column, else NaN), and the unit of each
+        window ``(n,)``.
+    """
+    values = frame[list(sensors)].to_numpy(dtype=np.float32)
+    units = frame["unit_nr"].to_numpy()
+    if len(frame) < window:
+        return (
+            np.empty((0, window, len(sensors)), np.float32),
+            np.empty((0,), np.float32),
+            np.empty((0,), units.dtype),
+        )
+    starts = np.flatnonzero(units[: len(units) - window + 1] == units[window - 1 :])
+    # (n_rows - window + 1, n_sensors, window) -> (n, window, n_sensors)
+    views = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)[starts]
+    windows = np.ascontiguousarray(views.transpose(0, 2, 1))
+    ends = starts + window - 1
+    if RUL_COLUMN in frame.columns:
+        labels = frame[RUL_COLUMN].to_numpy(dtype=np.float32)[ends]
+    else:
+        labels = np.full(len(ends), np.nan, np.float32)
+    return windows, labels, units[ends]
+
+
+def last_windows(
+    frame: pd.DataFrame, sensors: Sequence[str], window: int, mask_value: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The last ``window`` cycles of each engine, left-padded with ``mask_value``.
+
+    Engines with fewer cycles than ``window`` get their first time steps filled with
+    ``mask_value``, which the model's ``Masking`` layer skips.
+
+    Returns:
+        windows ``(n_units, window, n_sensors)`` float32 and the sorted units.
+    """
+    values = frame[list(sensors)].to_numpy(dtype=np.float32)
+    if np.any(values == mask_value):
+        raise ValueError(
+            f"mask_value={mask_value} occurs in the sensor data; choose a value the "
+            "scaled sensors cannot take."
+        )
+    units = frame["unit_nr"].to_numpy()
+    ends = np.r_[np.flatnonzero(units[1:] != units[:-1]), len(units) - 1]
+    starts = np.r_[0, ends[:-1] + 1]
+    rows = ends[:, None] - np.arange(window - 1, -1, -1)[None, :]  # (n_units, window)
+    padded = rows < starts[:, None]
+    windows = values[np.where(padded, 0, rows)]
+    windows[padded] = mask_value
+    return windows, units[ends]

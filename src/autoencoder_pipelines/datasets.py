@@ -1,0 +1,175 @@
+"""Catalog datasets that kedro-datasets does not provide.
+
+- ``RawFileDataset``: the bytes of a raw file, local or remote, downloaded once into a
+  local cache folder; the nodes verify checksums and parse.
+- ``NumpyDataset``: one array as a ``.npy`` file (no pickles), versionable.
+- ``KerasModelDataset``: ``tensorflow.TensorFlowModelDataset`` that registers this
+  project's Keras classes before loading, so ``safe_mode`` stays on.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import PurePosixPath
+from typing import Any
+
+import fsspec
+import numpy as np
+from kedro.io.core import (
+    AbstractDataset,
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    get_filepath_str,
+    get_protocol_and_path,
+)
+from kedro_datasets.tensorflow import TensorFlowModelDataset
+
+_REMOTE_PROTOCOLS = {"http", "https", "s3", "gs", "gcs", "abfs", "az", "ftp", "sftp"}
+
+
+class RawFileDataset(AbstractDataset[None, bytes]):
+    """Read-only bytes of one file, from any fsspec location.
+
+    With ``cache_dir``, a remote file (``https://...``) is downloaded on the first load
+    into that folder and read from there afterwards (fsspec's ``filecache``), so a
+    public source is fetched once per machine.
+
+    Example::
+
+        cmapss_train_raw:
+          type: autoencoder_pipelines.datasets.RawFileDataset
+          filepath: ${oc.env:CMAPSS_DATA_DIR,https://example.org/cmapss}/train_FD001.txt
+          cache_dir: data/01_raw/cmapss
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        cache_dir: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        protocol, _ = get_protocol_and_path(filepath)
+        self._filepath = filepath
+        self._protocol = protocol
+        self._cache_dir = cache_dir
+        options = {**copy.deepcopy(credentials or {}), **copy.deepcopy(fs_args or {})}
+        if cache_dir is not None and protocol in _REMOTE_PROTOCOLS:
+            self._fs = fsspec.filesystem(
+                "filecache",
+                target_protocol=protocol,
+                target_options=options,
+                cache_storage=cache_dir,
+                same_names=True,
+            )
+        else:
+            self._fs = fsspec.filesystem(protocol, **options)
+        self.metadata = metadata
+
+    def load(self) -> bytes:
+        path = self._filepath if self._protocol in _REMOTE_PROTOCOLS else get_protocol_and_path(self._filepath)[1]
+        try:
+            with self._fs.open(path, "rb") as stream:
+                return stream.read()
+        except FileNotFoundError:
+            raise DatasetError(
+                f"Raw file not found: {self._filepath}. Check the raw-data location "
+                "(the catalog reads it from an environment variable, see the README)."
+            ) from None
+
+    def save(self, data: bytes) -> None:
+        raise DatasetError(f"{type(self).__name__} is read-only; {self._filepath} is raw input.")
+
+    def _exists(self) -> bool:
+        try:
+            path = self._filepath if self._protocol in _REMOTE_PROTOCOLS else get_protocol_and_path(self._filepath)[1]
+            return bool(self._fs.exists(path))
+        except Exception:  # noqa: BLE001 - a remote that cannot be reached does not "exist"
+            return False
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "cache_dir": self._cache_dir}
+
+
+class NumpyDataset(AbstractVersionedDataset[np.ndarray, np.ndarray]):
+    """One NumPy array in a ``.npy`` file, loaded with ``allow_pickle=False``.
+
+    Example::
+
+        rul_vae.x_train:
+          type: autoencoder_pipelines.datasets.NumpyDataset
+          filepath: data/05_model_input/rul_vae/x_train.npy
+          versioned: true
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        version: Version | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        protocol, path = get_protocol_and_path(filepath, version)
+        options = {**copy.deepcopy(credentials or {}), **copy.deepcopy(fs_args or {})}
+        if protocol == "file":
+            options.setdefault("auto_mkdir", True)
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol, **options)
+        self.metadata = metadata
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+
+    def load(self) -> np.ndarray:
+        load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        with self._fs.open(load_path, "rb") as stream:
+            return np.load(stream, allow_pickle=False)
+
+    def save(self, data: np.ndarray) -> None:
+        if not isinstance(data, np.ndarray) or data.dtype == object:
+            raise DatasetError(
+                f"{type(self).__name__} saves numeric NumPy arrays, got {type(data).__name__}."
+            )
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        with self._fs.open(save_path, "wb") as stream:
+            np.save(stream, data, allow_pickle=False)
+        self._invalidate_cache()
+
+    def _exists(self) -> bool:
+        try:
+            load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(load_path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version}
+
+    def _release(self) -> None:
+        super()._release()
+        self._invalidate_cache()
+
+    def _invalidate_cache(self) -> None:
+        self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
+
+
+class KerasModelDataset(TensorFlowModelDataset):
+    """``TensorFlowModelDataset`` for this project's models (native ``.keras``, safe mode).
+
+    Loading a ``.keras`` file with ``safe_mode=True`` needs the custom classes
+    registered; importing ``autoencoder_pipelines.models`` registers them, so a model
+    loads the same way in a pipeline, a notebook or a batch-inference job.
+    """
+
+    def load(self):
+        import autoencoder_pipelines.models  # noqa: F401, PLC0415 - registers the classes
+
+        return super().load()

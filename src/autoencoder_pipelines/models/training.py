@@ -1,0 +1,205 @@
+"""Fitting a Keras model: devices, precision, seeding, early stopping and resumption.
+
+One function, :func:`fit_model`, used by every pipeline's training node:
+
+- runs where TensorFlow finds devices: one GPU, several GPUs (``MirroredStrategy``)
+  or the CPU, with no code change;
+- mixed precision (``mixed_float16``) and XLA compilation as options;
+- early stopping on ``val_loss``, restoring the best weights;
+- a backup at the end of every epoch (weights, optimizer state, early-stopping state
+  and history), so a killed run started again resumes where it stopped; the backup is
+  removed once training has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from autoencoder_pipelines.models.config import TrainingConfig
+
+logger = logging.getLogger(__name__)
+
+History = dict[str, list[float]]
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and TensorFlow; optionally make TensorFlow ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def select_strategy() -> tf.distribute.Strategy:
+    """``MirroredStrategy`` over all visible GPUs when there are several, else the default."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        logger.info("Training on %d GPUs with MirroredStrategy.", len(gpus))
+        return tf.distribute.MirroredStrategy()
+    logger.info("Training on %s.", gpus[0].name if gpus else "the CPU")
+    return tf.distribute.get_strategy()
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Build models under a Keras dtype policy, restoring the previous global one after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """``EarlyStopping`` whose progress (best value, wait, best weights) can be restored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._resume: dict | None = None
+
+    def state(self) -> dict:
+        return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch}
+
+    def resume_from(self, state: dict, best_weights: list[np.ndarray] | None) -> None:
+        self._resume = {**state, "best_weights": best_weights}
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self._resume is not None:
+            self.wait = self._resume["wait"]
+            self.best = self._resume["best"]
+            self.best_epoch = self._resume["best_epoch"]
+            self.best_weights = self._resume["best_weights"]
+
+
+class EpochBackup(keras.callbacks.Callback):
+    """Writes the training state at the end of every epoch, atomically.
+
+    Files in ``directory``: ``latest.weights.h5`` (weights and optimizer variables),
+    ``best.npz`` (the early-stopping best weights) and ``state.json`` (epochs done,
+    early-stopping state, history). ``state.json`` is replaced last, by a rename, so a
+    kill at any moment leaves the previous complete backup in place.
+    """
+
+    def __init__(self, directory: Path, early_stopping: ResumableEarlyStopping):
+        super().__init__()
+        self.directory = Path(directory)
+        self.early_stopping = early_stopping
+        self.history: History = {}
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def restore(self, model: keras.Model) -> int:
+        """Load a previous backup into ``model`` and the early stopping; return epochs done."""
+        if not self.state_path.exists():
+            return 0
+        state = json.loads(self.state_path.read_text())
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.directory / state["weights"])
+        best = None
+        if state["best_weights"] is not None:
+            with np.load(self.directory / state["best_weights"]) as archive:
+                best = [archive[f"arr_{i}"] for i in range(len(archive.files))]
+        self.early_stopping.resume_from(state["early_stopping"], best)
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        logger.info("Resuming training from the backup in %s after epoch %d.", self.directory, state["epoch"])
+        return int(state["epoch"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Alternate between two slots so the files named by the current state.json are
+        # never overwritten before the new state.json is in place.
+        slot = epoch % 2
+        weights = f"weights-{slot}.weights.h5"
+        self.model.save_weights(self.directory / weights)
+        best_name = None
+        if self.early_stopping.best_weights is not None:
+            best_name = f"best-{slot}.npz"
+            np.savez(self.directory / best_name, *self.early_stopping.best_weights)
+        state = {
+            "epoch": epoch + 1,
+            "weights": weights,
+            "best_weights": best_name,
+            "early_stopping": self.early_stopping.state(),
+            "history": self.history,
+        }
+        tmp = self.state_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.state_path)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def fit_model(
+    build_model: Callable[[], keras.Model],
+    x_train,
+    y_train,
+    validation_data: tuple,
+    config: TrainingConfig,
+    run_key: str,
+) -> tuple[keras.Model, History]:
+    """Build, compile and fit a model; resume from a backup of the same run if one exists.
+
+    Args:
+        build_model: returns a new, built model; called inside the distribution
+            strategy's scope and the dtype policy.
+        x_train, y_train: training inputs and targets (NumPy).
+        validation_data: ``(x_val, y_val)``, monitored for early stopping.
+        config: training settings.
+        run_key: identifies the run (configuration + data) so that only a backup of the
+            very same run is resumed: backups live in ``config.backup_dir / run_key``.
+
+    Returns:
+        The model with the weights of its best validation epoch, and the per-epoch
+        history (loss terms for training and validation) of the whole run.
+    """
+    seed_everything(config.seed, config.deterministic)
+    strategy = select_strategy()
+    with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), strategy.scope():
+        model = build_model()
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+            jit_compile=config.jit_compile,
+        )
+    early_stopping = ResumableEarlyStopping(
+        monitor="val_loss",
+        patience=config.patience,
+        min_delta=config.min_delta,
+        restore_best_weights=True,
+        verbose=1 if config.verbose else 0,
+    )
+    backup = EpochBackup(Path(config.backup_dir) / run_key, early_stopping)
+    with strategy.scope():
+        initial_epoch = backup.restore(model)
+    if initial_epoch and initial_epoch >= config.epochs:
+        logger.info("The backup already holds all %d epochs.", config.epochs)
+    model.fit(
+        x_train,
+        y_train,
+        validation_data=validation_data,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        shuffle=True,
+        callbacks=[early_stopping, backup],
+        verbose=config.verbose,
+    )
+    history = backup.history
+    backup.clear()
+    return model, history
