@@ -5,7 +5,7 @@ Importing it registers every custom class with Keras, so ``.keras`` files load w
 ``safe_mode=True``.
 """
 
-from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
+from autoencoder_pipelines.models.config import RecurrentVAEArchitecture, RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.models.layers import Sampling
 from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
 from autoencoder_pipelines.models.training import fit_model
@@ -17,6 +17,7 @@ MODELS = {
 __all__ = [
     "MODELS",
     "RecurrentVAE",
+    "RecurrentVAEArchitecture",
     "RecurrentVAEConfig",
     "Sampling",
     "TrainingConfig",

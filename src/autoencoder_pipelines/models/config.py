@@ -17,18 +17,24 @@ class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RecurrentVAEConfig(_Config):
-    """Architecture and loss weights of :class:`RecurrentVAE`."""
+class RecurrentVAEArchitecture(_Config):
+    """The hyperparameters of :class:`RecurrentVAE` chosen in the parameters files."""
 
-    window: int = Field(gt=0, description="time steps per input window")
-    n_features: int = Field(gt=0, description="sensors per time step")
     lstm_units: int = Field(gt=0, description="units of each LSTM direction")
     latent_dim: int = Field(default=2, gt=0)
     regressor_units: int = Field(gt=0, description="units of the regressor's tanh layer")
-    mask_value: float = Field(description="padding value skipped by the Masking layer")
     decoder: bool = Field(default=False, description="add an LSTM decoder and its reconstruction loss")
     kl_weight: float = Field(default=1.0, ge=0)
     reconstruction_weight: float = Field(default=1.0, ge=0)
+
+
+class RecurrentVAEConfig(RecurrentVAEArchitecture):
+    """Everything :class:`RecurrentVAE` is built from: the architecture plus what the
+    data decides (window shape, padding value) and the seed of the sampling noise."""
+
+    window: int = Field(gt=0, description="time steps per input window")
+    n_features: int = Field(gt=0, description="sensors per time step")
+    mask_value: float = Field(description="padding value skipped by the Masking layer")
     seed: int | None = Field(default=None, description="seed of the sampling noise")
 
 

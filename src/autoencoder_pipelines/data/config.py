@@ -1,0 +1,41 @@
+"""Typed preprocessing parameters, validated by Kedro before a run starts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from autoencoder_pipelines.data.cmapss import DEFAULT_SENSORS, SENSOR_COLUMNS
+
+
+class CMAPSSConfig(BaseModel):
+    """How C-MAPSS files become model windows (``params:rul_vae.data``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subset: Literal["FD001", "FD002", "FD003", "FD004"]
+    sensors: tuple[str, ...] | None = Field(
+        default=None, description="sensor columns; null = the paper's choice for the subset"
+    )
+    window: int = Field(ge=2, description="cycles per window")
+    max_rul: float = Field(gt=0, description="cap of the piecewise-linear RUL target")
+    smoothing_alpha: float = Field(gt=0, le=1, description="exponential smoothing factor")
+    validation_fraction: float = Field(gt=0, lt=1, description="share of training engines for validation")
+    split_seed: int = Field(ge=0)
+    mask_value: float = Field(description="pads test engines shorter than the window")
+
+    @field_validator("sensors")
+    @classmethod
+    def _known_sensors(cls, sensors):
+        if sensors is not None:
+            unknown = [s for s in sensors if s not in SENSOR_COLUMNS]
+            if unknown or not sensors:
+                raise ValueError(
+                    f"unknown sensors {unknown}; expected a non-empty list from s_1 ... s_21"
+                )
+        return sensors
+
+    @property
+    def sensor_columns(self) -> tuple[str, ...]:
+        return self.sensors if self.sensors is not None else DEFAULT_SENSORS[self.subset]

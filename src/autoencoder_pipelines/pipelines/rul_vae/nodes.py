@@ -1,0 +1,214 @@
+"""Nodes of the ``rul_vae`` pipeline: thin wrappers over ``data``, ``models``,
+``evaluation`` and ``plotting``. Each node is pure: inputs and typed parameters in,
+outputs out; the catalog does the I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
+from autoencoder_pipelines.data.config import CMAPSSConfig
+from autoencoder_pipelines.evaluation import nasa_score, r2, rmse
+from autoencoder_pipelines.models import (
+    RecurrentVAE,
+    RecurrentVAEArchitecture,
+    RecurrentVAEConfig,
+    TrainingConfig,
+    fit_model,
+)
+from autoencoder_pipelines.plotting import health_map_figure, rul_per_engine_figure
+
+# --- ingestion --------------------------------------------------------------------
+
+
+def _read_engine_file(raw: bytes, name: str) -> pd.DataFrame:
+    cmapss.verify_checksum(raw, name)
+    frame = cmapss.parse_table(raw, name, cmapss.COLUMNS)
+    return cmapss.validate_engine_table(frame, name)
+
+
+def ingest_train(raw: bytes, data: CMAPSSConfig) -> pd.DataFrame:
+    """Verify and parse ``train_<subset>.txt``; the window must fit some engine."""
+    name = cmapss.file_name("train", data.subset)
+    train = _read_engine_file(raw, name)
+    longest = int(cmapss.engine_lengths(train).max())
+    if data.window > longest:
+        raise CMAPSSValidationError(
+            f"{name}: window={data.window} (params rul_vae.data.window) is longer than every "
+            f"training engine (the longest has {longest} cycles)."
+        )
+    return train
+
+
+def ingest_test(raw: bytes, data: CMAPSSConfig) -> pd.DataFrame:
+    """Verify and parse ``test_<subset>.txt``; short engines are padded later."""
+    return _read_engine_file(raw, cmapss.file_name("test", data.subset))
+
+
+def ingest_test_rul(raw: bytes, test: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
+    """Verify and parse ``RUL_<subset>.txt``: one true RUL per test engine."""
+    name = cmapss.file_name("rul", data.subset)
+    cmapss.verify_checksum(raw, name)
+    rul = cmapss.parse_table(raw, name, [cmapss.RUL_COLUMN])
+    return cmapss.validate_test_rul(rul, test, name)
+
+
+# --- preprocessing ----------------------------------------------------------------
+
+
+def add_rul_labels(train: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
+    """Piecewise-linear RUL target, capped at ``max_rul``."""
+    return cmapss.add_rul(train, data.max_rul)
+
+
+def fit_condition_scaler(train: pd.DataFrame, data: CMAPSSConfig) -> dict:
+    """Per-operating-condition standardisation, fitted on the training engines only."""
+    return ConditionScaler.fit(train, data.sensor_columns).to_dict()
+
+
+def scale_by_condition(train: pd.DataFrame, test: pd.DataFrame, scaler: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the fitted scaler to the training and test engines."""
+    fitted = ConditionScaler.from_dict(scaler)
+    return fitted.transform(train, "training engines"), fitted.transform(test, "test engines")
+
+
+def smooth_sensors(train: pd.DataFrame, test: pd.DataFrame, data: CMAPSSConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Exponential smoothing of the sensors, per engine."""
+    sensors = data.sensor_columns
+    return (
+        cmapss.exponential_smoothing(train, sensors, data.smoothing_alpha),
+        cmapss.exponential_smoothing(test, sensors, data.smoothing_alpha),
+    )
+
+
+def split_engines(train: pd.DataFrame, data: CMAPSSConfig) -> dict[str, list[int]]:
+    """Seeded split of the training engines into fitting and validation engines."""
+    fit_units, val_units = cmapss.split_units(train, data.validation_fraction, data.split_seed)
+    return {"train_units": fit_units.tolist(), "validation_units": val_units.tolist()}
+
+
+def make_training_windows(
+    train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sliding windows and their RUL labels, for the fitting and validation engines."""
+    out = []
+    for key in ("train_units", "validation_units"):
+        engines = train[train["unit_nr"].isin(split[key])]
+        windows, labels, _ = cmapss.sliding_windows(engines, data.sensor_columns, data.window)
+        if len(windows) == 0:
+            raise CMAPSSValidationError(
+                f"No {key.split('_')[0]} window: every engine of that split is shorter than "
+                f"window={data.window}."
+            )
+        out += [windows, labels]
+    return tuple(out)
+
+
+def make_test_windows(test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig) -> tuple[np.ndarray, pd.DataFrame]:
+    """The last window of each test engine (left-padded with ``mask_value``) and its truth."""
+    windows, units = cmapss.last_windows(test, data.sensor_columns, data.window, data.mask_value)
+    truth = test_rul.set_index("unit_nr").loc[units].reset_index()
+    truth["n_cycles"] = cmapss.engine_lengths(test).loc[units].to_numpy()
+    return windows, truth
+
+
+# --- training ---------------------------------------------------------------------
+
+
+def _run_key(*parts) -> str:
+    """A fingerprint of configuration and data: only the same run resumes a backup."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        else:
+            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def train_rul_vae(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    architecture: RecurrentVAEArchitecture,
+    training: TrainingConfig,
+    data: CMAPSSConfig,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Fit the recurrent variational encoder; returns the best model and its history."""
+    config = RecurrentVAEConfig(
+        **architecture.model_dump(),
+        window=x_train.shape[1],
+        n_features=x_train.shape[2],
+        mask_value=data.mask_value,
+        seed=training.seed,
+    )
+    run_key = _run_key(
+        "rul_vae",
+        config.model_dump(),
+        training.model_dump(exclude={"verbose", "backup_dir"}),
+        x_train, y_train, x_val, y_val,
+    )
+    return fit_model(
+        lambda: RecurrentVAE(config),
+        x_train,
+        y_train,
+        (x_val, y_val),
+        training,
+        run_key=f"rul_vae-{run_key}",
+    )
+
+
+# --- evaluation -------------------------------------------------------------------
+
+
+def predict_test_rul(model: RecurrentVAE, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
+    """RUL estimate and health-map position (latent mean) of every test engine."""
+    outputs = model.predict(x_test, batch_size=1024, verbose=0)
+    return truth.assign(
+        true_rul_capped=truth[cmapss.RUL_COLUMN].clip(upper=data.max_rul).astype(np.float64),
+        predicted_rul=outputs["rul"].astype(np.float64),
+        z_1=outputs["z_mean"][:, 0].astype(np.float64),
+        z_2=outputs["z_mean"][:, 1].astype(np.float64) if outputs["z_mean"].shape[1] > 1 else 0.0,
+    ).rename(columns={cmapss.RUL_COLUMN: "true_rul"})
+
+
+def encode_training_windows(model: RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
+    """Health-map position (latent mean) of every training window, with its RUL."""
+    z = model.encode(x_train)
+    return pd.DataFrame(
+        {"z_1": z[:, 0], "z_2": z[:, 1] if z.shape[1] > 1 else 0.0, cmapss.RUL_COLUMN: y_train}
+    )
+
+
+def compute_rul_metrics(predictions: pd.DataFrame, history: dict[str, list[float]]) -> dict[str, float]:
+    """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``)."""
+    y_true, y_pred = predictions["true_rul_capped"], predictions["predicted_rul"]
+    best_epoch = int(np.argmin(history["val_loss"]))
+    return {
+        "rmse": rmse(y_true, y_pred),
+        "r2": r2(y_true, y_pred),
+        "nasa_score": nasa_score(y_true, y_pred),
+        "n_engines": len(predictions),
+        "epochs_trained": len(history["val_loss"]),
+        "best_epoch": best_epoch + 1,
+        "best_val_loss": float(history["val_loss"][best_epoch]),
+    }
+
+
+def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data: CMAPSSConfig) -> Figure:
+    """The 2-D health map of training windows and test engines, coloured by RUL."""
+    return health_map_figure(train_latent, predictions, data.max_rul)
+
+
+def plot_rul_predictions(predictions: pd.DataFrame) -> Figure:
+    """Predicted vs true RUL of each test engine."""
+    return rul_per_engine_figure(predictions)
