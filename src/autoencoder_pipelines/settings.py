@@ -10,4 +10,6 @@ CONFIG_LOADER_ARGS = {
     # `oc.env` is only registered for credentials by default; the catalog uses it to
     # point the raw-data location at a local folder (e.g. CMAPSS_DATA_DIR).
     "custom_resolvers": {"oc.env": oc.env},
+    # An environment (conf/test, conf/local) overrides single parameters, not whole blocks.
+    "merge_strategy": {"parameters": "soft"},
 }

@@ -24,6 +24,9 @@ class CMAPSSConfig(BaseModel):
     validation_fraction: float = Field(gt=0, lt=1, description="share of training engines for validation")
     split_seed: int = Field(ge=0)
     mask_value: float = Field(description="pads test engines shorter than the window")
+    verify_checksums: bool = Field(
+        default=True, description="check files against the published sha256 sums where known"
+    )
 
     @field_validator("sensors")
     @classmethod

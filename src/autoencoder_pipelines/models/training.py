@@ -153,6 +153,7 @@ def fit_model(
     validation_data: tuple,
     config: TrainingConfig,
     run_key: str,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> tuple[keras.Model, History]:
     """Build, compile and fit a model; resume from a backup of the same run if one exists.
 
@@ -164,6 +165,7 @@ def fit_model(
         config: training settings.
         run_key: identifies the run (configuration + data) so that only a backup of the
             very same run is resumed: backups live in ``config.backup_dir / run_key``.
+        callbacks: extra Keras callbacks, called after early stopping and the backup.
 
     Returns:
         The model with the weights of its best validation epoch, and the per-epoch
@@ -187,8 +189,6 @@ def fit_model(
     backup = EpochBackup(Path(config.backup_dir) / run_key, early_stopping)
     with strategy.scope():
         initial_epoch = backup.restore(model)
-    if initial_epoch and initial_epoch >= config.epochs:
-        logger.info("The backup already holds all %d epochs.", config.epochs)
     model.fit(
         x_train,
         y_train,
@@ -197,7 +197,7 @@ def fit_model(
         epochs=config.epochs,
         initial_epoch=initial_epoch,
         shuffle=True,
-        callbacks=[early_stopping, backup],
+        callbacks=[early_stopping, backup, *(callbacks or [])],
         verbose=config.verbose,
     )
     history = backup.history

@@ -13,19 +13,19 @@ DATA = "params:rul_vae.data"
 
 
 def _stage(name: str, stage_nodes: list) -> Pipeline:
-    return Pipeline(stage_nodes, namespace=f"rul_vae.{name}", prefix_datasets_with_namespace=False)
+    return Pipeline(stage_nodes, namespace=f"rul_vae_{name}", prefix_datasets_with_namespace=False)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     ingestion = _stage(
         "ingestion",
         [
-            node(nodes.ingest_train, ["cmapss.train_raw", DATA], "cmapss.train", name="ingest_train"),
-            node(nodes.ingest_test, ["cmapss.test_raw", DATA], "cmapss.test", name="ingest_test"),
+            node(nodes.ingest_train, ["cmapss_train_raw", DATA], "cmapss_train", name="ingest_train"),
+            node(nodes.ingest_test, ["cmapss_test_raw", DATA], "cmapss_test", name="ingest_test"),
             node(
                 nodes.ingest_test_rul,
-                ["cmapss.test_rul_raw", "cmapss.test", DATA],
-                "cmapss.test_rul",
+                ["cmapss_test_rul_raw", "cmapss_test", DATA],
+                "cmapss_test_rul",
                 name="ingest_test_rul",
             ),
         ],
@@ -33,36 +33,36 @@ def create_pipeline(**kwargs) -> Pipeline:
     preprocessing = _stage(
         "preprocessing",
         [
-            node(nodes.add_rul_labels, ["cmapss.train", DATA], "rul_vae.train_labelled", name="add_rul_labels"),
+            node(nodes.add_rul_labels, ["cmapss_train", DATA], "rul_vae_train_labelled", name="add_rul_labels"),
             node(
                 nodes.fit_condition_scaler,
-                ["rul_vae.train_labelled", DATA],
-                "rul_vae.condition_scaler",
+                ["rul_vae_train_labelled", DATA],
+                "rul_vae_condition_scaler",
                 name="fit_condition_scaler",
             ),
             node(
                 nodes.scale_by_condition,
-                ["rul_vae.train_labelled", "cmapss.test", "rul_vae.condition_scaler"],
-                ["rul_vae.train_scaled", "rul_vae.test_scaled"],
+                ["rul_vae_train_labelled", "cmapss_test", "rul_vae_condition_scaler"],
+                ["rul_vae_train_scaled", "rul_vae_test_scaled"],
                 name="scale_by_condition",
             ),
             node(
                 nodes.smooth_sensors,
-                ["rul_vae.train_scaled", "rul_vae.test_scaled", DATA],
-                ["rul_vae.train_smoothed", "rul_vae.test_smoothed"],
+                ["rul_vae_train_scaled", "rul_vae_test_scaled", DATA],
+                ["rul_vae_train_smoothed", "rul_vae_test_smoothed"],
                 name="smooth_sensors",
             ),
-            node(nodes.split_engines, ["rul_vae.train_smoothed", DATA], "rul_vae.engine_split", name="split_engines"),
+            node(nodes.split_engines, ["rul_vae_train_smoothed", DATA], "rul_vae_engine_split", name="split_engines"),
             node(
                 nodes.make_training_windows,
-                ["rul_vae.train_smoothed", "rul_vae.engine_split", DATA],
-                ["rul_vae.x_train", "rul_vae.y_train", "rul_vae.x_val", "rul_vae.y_val"],
+                ["rul_vae_train_smoothed", "rul_vae_engine_split", DATA],
+                ["rul_vae_x_train", "rul_vae_y_train", "rul_vae_x_val", "rul_vae_y_val"],
                 name="make_training_windows",
             ),
             node(
                 nodes.make_test_windows,
-                ["rul_vae.test_smoothed", "cmapss.test_rul", DATA],
-                ["rul_vae.x_test", "rul_vae.test_truth"],
+                ["rul_vae_test_smoothed", "cmapss_test_rul", DATA],
+                ["rul_vae_x_test", "rul_vae_test_truth"],
                 name="make_test_windows",
             ),
         ],
@@ -73,15 +73,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.train_rul_vae,
                 [
-                    "rul_vae.x_train",
-                    "rul_vae.y_train",
-                    "rul_vae.x_val",
-                    "rul_vae.y_val",
+                    "rul_vae_x_train",
+                    "rul_vae_y_train",
+                    "rul_vae_x_val",
+                    "rul_vae_y_val",
                     "params:rul_vae.model",
                     "params:rul_vae.training",
                     DATA,
                 ],
-                ["rul_vae.model", "rul_vae.training_history"],
+                ["rul_vae_model", "rul_vae_training_history"],
                 name="train_rul_vae",
             ),
         ],
@@ -91,32 +91,32 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 nodes.predict_test_rul,
-                ["rul_vae.model", "rul_vae.x_test", "rul_vae.test_truth", DATA],
-                "rul_vae.test_predictions",
+                ["rul_vae_model", "rul_vae_x_test", "rul_vae_test_truth", DATA],
+                "rul_vae_test_predictions",
                 name="predict_test_rul",
             ),
             node(
                 nodes.encode_training_windows,
-                ["rul_vae.model", "rul_vae.x_train", "rul_vae.y_train"],
-                "rul_vae.train_latent",
+                ["rul_vae_model", "rul_vae_x_train", "rul_vae_y_train"],
+                "rul_vae_train_latent",
                 name="encode_training_windows",
             ),
             node(
                 nodes.compute_rul_metrics,
-                ["rul_vae.test_predictions", "rul_vae.training_history"],
-                "rul_vae.metrics",
+                ["rul_vae_test_predictions", "rul_vae_training_history"],
+                "rul_vae_metrics",
                 name="compute_rul_metrics",
             ),
             node(
                 nodes.plot_health_map,
-                ["rul_vae.train_latent", "rul_vae.test_predictions", DATA],
-                "rul_vae.health_map",
+                ["rul_vae_train_latent", "rul_vae_test_predictions", DATA],
+                "rul_vae_health_map",
                 name="plot_health_map",
             ),
             node(
                 nodes.plot_rul_predictions,
-                "rul_vae.test_predictions",
-                "rul_vae.rul_per_engine",
+                "rul_vae_test_predictions",
+                "rul_vae_rul_per_engine",
                 name="plot_rul_predictions",
             ),
         ],

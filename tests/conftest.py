@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny C-MAPSS-like files generated on the fly."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from autoencoder_pipelines.data.cmapss import COLUMNS  # noqa: E402
+
+# Operating conditions (altitude, Mach, TRA) of FD002/FD004, and FD001's only one.
+CONDITIONS = [(0.0, 0.0, 100.0), (10.0, 0.25, 100.0), (20.0, 0.7, 100.0), (42.0, 0.84, 100.0)]
+
+
+def make_engines(
+    n_units: int,
+    min_cycles: int,
+    max_cycles: int,
+    seed: int,
+    n_conditions: int = 1,
+    truncate: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """C-MAPSS-like engines: 26 columns, sensors drifting towards failure.
+
+    With ``truncate``, each engine is cut before failure (a test file) and the cycles
+    it had left are returned as the true RUL.
+    """
+    rng = np.random.default_rng(seed)
+    frames, ruls = [], []
+    for unit in range(1, n_units + 1):
+        life = int(rng.integers(min_cycles, max_cycles + 1))
+        cut = int(rng.integers(max(2, life // 3), life)) if truncate else life
+        t = np.arange(1, cut + 1)
+        cond = rng.integers(0, n_conditions, size=cut)
+        settings = np.array([CONDITIONS[c] for c in cond])
+        settings[:, 0] += rng.normal(0, 0.002, cut)
+        settings[:, 1] += rng.normal(0, 0.0002, cut)
+        health = np.exp(4 * t / life) / np.exp(4)  # 0 -> 1 at failure
+        sensors = 500 + 10 * cond[:, None] + rng.normal(0, 0.5, (cut, 21))
+        sensors += health[:, None] * np.linspace(1, 5, 21)[None, :]
+        frames.append(np.column_stack([np.full(cut, unit), t, settings, sensors]))
+        ruls.append(life - cut)
+    frame = pd.DataFrame(np.vstack(frames), columns=list(COLUMNS))
+    return frame.astype({"unit_nr": int, "time_cycles": int}), np.array(ruls)
+
+
+def to_text(frame: pd.DataFrame) -> bytes:
+    """Whitespace-separated text like the NASA files (no header)."""
+    return frame.to_csv(sep=" ", header=False, index=False, float_format="%.4f").encode()
+
+
+@pytest.fixture
+def engines() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(train, test, true test RUL) frames with 10 training and 6 test engines."""
+    train, _ = make_engines(10, 40, 70, seed=0)
+    test, rul = make_engines(6, 40, 70, seed=1, truncate=True)
+    return train, test, rul
+
+
+def write_cmapss(folder: Path, subset: str = "FD001", n_train: int = 12, n_test: int = 6, seed: int = 0) -> Path:
+    """Write train/test/RUL files of a subset into ``folder``; return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n_conditions = 4 if subset in ("FD002", "FD004") else 1
+    train, _ = make_engines(n_train, 40, 70, seed=seed, n_conditions=n_conditions)
+    test, rul = make_engines(n_test, 40, 70, seed=seed + 1, n_conditions=n_conditions, truncate=True)
+    (folder / f"train_{subset}.txt").write_bytes(to_text(train))
+    (folder / f"test_{subset}.txt").write_bytes(to_text(test))
+    (folder / f"RUL_{subset}.txt").write_bytes("".join(f"{r} \n" for r in rul).encode())
+    return folder

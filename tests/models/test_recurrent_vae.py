@@ -1,0 +1,169 @@
+"""The recurrent variational encoder: losses, masking, save/load and training."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig, TrainingConfig, fit_model
+from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
+
+MASK = -99.0
+
+
+def _config(**overrides) -> RecurrentVAEConfig:
+    values = dict(window=6, n_features=3, lstm_units=4, regressor_units=5, mask_value=MASK, seed=0)
+    return RecurrentVAEConfig(**{**values, **overrides})
+
+
+def _data(n=48, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6, 3)).astype("float32")
+    y = (50 + 20 * x[:, -1, 0]).astype("float32")
+    return x, y
+
+
+def test_kl_divergence_is_zero_for_the_prior_and_matches_the_closed_form():
+    zeros = np.zeros((2, 3), "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(kl_divergence(zeros, zeros)), [0, 0])
+    mu, log_var = np.array([[1.0, -2.0]]), np.array([[np.log(4.0), 0.0]])
+    expected = 0.5 * ((4 + 1 - 1 - np.log(4)) + (1 + 4 - 1 - 0))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(kl_divergence(mu, log_var)), [expected], rtol=1e-6)
+
+
+def test_masked_mse_ignores_padded_steps():
+    y_true = np.zeros((1, 3, 2), "float32")
+    y_pred = np.array([[[9.0, 9.0], [1.0, 1.0], [3.0, 3.0]]], "float32")
+    mask = np.array([[0, 1, 1]], "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(masked_mse(y_true, y_pred, mask)), [5.0])
+
+
+@pytest.mark.parametrize("decoder", [False, True])
+def test_outputs_and_finite_loss(decoder):
+    model = RecurrentVAE(_config(decoder=decoder))
+    x, y = _data(8)
+    out = model(x, training=True)
+    expected = {"z_mean", "z_log_var", "z", "rul"} | ({"reconstruction"} if decoder else set())
+    assert set(out) == expected
+    assert out["rul"].shape == (8,) and out["z_mean"].shape == (8, 2)
+    if decoder:
+        assert out["reconstruction"].shape == (8, 6, 3)
+    loss = model.compute_loss(x, y, out)
+    assert np.isfinite(float(loss))
+
+
+def test_masked_time_steps_do_not_change_the_encoding():
+    model = RecurrentVAE(_config())
+    x, _ = _data(1)
+    padded = x.copy()
+    padded[:, :2] = MASK
+    # The same encoder weights on the unpadded 4-step tail must give the same code.
+    short = RecurrentVAE(_config(window=4)).encoder
+    short.set_weights(model.encoder.get_weights())
+    np.testing.assert_allclose(model.encode(padded), short.predict(x[:, 2:], verbose=0)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_inference_is_deterministic_and_training_samples():
+    model = RecurrentVAE(_config())
+    x, _ = _data(4)
+    a, b = model(x)["rul"], model(x)["rul"]
+    np.testing.assert_array_equal(a, b)
+    out = model(x, training=True)
+    assert not np.allclose(out["z"], out["z_mean"])
+
+
+def test_save_and_load_round_trip_gives_identical_predictions(tmp_path):
+    model = RecurrentVAE(_config(decoder=True))
+    x, y = _data()
+    model.compile(optimizer="adam")
+    model.fit(x, y, epochs=1, verbose=0)  # trained only through fit, never called directly
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, RecurrentVAE) and loaded.config == model.config
+    for key, value in model.predict(x, verbose=0).items():
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0)[key], value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("lstm_units", 0), ("window", -1), ("kl_weight", -0.5), ("unknown", 1)],
+)
+def test_config_rejects_bad_values_naming_the_field(field, value):
+    with pytest.raises(ValidationError, match=field):
+        _config(**{field: value})
+
+
+# --- fit_model ----------------------------------------------------------------------
+
+
+def _training(tmp_path, **overrides) -> TrainingConfig:
+    values = dict(
+        seed=1, epochs=4, batch_size=16, learning_rate=1e-2, patience=10, backup_dir=tmp_path / "backups", verbose=0
+    )
+    return TrainingConfig(**{**values, **overrides})
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def __init__(self, at_epoch):
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at_epoch:
+            raise KeyboardInterrupt
+
+
+class _EpochRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_same_seed_gives_the_same_training(tmp_path):
+    x, y = _data()
+    runs = [
+        fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), _training(tmp_path), run_key=f"r{i}")[1]
+        for i in range(2)
+    ]
+    assert runs[0] == runs[1]
+
+
+def test_an_interrupted_fit_resumes_from_the_saved_epoch(tmp_path):
+    x, y = _data()
+    config = _training(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "run", callbacks=[_Interrupt(at_epoch=1)])
+    state = json.loads((config.backup_dir / "run" / "state.json").read_text())
+    assert state["epoch"] == 2 and len(state["history"]["loss"]) == 2
+
+    recorder = _EpochRecorder()
+    model, history = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "run", callbacks=[recorder])
+    assert recorder.epochs == [2, 3]  # only the epochs that were left
+    assert len(history["val_loss"]) == 4
+    assert history["loss"][:2] == state["history"]["loss"]
+    assert not (config.backup_dir / "run").exists()  # removed once training has finished
+
+
+def test_early_stopping_restores_the_best_weights(tmp_path):
+    x, y = _data()
+    best = {}
+
+    class _Snapshot(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs["val_loss"] <= min(best.get("loss", np.inf), logs["val_loss"]):
+                best.update(loss=logs["val_loss"], weights=self.model.get_weights())
+
+    # A huge learning rate makes validation loss jump around; patience stops it.
+    config = _training(tmp_path, epochs=12, patience=2, learning_rate=5.0)
+    model, history = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "es", callbacks=[_Snapshot()])
+    assert min(history["val_loss"]) == pytest.approx(best["loss"])
+    for restored, expected in zip(model.get_weights(), best["weights"]):
+        np.testing.assert_array_equal(restored, expected)

@@ -1,0 +1,130 @@
+"""The ``rul_vae`` pipeline run through Kedro on generated C-MAPSS-like files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io.core import DatasetError
+from kedro.validation import ParameterValidationError
+
+from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
+from tests.conftest import write_cmapss
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A copy of the project's configuration in a temporary folder, with raw data."""
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()  # bootstrap_project checks it exists; the package is installed
+    monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "raw")))
+    monkeypatch.chdir(tmp_path)  # catalog paths (data/...) are relative to the project
+    bootstrap_project(tmp_path)
+    return tmp_path
+
+
+def _run(project: Path, **runtime_params):
+    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
+        session.run(pipeline_names=["rul_vae"])
+        return session.load_context().catalog
+
+
+def _latest(folder: Path) -> Path:
+    """The file of the newest version of a versioned dataset folder."""
+    (version,) = sorted(folder.iterdir())[-1:]
+    (path,) = version.iterdir()
+    return path
+
+
+@pytest.mark.slow
+def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
+    catalog = _run(project)
+    out = project / "data"
+    metrics = json.loads(_latest(out / "08_reporting/rul_vae/FD001/metrics.json").read_text())
+    assert set(metrics) >= {"rmse", "r2", "nasa_score", "n_engines"}
+    assert metrics["n_engines"] == 6 and np.isfinite(metrics["rmse"])
+    for figure in ("health_map.png", "rul_per_engine.png"):
+        assert _latest(out / "08_reporting/rul_vae/FD001" / figure).read_bytes()[:4] == b"\x89PNG"
+
+    # The saved model reloads through the catalog and reproduces the saved predictions.
+    model = catalog.load("rul_vae_model")
+    x_test = catalog.load("rul_vae_x_test")
+    predictions = pd.read_parquet(_latest(out / "07_model_output/rul_vae/FD001/test_predictions.parquet"))
+    np.testing.assert_allclose(model.predict(x_test, verbose=0)["rul"], predictions["predicted_rul"], rtol=1e-6)
+    assert x_test.shape == (6, 10, 5)
+
+    # Every intermediate dataset and the model are versioned.
+    for path in (
+        "02_intermediate/cmapss/FD001/train.parquet",
+        "04_feature/rul_vae/FD001/train_smoothed.parquet",
+        "05_model_input/rul_vae/FD001/x_train.npy",
+        "06_models/rul_vae/FD001/condition_scaler.json",
+        "06_models/rul_vae/FD001/model.keras",
+    ):
+        assert _latest(out / path).exists()
+    # The backup of the finished run is gone.
+    assert not any((out / "06_models/backups").glob("*")) if (out / "06_models/backups").exists() else True
+
+
+@pytest.mark.slow
+def test_a_second_run_adds_versions_instead_of_replacing_the_model(project):
+    _run(project)
+    _run(project)
+    versions = sorted((project / "data/06_models/rul_vae/FD001/model.keras").iterdir())
+    assert len(versions) == 2
+    keras.models.load_model(_latest(project / "data/06_models/rul_vae/FD001/model.keras"))
+
+
+@pytest.mark.slow
+def test_subset_switch_reads_that_subsets_files(project):
+    write_cmapss(Path(project / "raw"), subset="FD004", n_train=10, n_test=4, seed=5)
+    _run(project, cmapss_subset="FD004")
+    metrics = json.loads(_latest(project / "data/08_reporting/rul_vae/FD004/metrics.json").read_text())
+    assert metrics["n_engines"] == 4
+    x_test = np.load(_latest(project / "data/05_model_input/rul_vae/FD004/x_test.npy"))
+    assert x_test.shape[2] == 6  # s_10 joins the sensors on FD004
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"cmapss_subset": "FD005"}, "subset"),
+        ({"rul_vae": {"training": {"epochs": 0}}}, "epochs"),
+        ({"rul_vae": {"data": {"smoothing_alpha": 1.5}}}, "smoothing_alpha"),
+        ({"rul_vae": {"model": {"lstm_units": -3}}}, "lstm_units"),
+    ],
+)
+def test_bad_parameters_stop_the_run_before_any_work(project, params, message):
+    with pytest.raises(ParameterValidationError, match=message):
+        _run(project, **params)
+    assert not (project / "data").exists()
+
+
+def test_a_window_longer_than_every_engine_is_refused_before_training(project):
+    with pytest.raises(CMAPSSValidationError, match=r"train_FD001.txt: window=500 .* longer than every training engine"):
+        _run(project, rul_vae={"data": {"window": 500}})
+    assert not (project / "data/06_models/rul_vae").exists()
+
+
+def test_a_missing_raw_file_names_the_file(project):
+    (project / "raw" / "RUL_FD001.txt").unlink()
+    with pytest.raises(DatasetError, match="RUL_FD001.txt"):
+        _run(project)
+
+
+def test_a_corrupt_raw_file_names_the_file_and_the_problem(project):
+    path = project / "raw" / "test_FD001.txt"
+    path.write_text(path.read_text().replace("1 1 ", "1 x ", 1))
+    with pytest.raises(CMAPSSValidationError, match="test_FD001.txt: column 'time_cycles' holds the non-numeric value 'x'"):
+        _run(project)
