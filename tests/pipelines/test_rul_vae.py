@@ -69,7 +69,7 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
         "02_intermediate/cmapss/FD001/train.parquet",
         "04_feature/rul_vae/FD001/train_smoothed.parquet",
         "05_model_input/rul_vae/FD001/x_train.npy",
-        "06_models/rul_vae/FD001/condition_scaler.json",
+        "04_feature/rul_vae/FD001/condition_scaler.json",
         "06_models/rul_vae/FD001/model.keras",
     ):
         assert _latest(out / path).exists()

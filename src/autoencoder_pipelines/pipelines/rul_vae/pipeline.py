@@ -13,7 +13,7 @@ DATA = "params:rul_vae.data"
 
 
 def _stage(name: str, stage_nodes: list) -> Pipeline:
-    return Pipeline(stage_nodes, namespace=f"rul_vae_{name}", prefix_datasets_with_namespace=False)
+    return Pipeline(stage_nodes, namespace=f"rul_vae.{name}", prefix_datasets_with_namespace=False)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
