@@ -31,6 +31,16 @@ def test_parse_table_reads_26_named_float_columns(engines):
     np.testing.assert_allclose(parsed.to_numpy(), train.to_numpy(), atol=1e-4)
 
 
+def test_parse_table_reads_any_whitespace_like_single_spaces(engines):
+    train, _, _ = engines
+    single = to_text(train)  # the NASA layout: single spaces
+    ragged = single.replace(b" ", b" \t  ").replace(b"\n", b"   \n")
+    pd.testing.assert_frame_equal(
+        cmapss.parse_table(ragged, "train_FD001.txt", cmapss.COLUMNS),
+        cmapss.parse_table(single, "train_FD001.txt", cmapss.COLUMNS),
+    )
+
+
 GOOD_LINE = " ".join(["1", "1"] + ["0.5"] * 24)
 
 

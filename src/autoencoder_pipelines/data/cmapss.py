@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from scipy.signal import lfilter
 
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 INDEX_COLUMNS = ("unit_nr", "time_cycles")
@@ -76,6 +79,11 @@ def parse_table(content: bytes, name: str, columns: Sequence[str]) -> pd.DataFra
             file is empty, a row has the wrong number of fields, or a value is missing or
             not numeric.
     """
+    frame = _parse_single_spaced(content, len(columns))
+    if frame is not None:
+        frame.columns = list(columns)
+        return frame
+    # The general reader: any whitespace, and precise errors.
     try:
         frame = pd.read_csv(io.BytesIO(content), sep=r"\s+", header=None)
     except pd.errors.EmptyDataError:
@@ -104,6 +112,28 @@ def parse_table(content: bytes, name: str, columns: Sequence[str]) -> pd.DataFra
             f"{name}: missing values (NaN or short lines) in columns {nan_columns}."
         )
     return frame.astype(np.float64)
+
+
+def _parse_single_spaced(content: bytes, n_columns: int) -> pd.DataFrame | None:
+    """Fast path for the layout of the NASA files: numbers separated by one space,
+    lines ending in spaces. Returns None unless every line gives exactly
+    ``n_columns`` non-missing numbers; the general parser then reads (or rejects) it.
+    """
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(content),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(delimiter=" "),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    # Trailing spaces make trailing all-null columns.
+    while table.num_columns > n_columns and table.column(table.num_columns - 1).null_count == table.num_rows:
+        table = table.remove_column(table.num_columns - 1)
+    numeric = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in table.schema.types)
+    if table.num_columns != n_columns or not numeric or any(c.null_count for c in table.columns):
+        return None
+    return table.to_pandas().astype(np.float64)
 
 
 def validate_engine_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -169,19 +199,26 @@ def add_rul(train: pd.DataFrame, max_rul: float) -> pd.DataFrame:
     return train.assign(**{RUL_COLUMN: rul.astype(np.float64)})
 
 
-def operating_condition(frame: pd.DataFrame) -> pd.Series:
-    """Label each row with its operating condition, from the rounded settings.
+def condition_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Operating condition of each row: ``(labels, codes)``, ``labels[codes]`` per row.
 
     The six C-MAPSS conditions are (altitude, Mach, TRA) triples; rounding the noisy
     settings the way the reference implementation does recovers them exactly:
     setting_1 to integers, setting_2 to two decimals, setting_3 as is.
+    Labels look like ``"42_0.84_100"``; only the distinct triples are formatted.
     """
-    s1 = frame["setting_1"].round().abs().to_numpy()
-    s2 = frame["setting_2"].round(2).abs().to_numpy()
-    s3 = frame["setting_3"].to_numpy()
-    return pd.Series(
-        [f"{a:g}_{b:g}_{c:g}" for a, b, c in zip(s1, s2, s3)], index=frame.index, name="condition"
-    )
+    s1 = np.abs(np.round(frame["setting_1"].to_numpy(np.float64))) + 0.0  # + 0.0: no -0.0
+    s2 = np.abs(np.round(frame["setting_2"].to_numpy(np.float64), 2)) + 0.0
+    s3 = frame["setting_3"].to_numpy(np.float64) + 0.0
+    codes, triples = pd.MultiIndex.from_arrays([s1, s2, s3]).factorize()
+    labels = np.array([f"{a:g}_{b:g}_{c:g}" for a, b, c in triples], dtype=object)
+    return labels, codes
+
+
+def operating_condition(frame: pd.DataFrame) -> pd.Series:
+    """The operating-condition label of each row (see :func:`condition_codes`)."""
+    labels, codes = condition_codes(frame)
+    return pd.Series(labels[codes], index=frame.index, name="condition")
 
 
 class ConditionScaler:
@@ -202,34 +239,32 @@ class ConditionScaler:
 
         A constant sensor gets scale 1, as in scikit-learn's ``StandardScaler``.
         """
-        grouped = frame[list(sensors)].groupby(operating_condition(frame))
-        mean = grouped.mean()
-        std = grouped.std(ddof=0).replace(0.0, 1.0)
-        return cls(
-            sensors,
-            {c: mean.loc[c].tolist() for c in mean.index},
-            {c: std.loc[c].tolist() for c in std.index},
-        )
+        labels, codes = condition_codes(frame)
+        values = frame[list(sensors)].to_numpy(np.float64)
+        mean, scale = {}, {}
+        for code, label in enumerate(labels):
+            rows = values[codes == code]
+            std = rows.std(axis=0)
+            mean[label] = rows.mean(axis=0).tolist()
+            scale[label] = np.where(std == 0.0, 1.0, std).tolist()
+        return cls(sensors, mean, scale)
 
     def transform(self, frame: pd.DataFrame, name: str = "frame") -> pd.DataFrame:
         """Return a copy of ``frame`` with its sensors standardised per condition."""
         missing = [s for s in self.sensors if s not in frame.columns]
         if missing:
             raise CMAPSSValidationError(f"{name}: missing sensor columns {missing}.")
-        conditions = operating_condition(frame)
-        unknown = sorted(set(conditions) - set(self.mean))
+        labels, codes = condition_codes(frame)
+        unknown = sorted(set(labels) - set(self.mean))
         if unknown:
             raise CMAPSSValidationError(
                 f"{name}: operating conditions {unknown} were not seen in training "
                 f"(known: {sorted(self.mean)})."
             )
-        keys = sorted(self.mean)
-        index = pd.Categorical(conditions, categories=keys).codes
-        mean = np.array([self.mean[k] for k in keys])[index]
-        scale = np.array([self.scale[k] for k in keys])[index]
-        values = (frame[self.sensors].to_numpy(dtype=np.float64) - mean) / scale
+        mean = np.array([self.mean[label] for label in labels])[codes]
+        scale = np.array([self.scale[label] for label in labels])[codes]
         out = frame.copy()
-        out[self.sensors] = values
+        out[self.sensors] = (frame[self.sensors].to_numpy(np.float64) - mean) / scale
         return out
 
     def to_dict(self) -> dict:
@@ -246,19 +281,26 @@ class ConditionScaler:
 def exponential_smoothing(frame: pd.DataFrame, sensors: Sequence[str], alpha: float) -> pd.DataFrame:
     """Exponentially weighted mean of each sensor, restarted for every engine.
 
-    ``y_t = sum_i (1-alpha)^i x_{t-i} / sum_i (1-alpha)^i`` (pandas ``ewm(adjust=True)``),
-    which has no start-up bias, so no early cycles need to be dropped.
+    ``y_t = sum_i (1-alpha)^i x_{t-i} / sum_i (1-alpha)^i`` over the engine's cycles so far
+    (pandas ``ewm(adjust=True)``), which has no start-up bias, so no early cycles need
+    to be dropped. The numerator is a first-order IIR filter, run per engine with
+    ``scipy.signal.lfilter``; the denominator has the closed form
+    ``(1 - (1-alpha)^(k+1)) / alpha`` at the k-th cycle of an engine.
     """
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f"alpha must be in (0, 1], got {alpha}.")
-    smoothed = (
-        frame.groupby("unit_nr", sort=False)[list(sensors)]
-        .ewm(alpha=alpha, adjust=True)
-        .mean()
-        .reset_index(level=0, drop=True)
-    )
+    values = frame[list(sensors)].to_numpy(np.float64)
+    units = frame["unit_nr"].to_numpy()
+    bounds = np.r_[0, np.flatnonzero(units[1:] != units[:-1]) + 1, len(units)]
+    decay = 1.0 - alpha
+    numerator = np.empty_like(values)
+    steps = np.empty(len(values))
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        numerator[start:stop] = lfilter([1.0], [1.0, -decay], values[start:stop], axis=0)
+        steps[start:stop] = np.arange(1, stop - start + 1)
+    weights = (1.0 - decay**steps) / alpha if decay > 0 else np.ones_like(steps)
     out = frame.copy()
-    out[list(sensors)] = smoothed.loc[frame.index].to_numpy()
+    out[list(sensors)] = numerator / weights[:, None]
     return out
 
 
