@@ -167,3 +167,16 @@ def test_early_stopping_restores_the_best_weights(tmp_path):
     assert min(history["val_loss"]) == pytest.approx(best["loss"])
     for restored, expected in zip(model.get_weights(), best["weights"]):
         np.testing.assert_array_equal(restored, expected)
+
+
+@pytest.mark.parametrize("options", [{"mixed_precision": True}, {"jit_compile": True}])
+def test_mixed_precision_and_xla_train_and_keep_float32_outputs(tmp_path, options):
+    x, y = _data()
+    config = _training(tmp_path, epochs=1, **options)
+    model, history = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "opt")
+    assert np.isfinite(history["loss"][0])
+    out = model.predict(x, verbose=0)
+    assert out["rul"].dtype == np.float32 and out["z_mean"].dtype == np.float32
+    if options.get("mixed_precision"):
+        assert model.encoder.get_layer("bilstm").compute_dtype == "float16"
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
