@@ -128,3 +128,19 @@ def test_a_corrupt_raw_file_names_the_file_and_the_problem(project):
     path.write_text(path.read_text().replace("1 1 ", "1 x ", 1))
     with pytest.raises(CMAPSSValidationError, match="test_FD001.txt: column 'time_cycles' holds the non-numeric value 'x'"):
         _run(project)
+
+
+@pytest.mark.slow
+def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(project):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    _run(project)
+    shutil.copytree(REPO / "notebooks", project / "notebooks")
+    notebook = nbformat.read(project / "notebooks" / "rul_vae_health_map.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project / "notebooks")}}
+    )
+    client.execute()  # raises CellExecutionError on the first failing cell
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for o in outputs)
+    assert not any(o.get("output_type") == "error" for o in outputs)
