@@ -24,11 +24,14 @@ def health_map_figure(train_latent: pd.DataFrame, test_latent: pd.DataFrame, max
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     panels = (
         (axes[0], train_latent, "RUL", "training windows", 4),
-        (axes[1], test_latent, "true_rul_capped", "test engines (last window)", 18),
+        (axes[1], test_latent, "true_rul_capped", "test engines (last window), true RUL", 22),
     )
+    # The training windows, in grey, give the test engines their context.
+    axes[1].scatter(train_latent["z_1"], train_latent["z_2"], c="lightgrey", s=3)
     for ax, frame, column, title, size in panels:
         points = ax.scatter(
-            frame["z_1"], frame["z_2"], c=frame[column], cmap="viridis", vmin=0, vmax=max_rul, s=size
+            frame["z_1"], frame["z_2"], c=frame[column], cmap="viridis", vmin=0, vmax=max_rul, s=size,
+            edgecolors="black" if size > 10 else "none", linewidths=0.4,
         )
         ax.set_title(f"Health map: {title}")
         ax.set_xlabel("z_1")
