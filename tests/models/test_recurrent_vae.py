@@ -138,7 +138,7 @@ def test_same_seed_gives_the_same_training(tmp_path):
 
 def test_an_interrupted_fit_resumes_from_the_saved_epoch(tmp_path):
     x, y = _data()
-    config = _training(tmp_path)
+    config = _training(tmp_path, lr_decay=0.5)
     with pytest.raises(KeyboardInterrupt):
         fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "run", callbacks=[_Interrupt(at_epoch=1)])
     state = json.loads((config.backup_dir / "run" / "state.json").read_text())
@@ -147,6 +147,7 @@ def test_an_interrupted_fit_resumes_from_the_saved_epoch(tmp_path):
     recorder = _EpochRecorder()
     model, history = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "run", callbacks=[recorder])
     assert recorder.epochs == [2, 3]  # only the epochs that were left
+    assert int(model.optimizer.iterations) == 4 * 3  # 48 samples / 16: the step count went on
     assert len(history["val_loss"]) == 4
     assert history["loss"][:2] == state["history"]["loss"]
     assert not (config.backup_dir / "run").exists()  # removed once training has finished
@@ -180,3 +181,15 @@ def test_mixed_precision_and_xla_train_and_keep_float32_outputs(tmp_path, option
     if options.get("mixed_precision"):
         assert model.encoder.get_layer("bilstm").compute_dtype == "float16"
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+def test_the_learning_rate_decays_per_epoch(tmp_path):
+    x, y = _data()
+    model, _ = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), _training(tmp_path, epochs=3, lr_decay=0.5), "lr")
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-2 * 0.5**3)
+
+
+def test_the_rul_output_starts_at_its_bias():
+    model = RecurrentVAE(_config(rul_bias=80.0))
+    model.regressor.get_layer("rul").kernel.assign(np.zeros((5, 1), "float32"))
+    np.testing.assert_allclose(model.predict(_data(4)[0], verbose=0)["rul"], 80.0)

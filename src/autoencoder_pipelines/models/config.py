@@ -36,6 +36,9 @@ class RecurrentVAEConfig(RecurrentVAEArchitecture):
     n_features: int = Field(gt=0, description="sensors per time step")
     mask_value: float = Field(description="padding value skipped by the Masking layer")
     seed: int | None = Field(default=None, description="seed of the sampling noise")
+    rul_bias: float = Field(
+        default=0.0, description="initial bias of the RUL output; the mean training RUL starts the fit near the answer"
+    )
 
 
 class TrainingConfig(_Config):
@@ -45,6 +48,9 @@ class TrainingConfig(_Config):
     epochs: int = Field(gt=0)
     batch_size: int = Field(gt=0, description="global batch size (split across GPUs)")
     learning_rate: float = Field(gt=0)
+    lr_decay: float = Field(
+        default=1.0, gt=0, le=1, description="learning rate multiplied by this after every epoch (1: constant)"
+    )
     patience: int = Field(gt=0, description="epochs without val_loss improvement before stopping")
     min_delta: float = Field(default=0.0, ge=0)
     mixed_precision: bool = Field(default=False, description="mixed_float16 compute (GPUs)")

@@ -40,7 +40,9 @@ def build_regressor(config: RecurrentVAEConfig) -> keras.Model:
     """Latent code -> Dense(tanh) -> RUL."""
     z = keras.Input((config.latent_dim,), name="z")
     hidden = layers.Dense(config.regressor_units, activation="tanh", name="hidden")(z)
-    rul = layers.Dense(1, name="rul", dtype="float32")(hidden)
+    rul = layers.Dense(
+        1, name="rul", dtype="float32", bias_initializer=keras.initializers.Constant(config.rul_bias)
+    )(hidden)
     return keras.Model(z, rul, name="regressor")
 
 

@@ -5,6 +5,7 @@ One function, :func:`fit_model`, used by every pipeline's training node:
 - runs where TensorFlow finds devices: one GPU, several GPUs (``MirroredStrategy``)
   or the CPU, with no code change;
 - mixed precision (``mixed_float16``) and XLA compilation as options;
+- an optional exponential learning-rate decay per epoch;
 - early stopping on ``val_loss``, restoring the best weights;
 - a backup at the end of every epoch (weights, optimizer state, early-stopping state
   and history), so a killed run started again resumes where it stopped; the backup is
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -175,8 +177,17 @@ def fit_model(
     strategy = select_strategy()
     with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), strategy.scope():
         model = build_model()
+        learning_rate = config.learning_rate
+        if config.lr_decay < 1.0:
+            # A function of the optimizer's step count, which the backup restores.
+            learning_rate = keras.optimizers.schedules.ExponentialDecay(
+                config.learning_rate,
+                decay_steps=math.ceil(len(x_train) / config.batch_size),
+                decay_rate=config.lr_decay,
+                staircase=True,
+            )
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
             jit_compile=config.jit_compile,
         )
     early_stopping = ResumableEarlyStopping(

@@ -152,6 +152,7 @@ def train_rul_vae(
         n_features=x_train.shape[2],
         mask_value=data.mask_value,
         seed=training.seed,
+        rul_bias=float(np.mean(y_train)),
     )
     run_key = _run_key(
         "rul_vae",
