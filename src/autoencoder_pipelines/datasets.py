@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import copy
-from pathlib import PurePosixPath
+import tempfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
@@ -139,8 +140,12 @@ class NumpyDataset(AbstractVersionedDataset[np.ndarray, np.ndarray]):
                 f"{type(self).__name__} saves numeric NumPy arrays, got {type(data).__name__}."
             )
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        with self._fs.open(save_path, "wb") as stream:
-            np.save(stream, data, allow_pickle=False)
+        # Written to a local temporary file, then copied into place: a crash never leaves a
+        # truncated array under the dataset's path.
+        with tempfile.TemporaryDirectory(prefix="kedro_numpy_") as tmp:
+            local = Path(tmp) / "array.npy"
+            np.save(local, data, allow_pickle=False)
+            self._fs.put(str(local), save_path)
         self._invalidate_cache()
 
     def _exists(self) -> bool:

@@ -1,0 +1,53 @@
+"""Node-level behaviour of ``rul_vae`` that the end-to-end run does not pin down."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autoencoder_pipelines.data.config import CMAPSSConfig
+from autoencoder_pipelines.pipelines.rul_vae import nodes
+from tests.conftest import make_engines
+
+DATA = CMAPSSConfig(
+    subset="FD001", window=5, max_rul=30, smoothing_alpha=0.1, validation_fraction=0.25, split_seed=0, mask_value=-99.0
+)
+
+
+def test_run_key_changes_with_configuration_and_data_only():
+    x = np.arange(12.0).reshape(3, 4)
+    assert nodes._run_key({"a": 1}, x) == nodes._run_key({"a": 1}, x.copy())
+    assert nodes._run_key({"a": 1}, x) != nodes._run_key({"a": 2}, x)
+    assert nodes._run_key({"a": 1}, x) != nodes._run_key({"a": 1}, x + 1)
+
+
+def test_test_windows_come_with_the_truth_of_the_same_engines():
+    test, rul = make_engines(4, 4, 12, seed=3, truncate=True)  # some shorter than the window
+    truth = pd.DataFrame({"unit_nr": [1, 2, 3, 4], "RUL": rul.astype(float)})
+    windows, aligned = nodes.make_test_windows(test, truth, DATA)
+    assert windows.shape == (4, 5, 5)
+    np.testing.assert_array_equal(aligned["RUL"], rul)
+    lengths = test.groupby("unit_nr").size().to_numpy()
+    np.testing.assert_array_equal(aligned["n_cycles"], lengths)
+    padded = (windows == -99.0).all(axis=2).sum(axis=1)
+    np.testing.assert_array_equal(padded, np.maximum(5 - lengths, 0))
+
+
+def test_training_windows_use_only_their_split_and_capped_labels():
+    train, _ = make_engines(8, 40, 50, seed=4)  # early windows have RUL > max_rul
+    labelled = nodes.add_rul_labels(train, DATA)
+    split = nodes.split_engines(labelled, DATA)
+    x_train, y_train, x_val, y_val = nodes.make_training_windows(labelled, split, DATA)
+    lengths = labelled.groupby("unit_nr").size()
+    assert len(x_train) == sum(lengths[u] - 4 for u in split["train_units"])
+    assert len(x_val) == sum(lengths[u] - 4 for u in split["validation_units"])
+    assert y_train.max() == 30 and y_val.min() == 0
+
+
+def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
+    predictions = pd.DataFrame({"true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0]})
+    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]})
+    assert metrics["rmse"] == pytest.approx(np.sqrt(100 / 3))
+    assert metrics["nasa_score"] == pytest.approx(np.exp(1) - 1)
+    assert (metrics["best_epoch"], metrics["epochs_trained"], metrics["best_val_loss"]) == (2, 3, 3.0)
