@@ -1,0 +1,110 @@
+"""MNIST in its standard IDX files (gzip): decompression, validation and parsing.
+
+Pure functions on bytes; the catalog reads the files (``RawFileDataset``). The IDX
+layout (LeCun et al.): a 4-byte magic number ``0x00 0x00 <type> <ndim>``, ``ndim``
+big-endian uint32 dimensions, then the values in C order. MNIST uses type ``0x08``
+(unsigned bytes): images ``(n, 28, 28)`` and labels ``(n,)``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+
+import numpy as np
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+
+# md5 of the decompressed IDX bytes (the .gz files differ between mirrors).
+KNOWN_MD5 = {
+    "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
+}
+
+_UBYTE = 0x08
+
+
+class MNISTValidationError(ValueError):
+    """An MNIST file is not the IDX content the pipelines expect."""
+
+
+def decompress(content: bytes, name: str) -> bytes:
+    """Gunzip ``content``; a truncated or corrupt archive raises, naming the file."""
+    try:
+        return gzip.decompress(content)
+    except (OSError, EOFError, zlib.error) as err:
+        raise MNISTValidationError(f"{name}: not a complete gzip file ({err}).") from None
+
+
+def verify_md5(raw: bytes, name: str) -> str:
+    """md5 of the decompressed bytes; raise if ``name`` has a known, different sum."""
+    digest = hashlib.md5(raw, usedforsecurity=False).hexdigest()
+    expected = KNOWN_MD5.get(name)
+    if expected is not None and digest != expected:
+        raise MNISTValidationError(
+            f"{name}: md5 of the decompressed content is {digest}, expected {expected}; "
+            "the file is corrupt or not the standard MNIST."
+        )
+    return digest
+
+
+def parse_idx(raw: bytes, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
+    """Parse decompressed IDX bytes of unsigned bytes into an array.
+
+    Args:
+        raw: the decompressed file.
+        name: the file name, for error messages.
+        shape: the expected shape; ``None`` leaves a dimension free, e.g.
+            ``(None, 28, 28)`` for images, ``(None,)`` for labels.
+
+    Raises:
+        MNISTValidationError: on a wrong magic number, type, dimensions or size.
+    """
+    if len(raw) < 4:
+        raise MNISTValidationError(f"{name}: {len(raw)} bytes, too short for an IDX header.")
+    zero, dtype, ndim = int.from_bytes(raw[:2], "big"), raw[2], raw[3]
+    if zero != 0 or dtype != _UBYTE or ndim != len(shape):
+        raise MNISTValidationError(
+            f"{name}: magic number {raw[:4].hex()} is not an IDX file of unsigned bytes with "
+            f"{len(shape)} dimensions (expected 000008{len(shape):02x})."
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise MNISTValidationError(f"{name}: truncated IDX header.")
+    dims = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">u4"))
+    for got, want in zip(dims, shape):
+        if want is not None and got != want:
+            raise MNISTValidationError(f"{name}: dimensions {dims}, expected {shape} (None = any).")
+    expected = int(np.prod(dims))
+    if len(raw) - header != expected:
+        raise MNISTValidationError(
+            f"{name}: {len(raw) - header} bytes of data for dimensions {dims}, expected {expected}."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_images(content: bytes, name: str, verify: bool = True) -> np.ndarray:
+    """Images ``(n, 28, 28)`` uint8 from a gzip IDX file."""
+    raw = decompress(content, name)
+    if verify:
+        verify_md5(raw, name)
+    return parse_idx(raw, name, (None, 28, 28))
+
+
+def read_labels(content: bytes, name: str, n_images: int, verify: bool = True) -> np.ndarray:
+    """Labels ``(n,)`` uint8 in 0..9 from a gzip IDX file, one per image."""
+    raw = decompress(content, name)
+    if verify:
+        verify_md5(raw, name)
+    labels = parse_idx(raw, name, (n_images,))
+    if labels.size and labels.max() > 9:
+        raise MNISTValidationError(f"{name}: label {int(labels.max())} outside 0..9.")
+    return labels
