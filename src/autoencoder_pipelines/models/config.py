@@ -26,6 +26,8 @@ class RecurrentVAEArchitecture(_Config):
     decoder: bool = Field(default=False, description="add an LSTM decoder and its reconstruction loss")
     kl_weight: float = Field(default=1.0, ge=0)
     reconstruction_weight: float = Field(default=1.0, ge=0)
+    input_noise: float = Field(default=0.0, ge=0, description="std of Gaussian noise added to inputs in training")
+    encoder_dropout: float = Field(default=0.0, ge=0, lt=1, description="dropout on the BiLSTM output in training")
 
 
 class RecurrentVAEConfig(RecurrentVAEArchitecture):

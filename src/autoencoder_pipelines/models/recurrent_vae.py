@@ -29,7 +29,13 @@ def build_recurrent_encoder(config: RecurrentVAEConfig) -> keras.Model:
     """
     inputs = keras.Input((config.window, config.n_features), name="window")  # (B, T, F)
     masked = layers.Masking(mask_value=config.mask_value, name="masking")(inputs)
+    if config.input_noise > 0:
+        # Regularises by jittering the (standardised) sensors; active in training only,
+        # and it keeps the mask, so padded steps stay padded.
+        masked = layers.GaussianNoise(config.input_noise, seed=config.seed, name="input_noise")(masked)
     hidden = layers.Bidirectional(layers.LSTM(config.lstm_units), name="bilstm")(masked)  # (B, 2U)
+    if config.encoder_dropout > 0:
+        hidden = layers.Dropout(config.encoder_dropout, seed=config.seed, name="dropout")(hidden)
     # The latent heads stay float32 under mixed precision: exp(log_var) overflows in fp16.
     z_mean = layers.Dense(config.latent_dim, name="z_mean", dtype="float32")(hidden)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var", dtype="float32")(hidden)
