@@ -144,3 +144,30 @@ def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(project):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for o in outputs)
     assert not any(o.get("output_type") == "error" for o in outputs)
+
+
+class _KillAfterSecondEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed")
+
+
+@pytest.mark.slow
+def test_a_killed_run_started_again_resumes_training(project, monkeypatch, caplog):
+    from autoencoder_pipelines.pipelines.rul_vae import nodes
+
+    fit_model = nodes.fit_model
+    monkeypatch.setattr(nodes, "fit_model", lambda *a, **k: fit_model(*a, **k, callbacks=[_KillAfterSecondEpoch()]))
+    with pytest.raises(KeyboardInterrupt):
+        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10}})
+    assert not (project / "data/06_models/rul_vae").exists()  # no model from a killed run
+    (backup,) = (project / "data/06_models/backups").iterdir()
+    assert json.loads((backup / "state.json").read_text())["epoch"] == 2
+
+    monkeypatch.setattr(nodes, "fit_model", fit_model)
+    with caplog.at_level("INFO", logger="autoencoder_pipelines"):
+        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10}})
+    assert f"Resuming training from the backup in {backup.relative_to(project)} after epoch 2" in caplog.text
+    history = json.loads(_latest(project / "data/08_reporting/rul_vae/FD001/training_history.json").read_text())
+    assert len(history["val_loss"]) == 4
+    assert not backup.exists()
