@@ -5,21 +5,50 @@ Importing it registers every custom class with Keras, so ``.keras`` files load w
 ``safe_mode=True``.
 """
 
-from autoencoder_pipelines.models.config import RecurrentVAEArchitecture, RecurrentVAEConfig, TrainingConfig
-from autoencoder_pipelines.models.layers import Sampling
+from autoencoder_pipelines.models.autoencoder import Autoencoder, ContractiveAutoencoder
+from autoencoder_pipelines.models.config import (
+    AutoencoderConfig,
+    ContractiveAutoencoderConfig,
+    RecurrentVAEArchitecture,
+    RecurrentVAEConfig,
+    TrainingConfig,
+    VAEClassifierConfig,
+    VAEConfig,
+    VQVAEConfig,
+)
+from autoencoder_pipelines.models.layers import Sampling, VectorQuantizer
 from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
 from autoencoder_pipelines.models.training import fit_model
+from autoencoder_pipelines.models.vae import VAE
+from autoencoder_pipelines.models.vae_classifier import VAEClassifier
+from autoencoder_pipelines.models.vq_vae import VQVAE
 
 MODELS = {
+    "autoencoder": Autoencoder,
+    "contractive_autoencoder": ContractiveAutoencoder,
+    "vae": VAE,
+    "vq_vae": VQVAE,
+    "vae_classifier": VAEClassifier,
     "recurrent_vae": RecurrentVAE,
 }
 
 __all__ = [
     "MODELS",
+    "VAE",
+    "VQVAE",
+    "Autoencoder",
+    "AutoencoderConfig",
+    "ContractiveAutoencoder",
+    "ContractiveAutoencoderConfig",
     "RecurrentVAE",
     "RecurrentVAEArchitecture",
     "RecurrentVAEConfig",
     "Sampling",
     "TrainingConfig",
+    "VAEClassifier",
+    "VAEClassifierConfig",
+    "VAEConfig",
+    "VQVAEConfig",
+    "VectorQuantizer",
     "fit_model",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Config(BaseModel):
@@ -60,3 +60,85 @@ class TrainingConfig(_Config):
     backup_dir: Path = Field(description="per-epoch backups; a killed run resumes from here")
     verbose: Literal[0, 1, 2] = Field(default=2, description="Keras fit output: 1 bar, 2 a line per epoch")
     deterministic: bool = Field(default=True, description="TensorFlow deterministic ops")
+
+
+# --- MNIST models ------------------------------------------------------------------
+# ``input_shape`` and ``seed`` come from the data and the training parameters: the
+# training nodes fill them in (``model_copy(update=...)``); the parameters files leave
+# them out.
+
+
+class _ImageModelConfig(_Config):
+    input_shape: tuple[int, ...] | None = Field(
+        default=None, description="shape of one input, set from the data by the training node"
+    )
+    seed: int | None = Field(default=None, description="seed of the model's own noise (sampling, dropout)")
+
+
+class AutoencoderConfig(_ImageModelConfig):
+    """Dense autoencoder (:class:`Autoencoder`), with an optional sparsity penalty.
+
+    The decoder mirrors the encoder's hidden layers and ends in a sigmoid (pixels in [0, 1]).
+    """
+
+    hidden_units: tuple[int, ...] = Field(description="encoder hidden layers; the decoder mirrors them")
+    latent_dim: int = Field(gt=0)
+    hidden_activation: Literal["relu", "elu", "tanh", "sigmoid"] = "relu"
+    latent_activation: Literal["linear", "relu", "sigmoid"] = Field(
+        description="activation of the code layer (the 'hidden activation' the sparsity penalty acts on)"
+    )
+    reconstruction_loss: Literal["binary_crossentropy", "mse"] = Field(
+        description="per-pixel loss, averaged over pixels"
+    )
+    sparsity: Literal["none", "kl", "l1"] = Field(
+        default="none",
+        description="kl: KL(rho || mean code activation) per unit (sigmoid codes); l1: mean |code|",
+    )
+    sparsity_weight: float = Field(default=0.0, ge=0)
+    sparsity_target: float = Field(default=0.05, gt=0, lt=1, description="target mean activation rho (kl)")
+
+    @model_validator(mode="after")
+    def _kl_needs_sigmoid_codes(self):
+        if self.sparsity == "kl" and self.latent_activation != "sigmoid":
+            raise ValueError(
+                f"sparsity='kl' compares mean activations with a target in (0, 1): it needs "
+                f"latent_activation='sigmoid', got {self.latent_activation!r} (or use sparsity='l1')."
+            )
+        return self
+
+
+class ContractiveAutoencoderConfig(AutoencoderConfig):
+    """Dense autoencoder with the contractive penalty ``lambda * ||J_f(x)||_F^2``."""
+
+    contractive_weight: float = Field(ge=0, description="lambda; 0 gives the plain autoencoder")
+
+
+class VAEConfig(_ImageModelConfig):
+    """MLP variational autoencoder with a Bernoulli likelihood (:class:`VAE`)."""
+
+    hidden_units: tuple[int, ...] = Field(description="encoder hidden layers; the decoder mirrors them")
+    latent_dim: int = Field(gt=0)
+    kl_weight: float = Field(default=1.0, ge=0, description="1 gives the ELBO; other values a beta-VAE")
+
+
+class VQVAEConfig(_ImageModelConfig):
+    """Convolutional VQ-VAE (:class:`VQVAE`), van den Oord et al. 2017."""
+
+    filters: tuple[int, ...] = Field(description="channels of the stride-2 convolutions; the decoder mirrors them")
+    embedding_dim: int = Field(gt=0, description="size of each codebook vector")
+    num_embeddings: int = Field(gt=1, description="codebook size")
+    commitment_cost: float = Field(default=0.25, ge=0, description="beta of the commitment loss")
+
+
+class VAEClassifierConfig(_ImageModelConfig):
+    """Convolutional VAE (Keras VAE example) with a classifier head on the latent."""
+
+    filters: tuple[int, ...] = Field(description="channels of the stride-2 convolutions; the decoder mirrors them")
+    dense_units: int = Field(gt=0, description="dense layer between the convolutions and the latent")
+    latent_dim: int = Field(gt=0)
+    classifier_units: int = Field(gt=0)
+    n_classes: int = Field(default=10, gt=1)
+    dropout: float = Field(default=0.0, ge=0, lt=1, description="dropout before the classifier's output layer")
+    reconstruction_weight: float = Field(ge=0)
+    kl_weight: float = Field(ge=0)
+    classification_weight: float = Field(ge=0)

@@ -30,3 +30,63 @@ class Sampling(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="autoencoder_pipelines")
+class VectorQuantizer(keras.layers.Layer):
+    """Nearest-neighbour lookup in a learned codebook (VQ-VAE, van den Oord et al. 2017).
+
+    Every vector of the last axis of the input is replaced by its closest codebook
+    vector (squared Euclidean distance). Returns ``(quantized, codes)``: ``quantized``
+    has the input's shape and carries gradients to the codebook (for the codebook
+    loss); the straight-through estimator is applied by the model, which feeds
+    ``z_e + stop_gradient(quantized - z_e)`` to the decoder.
+
+    Args:
+        num_embeddings: codebook size K.
+        embedding_dim: size D of each code; must equal the input's last axis.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.seed = seed
+
+    def build(self, input_shape):
+        if input_shape[-1] != self.embedding_dim:
+            raise ValueError(
+                f"VectorQuantizer: inputs have {input_shape[-1]} channels, expected embedding_dim={self.embedding_dim}."
+            )
+        self.embeddings = self.add_weight(
+            shape=(self.num_embeddings, self.embedding_dim),
+            initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=self.seed),
+            name="embeddings",
+        )
+
+    def codes(self, inputs):
+        """Index of the nearest codebook vector for every input vector, shape ``inputs.shape[:-1]``."""
+        flat = ops.reshape(inputs, (-1, self.embedding_dim))
+        # ||a - e||^2 = ||a||^2 - 2 a.e + ||e||^2, for all pairs at once.
+        distances = (
+            ops.sum(ops.square(flat), axis=1, keepdims=True)
+            - 2.0 * ops.matmul(flat, ops.transpose(ops.cast(self.embeddings, flat.dtype)))
+            + ops.sum(ops.square(ops.cast(self.embeddings, flat.dtype)), axis=1)
+        )
+        return ops.reshape(ops.argmin(distances, axis=1), ops.shape(inputs)[:-1])
+
+    def call(self, inputs):
+        codes = self.codes(inputs)
+        quantized = ops.take(ops.cast(self.embeddings, inputs.dtype), codes, axis=0)
+        return quantized, codes
+
+    def compute_output_shape(self, input_shape):
+        return input_shape, input_shape[:-1]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "seed": self.seed,
+        }

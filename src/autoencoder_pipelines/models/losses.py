@@ -32,3 +32,100 @@ def masked_mse(y_true, y_pred, mask=None):
         return ops.mean(squared, axis=-1)
     mask = ops.cast(mask, squared.dtype)
     return ops.sum(squared * mask, axis=-1) / ops.maximum(ops.sum(mask, axis=-1), 1.0)
+
+
+def reconstruction_error(y_true, y_pred, kind: str):
+    """Per-sample reconstruction loss averaged over all pixels.
+
+    Args:
+        y_true, y_pred: ``(batch, ...)`` in [0, 1].
+        kind: ``"mse"`` or ``"binary_crossentropy"`` (cross-entropy of continuous targets).
+
+    Returns:
+        Tensor of shape ``(batch,)``.
+    """
+    y_true = ops.reshape(y_true, (ops.shape(y_true)[0], -1))
+    y_pred = ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))
+    if kind == "mse":
+        return ops.mean(ops.square(y_true - y_pred), axis=-1)
+    if kind == "binary_crossentropy":
+        return ops.mean(ops.binary_crossentropy(y_true, y_pred), axis=-1)
+    raise ValueError(f"Unknown reconstruction loss {kind!r}; expected 'mse' or 'binary_crossentropy'.")
+
+
+def bernoulli_nll(x, logits):
+    """``-log p(x | logits)`` per sample, summed over pixels, for targets in [0, 1].
+
+    ``-sum_i [x_i log sigmoid(l_i) + (1 - x_i) log(1 - sigmoid(l_i))]``, computed from
+    the logits for stability (the "continuous MNIST" convention: grey values are used
+    as they are, not binarised).
+
+    Returns:
+        Tensor of shape ``(batch,)``.
+    """
+    x = ops.reshape(x, (ops.shape(x)[0], -1))
+    logits = ops.reshape(logits, (ops.shape(logits)[0], -1))
+    return ops.sum(ops.binary_crossentropy(x, logits, from_logits=True), axis=-1)
+
+
+def gaussian_log_density(z, mean, log_var):
+    """``log N(z; mean, diag(exp(log_var)))`` summed over the last axis."""
+    return -0.5 * ops.sum(
+        ops.log(2.0 * ops.pi) + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
+    )
+
+
+def kl_sparsity(activations, target: float):
+    """Sparsity penalty of Ng's sparse autoencoder notes:
+    ``sum_j KL(rho || rho_hat_j)``, where ``rho_hat_j`` is unit ``j``'s mean activation
+    over the batch and ``KL(p || q) = p log(p/q) + (1-p) log((1-p)/(1-q))``.
+
+    Args:
+        activations: ``(batch, units)`` in (0, 1), e.g. sigmoid codes.
+        target: rho, the desired mean activation.
+
+    Returns:
+        A scalar; zero iff every unit's mean activation equals ``target``.
+    """
+    eps = 1e-7
+    rho_hat = ops.clip(ops.mean(activations, axis=0), eps, 1.0 - eps)
+    return ops.sum(target * ops.log(target / rho_hat) + (1 - target) * ops.log((1 - target) / (1 - rho_hat)))
+
+
+def l1_activity(activations):
+    """Mean absolute activation per sample, summed over units, averaged over the batch."""
+    return ops.mean(ops.sum(ops.abs(activations), axis=-1))
+
+
+def contractive_penalty(encoder, x):
+    """Squared Frobenius norm of the encoder's Jacobian, ``||d f(x) / d x||_F^2``, per sample.
+
+    Computed by automatic differentiation of the encoder as it is (any depth, any
+    activation), not by the closed form that holds only for a single sigmoid layer
+    (Rifai et al. 2011). TensorFlow backend: ``batch_jacobian`` gives the
+    ``(batch, latent, input)`` Jacobian in one vectorised pass; the outer training tape
+    differentiates through it.
+
+    Returns:
+        Tensor of shape ``(batch,)``.
+    """
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        code = encoder(x, training=True)
+    jacobian = tape.batch_jacobian(code, x)  # (batch, latent, *input)
+    return tf.reduce_sum(tf.reshape(tf.square(jacobian), (tf.shape(x)[0], -1)), axis=-1)
+
+
+def vq_losses(z_e, z_q):
+    """Codebook and commitment losses of the VQ-VAE (van den Oord et al. 2017).
+
+    ``codebook = ||sg[z_e] - z_q||^2`` moves the chosen codes towards the encoder
+    outputs; ``commitment = ||z_e - sg[z_q]||^2`` keeps the encoder close to its codes
+    (weighted by beta by the caller). Means over all elements.
+    """
+    codebook = ops.mean(ops.square(ops.stop_gradient(z_e) - z_q))
+    commitment = ops.mean(ops.square(z_e - ops.stop_gradient(z_q)))
+    return codebook, commitment
