@@ -74,3 +74,33 @@ def write_cmapss(folder: Path, subset: str = "FD001", n_train: int = 12, n_test:
     (folder / f"test_{subset}.txt").write_bytes(to_text(test))
     (folder / f"RUL_{subset}.txt").write_bytes("".join(f"{r} \n" for r in rul).encode())
     return folder
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """IDX bytes of a uint8 array: magic 0x0000 08 ndim, big-endian dims, data."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    return header + array.astype(np.uint8).tobytes()
+
+
+def make_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` MNIST-like 28x28 uint8 images (a bright bar whose angle encodes the label)."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    rows, cols = np.mgrid[0:28, 0:28] - 13.5
+    angle = labels[:, None, None] * np.pi / 10
+    distance = np.abs(rows * np.cos(angle) - cols * np.sin(angle))
+    images = np.clip(255 * np.exp(-(distance**2) / 4) * (np.hypot(rows, cols) < 11), 0, 255)
+    images = np.clip(images + rng.normal(0, 10, images.shape), 0, 255)
+    return images.astype(np.uint8), labels
+
+
+def write_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> Path:
+    """The four gzip IDX files of a small MNIST-like dataset, under their standard names."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", n_train, 0), ("t10k", n_test, 1)):
+        images, labels = make_digits(n, seed)
+        (folder / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(images)))
+        (folder / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels)))
+    return folder

@@ -1,4 +1,4 @@
-"""Metrics of remaining-useful-life estimates (pure NumPy)."""
+"""Metrics of the evaluation nodes (pure NumPy)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,26 @@ def nasa_score(y_true, y_pred) -> float:
     """
     d = np.asarray(y_pred, np.float64) - np.asarray(y_true, np.float64)
     return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
+
+
+def per_image_mse(target, output) -> np.ndarray:
+    """Mean squared error of each image, ``(n,)``, over all its pixels."""
+    target = np.asarray(target, np.float64).reshape(len(target), -1)
+    output = np.asarray(output, np.float64).reshape(len(output), -1)
+    return np.mean((output - target) ** 2, axis=1)
+
+
+def reconstruction_metrics(target, output, prefix: str = "") -> dict[str, float]:
+    """``mse`` (over all pixels of all images) and ``psnr`` in dB for pixels in [0, 1].
+
+    PSNR is ``10 log10(1 / MSE)`` of the whole set, the convention of image denoising
+    tables (averaging per-image PSNRs would weight the easy images more).
+    """
+    mse = float(np.mean(per_image_mse(target, output)))
+    return {f"{prefix}mse": mse, f"{prefix}psnr": float(10.0 * np.log10(1.0 / mse)) if mse > 0 else float("inf")}
+
+
+def training_summary(history: dict[str, list[float]]) -> dict[str, float]:
+    """Epochs trained, best epoch (1-based) and its validation loss, from a fit history."""
+    best = int(np.argmin(history["val_loss"]))
+    return {"epochs_trained": len(history["val_loss"]), "best_epoch": best + 1, "best_val_loss": float(history["val_loss"][best])}

@@ -54,3 +54,98 @@ def rul_per_engine_figure(predictions: pd.DataFrame) -> Figure:
     ax.set_title("Predicted vs true RUL per test engine")
     ax.legend()
     return fig
+
+
+def image_rows_figure(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
+    """A grid of images: one row per entry of ``rows`` (e.g. noisy / denoised / clean),
+    the first ``n`` images of each side by side."""
+    fig = Figure(figsize=(1.2 * n, 1.3 * len(rows)), layout="constrained")
+    axes = fig.subplots(len(rows), n, squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(np.asarray(images[c]).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
+    return fig
+
+
+def latent_scatter_figure(z: np.ndarray, labels: np.ndarray, title: str, xlabel: str = "z_1", ylabel: str = "z_2") -> Figure:
+    """2-D codes coloured by digit."""
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    ax = fig.subplots()
+    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=2)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig
+
+
+def latent_grid_figure(images: np.ndarray, grid_values: np.ndarray) -> Figure:
+    """Digits decoded from a regular grid of the 2-D latent plane.
+
+    Args:
+        images: ``(len(grid_values)**2, 28, 28[, 1])``, row-major, ``z_2`` decreasing down
+            the rows so the picture reads like the scatter plot.
+        grid_values: the coordinates along each axis.
+    """
+    n = len(grid_values)
+    canvas = np.asarray(images).reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+    fig = Figure(figsize=(8, 8), layout="constrained")
+    ax = fig.subplots()
+    lo, hi = float(grid_values[0]), float(grid_values[-1])
+    ax.imshow(canvas, cmap="gray", extent=(lo, hi, lo, hi))
+    ax.set_xlabel("z_1")
+    ax.set_ylabel("z_2")
+    ax.set_title("Digits decoded from the latent plane")
+    return fig
+
+
+def code_map_figure(images: np.ndarray, codes: np.ndarray, reconstructions: np.ndarray, n: int = 8) -> Figure:
+    """VQ-VAE: each image, its map of codebook indices, and its reconstruction."""
+    fig = Figure(figsize=(1.6 * n, 5), layout="constrained")
+    axes = fig.subplots(3, n, squeeze=False)
+    for c in range(n):
+        axes[0, c].imshow(np.asarray(images[c]).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        axes[1, c].imshow(codes[c], cmap="tab20", interpolation="nearest")
+        axes[2, c].imshow(np.asarray(reconstructions[c]).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        for r in range(3):
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+    for r, label in enumerate(("input", "codes", "reconstruction")):
+        axes[r, 0].set_ylabel(label)
+    return fig
+
+
+def confusion_matrix_figure(matrix: np.ndarray) -> Figure:
+    """Counts of true (rows) vs predicted (columns) digits."""
+    fig = Figure(figsize=(6.5, 5.5), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(np.log1p(matrix), cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="white" if count > matrix.max() / 2 else "black")
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title("Confusion matrix (test set)")
+    fig.colorbar(image, ax=ax, label="log(1 + count)")
+    return fig
+
+
+def code_activity_figure(codes: np.ndarray, threshold: float) -> Figure:
+    """Sparse autoencoder: mean activation of each code unit, and a histogram of all values."""
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    units, values = fig.subplots(1, 2)
+    units.bar(np.arange(codes.shape[1]), codes.mean(axis=0), color="tab:blue")
+    units.set_xlabel("code unit")
+    units.set_ylabel("mean activation (test set)")
+    units.set_title(f"Mean code activation {codes.mean():.3f}")
+    values.hist(codes.ravel(), bins=50, color="tab:blue", log=True)
+    values.axvline(threshold, color="tab:red", ls="--", label=f"active above {threshold}")
+    values.set_xlabel("activation")
+    values.set_ylabel("count (log)")
+    values.legend()
+    return fig

@@ -42,3 +42,38 @@ class CMAPSSConfig(BaseModel):
     @property
     def sensor_columns(self) -> tuple[str, ...]:
         return self.sensors if self.sensors is not None else DEFAULT_SENSORS[self.subset]
+
+
+class MNISTIngestionConfig(BaseModel):
+    """How the MNIST files are read (``params:mnist``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    verify_checksums: bool = Field(description="md5 of the decompressed IDX files against the published sums")
+
+
+class MNISTDataConfig(BaseModel):
+    """How one pipeline prepares MNIST (``params:<pipeline>.data``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    layout: Literal["flat", "image"] = Field(description="flat: (n, 784) for dense models; image: (n, 28, 28, 1)")
+    validation_fraction: float = Field(gt=0, lt=1, description="share of the training images held out")
+    split_seed: int = Field(ge=0)
+
+
+class NoiseConfig(BaseModel):
+    """The corruption of the denoising study (``params:<pipeline>.noise``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["gaussian", "salt_and_pepper", "masking"]
+    factor: float = Field(ge=0, description="std (gaussian) or fraction of pixels hit (the others)")
+    seed: int = Field(ge=0)
+
+    @field_validator("factor")
+    @classmethod
+    def _fraction(cls, value: float, info):
+        if info.data.get("kind") != "gaussian" and value > 1:
+            raise ValueError(f"factor={value} is a fraction of pixels for {info.data.get('kind')!r}: expected <= 1.")
+        return value

@@ -11,8 +11,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
+from typing import Literal
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -108,3 +110,58 @@ def read_labels(content: bytes, name: str, n_images: int, verify: bool = True) -
     if labels.size and labels.max() > 9:
         raise MNISTValidationError(f"{name}: label {int(labels.max())} outside 0..9.")
     return labels
+
+
+# --- preprocessing ------------------------------------------------------------------
+
+Layout = Literal["flat", "image"]
+
+
+def scale_images(images: np.ndarray, layout: Layout) -> np.ndarray:
+    """uint8 images ``(n, 28, 28)`` -> float32 in [0, 1], ``(n, 784)`` or ``(n, 28, 28, 1)``."""
+    scaled = images.astype(np.float32) / np.float32(255.0)
+    if layout == "flat":
+        return scaled.reshape(len(images), -1)
+    if layout == "image":
+        return scaled[..., np.newaxis]
+    raise ValueError(f"Unknown layout {layout!r}; expected 'flat' or 'image'.")
+
+
+def split_train_validation(
+    labels: np.ndarray, validation_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of image indices, stratified by digit: ``(train_idx, val_idx)``, sorted."""
+    if not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction={validation_fraction}: expected a value in (0, 1).")
+    train_idx, val_idx = train_test_split(
+        np.arange(len(labels)), test_size=validation_fraction, random_state=seed, stratify=labels
+    )
+    return np.sort(train_idx), np.sort(val_idx)
+
+
+NoiseKind = Literal["gaussian", "salt_and_pepper", "masking"]
+
+
+def add_noise(x: np.ndarray, kind: NoiseKind, factor: float, rng: np.random.Generator) -> np.ndarray:
+    """Corrupt images in [0, 1] (denoising autoencoders, Vincent et al. 2008).
+
+    - ``gaussian``: ``clip(x + factor * N(0, 1), 0, 1)``;
+    - ``salt_and_pepper``: a fraction ``factor`` of the pixels set to 0 or 1, equally likely;
+    - ``masking``: a fraction ``factor`` of the pixels set to 0.
+
+    Returns a new float32 array; ``x`` is not modified.
+    """
+    if factor < 0 or (kind != "gaussian" and factor > 1):
+        raise ValueError(f"noise factor={factor}: expected >= 0 (and <= 1 for {kind!r}).")
+    if kind == "gaussian":
+        noisy = x + np.float32(factor) * rng.standard_normal(x.shape, dtype=np.float32)
+        return np.clip(noisy, 0.0, 1.0, out=noisy)
+    noisy = x.astype(np.float32, copy=True)
+    hit = rng.random(x.shape, dtype=np.float32) < factor
+    if kind == "masking":
+        noisy[hit] = 0.0
+    elif kind == "salt_and_pepper":
+        noisy[hit] = (rng.random(int(hit.sum()), dtype=np.float32) < 0.5).astype(np.float32)
+    else:
+        raise ValueError(f"Unknown noise kind {kind!r}; expected 'gaussian', 'salt_and_pepper' or 'masking'.")
+    return noisy

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from keras import ops
 
 
@@ -71,7 +73,7 @@ def bernoulli_nll(x, logits):
 def gaussian_log_density(z, mean, log_var):
     """``log N(z; mean, diag(exp(log_var)))`` summed over the last axis."""
     return -0.5 * ops.sum(
-        ops.log(2.0 * ops.pi) + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
+        math.log(2.0 * math.pi) + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
     )
 
 

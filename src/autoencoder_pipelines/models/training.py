@@ -15,6 +15,7 @@ One function, :func:`fit_model`, used by every pipeline's training node:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -32,6 +33,19 @@ from autoencoder_pipelines.models.config import TrainingConfig
 logger = logging.getLogger(__name__)
 
 History = dict[str, list[float]]
+
+
+def run_fingerprint(*parts) -> str:
+    """A short hash of configuration and data; a backup is resumed only by the run with
+    the same fingerprint (same settings, same arrays)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(str((part.shape, part.dtype)).encode())
+            digest.update(np.ascontiguousarray(part).tobytes())
+        else:
+            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:

@@ -5,9 +5,6 @@ outputs out; the catalog does the I/O.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import keras
 import numpy as np
 import pandas as pd
@@ -24,6 +21,7 @@ from autoencoder_pipelines.models import (
     TrainingConfig,
     fit_model,
 )
+from autoencoder_pipelines.models.training import run_fingerprint
 from autoencoder_pipelines.plotting import health_map_figure, rul_per_engine_figure
 
 # --- ingestion --------------------------------------------------------------------
@@ -125,17 +123,6 @@ def make_test_windows(test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSCo
 # --- training ---------------------------------------------------------------------
 
 
-def _run_key(*parts) -> str:
-    """A fingerprint of configuration and data: only the same run resumes a backup."""
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            digest.update(np.ascontiguousarray(part).tobytes())
-        else:
-            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:16]
-
-
 def train_rul_vae(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -154,7 +141,7 @@ def train_rul_vae(
         seed=training.seed,
         rul_bias=float(np.mean(y_train)),
     )
-    run_key = _run_key(
+    run_key = run_fingerprint(
         "rul_vae",
         config.model_dump(),
         training.model_dump(exclude={"verbose", "backup_dir"}),

@@ -1,0 +1,38 @@
+"""``contractive_ae``: MNIST ingestion -> scale, split -> train contractive and plain AEs -> compare."""
+
+from kedro.pipeline import Pipeline, node
+
+from autoencoder_pipelines.pipelines.contractive_ae import nodes
+from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    training = [
+        node(
+            nodes.train_contractive_ae,
+            ["x_train", "x_val", "params:model", "params:training"],
+            ["model", "training_history"],
+            name="train_contractive_ae",
+        ),
+        node(
+            nodes.train_plain_ae,
+            ["x_train", "x_val", "params:model", "params:training"],
+            ["plain_model", "plain_training_history"],
+            name="train_plain_ae",
+        ),
+    ]
+    evaluation = [
+        node(
+            nodes.evaluate_contractive_ae,
+            ["model", "plain_model", "x_test", "training_history", "plain_training_history"],
+            "metrics",
+            name="evaluate_contractive_ae",
+        ),
+        node(
+            nodes.plot_contractive_reconstructions,
+            ["model", "plain_model", "x_test"],
+            "figure_reconstructions",
+            name="plot_contractive_reconstructions",
+        ),
+    ]
+    return model_pipeline("contractive_ae", training, evaluation)

@@ -1,0 +1,28 @@
+"""``denoising_ae``: MNIST ingestion -> scale, split, add noise -> train noisy->clean -> evaluate."""
+
+from kedro.pipeline import Pipeline, node
+
+from autoencoder_pipelines.pipelines.denoising_ae import nodes
+from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    training = [
+        node(
+            nodes.train_denoising_ae,
+            ["noisy_x_train", "x_train", "noisy_x_val", "x_val", "params:model", "params:training"],
+            ["model", "training_history"],
+            name="train_denoising_ae",
+        )
+    ]
+    evaluation = [
+        node(nodes.denoise_test_set, ["model", "noisy_x_test"], "denoised_x_test", name="denoise_test_set"),
+        node(
+            nodes.evaluate_denoising,
+            ["denoised_x_test", "noisy_x_test", "x_test", "training_history"],
+            "metrics",
+            name="evaluate_denoising",
+        ),
+        node(nodes.plot_denoising, ["denoised_x_test", "noisy_x_test", "x_test"], "figure_denoising", name="plot_denoising"),
+    ]
+    return model_pipeline("denoising_ae", training, evaluation, noise=True)

@@ -1,0 +1,66 @@
+"""Training and evaluation nodes of ``sparse_ae``."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
+from autoencoder_pipelines.models import Autoencoder, AutoencoderConfig, TrainingConfig
+from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.plotting import code_activity_figure, image_rows_figure
+
+
+def train_sparse_ae(
+    x_train: np.ndarray, x_val: np.ndarray, architecture: AutoencoderConfig, training: TrainingConfig
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Fit the autoencoder to reconstruct its input, with the configured sparsity penalty."""
+    return fit_image_model(Autoencoder, architecture, x_train, x_train, x_val, x_val, training)
+
+
+def encode_test_set(model: Autoencoder, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ``(n, latent_dim)`` and reconstructions of the test images."""
+    outputs = predict_in_batches(model, x_test)
+    return outputs["code"], outputs["reconstruction"]
+
+
+def activity_metrics(codes: np.ndarray, threshold: float) -> dict[str, float]:
+    """How sparse the codes are.
+
+    - ``mean_activation``: mean of all code values (the rho-hat of the KL penalty, averaged);
+    - ``active_fraction``: mean over images of the fraction of units above ``threshold``;
+    - ``dead_units``: units never above ``threshold`` on any image.
+    """
+    active = codes > threshold
+    return {
+        "mean_activation": float(np.mean(codes)),
+        "active_fraction": float(np.mean(active)),
+        "dead_units": int(np.sum(~active.any(axis=0))),
+        "activity_threshold": threshold,
+    }
+
+
+def evaluate_sparse_ae(
+    codes: np.ndarray,
+    reconstructions: np.ndarray,
+    x_test: np.ndarray,
+    history: dict[str, list[float]],
+    activity_threshold: float,
+) -> dict[str, float]:
+    """Test MSE/PSNR and the sparsity of the codes."""
+    return {
+        **reconstruction_metrics(x_test, reconstructions),
+        **activity_metrics(codes, activity_threshold),
+        **training_summary(history),
+    }
+
+
+def plot_sparse_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:
+    """Rows: input, reconstruction."""
+    return image_rows_figure({"input": x_test, "reconstruction": reconstructions})
+
+
+def plot_code_activity(codes: np.ndarray, activity_threshold: float) -> Figure:
+    """Mean activation per code unit, and the distribution of all code values."""
+    return code_activity_figure(codes, activity_threshold)

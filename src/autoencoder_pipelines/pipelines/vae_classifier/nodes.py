@@ -1,0 +1,61 @@
+"""Training and evaluation nodes of ``vae_classifier``."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.manifold import TSNE
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+
+from autoencoder_pipelines.evaluation import training_summary
+from autoencoder_pipelines.models import TrainingConfig, VAEClassifier, VAEClassifierConfig
+from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.plotting import confusion_matrix_figure, latent_scatter_figure
+
+
+def train_vae_classifier(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    architecture: VAEClassifierConfig,
+    training: TrainingConfig,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Fit the VAE and its classifier jointly; ``y`` are the digit labels."""
+    return fit_image_model(VAEClassifier, architecture, x_train, y_train, x_val, y_val, training)
+
+
+def classify_test_set(model: VAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latent means ``(n, latent_dim)`` and class probabilities ``(n, n_classes)``."""
+    outputs = predict_in_batches(model, x_test)
+    return outputs["z_mean"], outputs["probabilities"]
+
+
+def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, history: dict[str, list[float]]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+    predicted = probabilities.argmax(axis=1)
+    return {
+        "accuracy": float(accuracy_score(y_test, predicted)),
+        "macro_f1": float(f1_score(y_test, predicted, average="macro")),
+        "per_class": classification_report(y_test, predicted, output_dict=True, zero_division=0),
+        "confusion_matrix": confusion_matrix(y_test, predicted, labels=range(probabilities.shape[1])).tolist(),
+        **training_summary(history),
+    }
+
+
+def plot_confusion_matrix(metrics: dict) -> Figure:
+    """The test confusion matrix."""
+    return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]))
+
+
+def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray, tsne_points: int, seed: int) -> Figure:
+    """Latent means of test images coloured by digit: the plane itself when the latent is
+    2-D, else a t-SNE embedding of ``tsne_points`` images drawn with ``seed``."""
+    if z_test.shape[1] == 2:
+        return latent_scatter_figure(z_test, y_test, "Latent space (test set)")
+    pick = np.random.default_rng(seed).choice(len(z_test), size=min(tsne_points, len(z_test)), replace=False)
+    embedded = TSNE(n_components=2, perplexity=min(30.0, (len(pick) - 1) / 3), random_state=seed).fit_transform(z_test[pick])
+    return latent_scatter_figure(
+        embedded, y_test[pick], f"t-SNE of the {z_test.shape[1]}-D latent space ({len(pick)} test images)", "t-SNE 1", "t-SNE 2"
+    )

@@ -1,0 +1,48 @@
+"""Training and evaluation nodes of ``vq_vae``."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
+from autoencoder_pipelines.models import VQVAE, TrainingConfig, VQVAEConfig
+from autoencoder_pipelines.models.vq_vae import code_usage
+from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.plotting import code_map_figure, image_rows_figure
+
+
+def train_vq_vae(
+    x_train: np.ndarray, x_val: np.ndarray, architecture: VQVAEConfig, training: TrainingConfig
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Fit the VQ-VAE (reconstruction + codebook + commitment losses)."""
+    return fit_image_model(VQVAE, architecture, x_train, x_train, x_val, x_val, training)
+
+
+def quantize_test_set(model: VQVAE, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Code maps ``(n, h, w)`` and reconstructions (decoded from the quantised latents)."""
+    outputs = predict_in_batches(model, x_test)
+    return outputs["codes"].astype(np.int32), outputs["reconstruction"]
+
+
+def evaluate_vq_vae(
+    codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray, history: dict[str, list[float]], num_embeddings: int
+) -> dict[str, float]:
+    """Test MSE/PSNR, codebook perplexity and the fraction of codes used."""
+    return {
+        **reconstruction_metrics(x_test, reconstructions),
+        **code_usage(codes, num_embeddings),
+        "num_embeddings": num_embeddings,
+        **training_summary(history),
+    }
+
+
+def plot_vq_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:
+    """Rows: input, reconstruction."""
+    return image_rows_figure({"input": x_test, "reconstruction": reconstructions})
+
+
+def plot_code_maps(codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:
+    """Each image, its map of codebook indices and its reconstruction."""
+    return code_map_figure(x_test, codes, reconstructions)

@@ -1,0 +1,123 @@
+"""One contract suite over every model of the library (``models.MODELS``).
+
+Each model: builds, returns the promised output keys and shapes, gives a finite scalar
+loss, changes its weights in one training step, leaves them unchanged in evaluation,
+and round-trips through a ``.keras`` file (safe mode) to identical predictions.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from autoencoder_pipelines.models import MODELS
+
+rng = np.random.default_rng(0)
+IMAGES = rng.random((16, 28, 28, 1)).astype("float32")
+FLAT = IMAGES.reshape(16, 784)
+LABELS = (np.arange(16) % 10).astype("int64")
+WINDOWS = rng.normal(size=(16, 6, 3)).astype("float32")
+RUL = rng.uniform(0, 125, 16).astype("float32")
+
+DENSE = dict(input_shape=(784,), hidden_units=(8,), latent_dim=3, reconstruction_loss="binary_crossentropy", seed=0)
+
+# name -> (config, x, y, {output: shape})
+CASES = {
+    "autoencoder": (
+        {**DENSE, "latent_activation": "sigmoid", "sparsity": "kl", "sparsity_weight": 0.1},
+        FLAT, FLAT, {"code": (16, 3), "reconstruction": (16, 784)},
+    ),
+    "contractive_autoencoder": (
+        {**DENSE, "latent_activation": "linear", "contractive_weight": 0.1},
+        FLAT, FLAT, {"code": (16, 3), "reconstruction": (16, 784)},
+    ),
+    "vae": (
+        dict(input_shape=(784,), hidden_units=(8,), latent_dim=2, seed=0),
+        FLAT, FLAT, {"z_mean": (16, 2), "z_log_var": (16, 2), "z": (16, 2), "logits": (16, 784), "reconstruction": (16, 784)},
+    ),
+    "vq_vae": (
+        dict(input_shape=(28, 28, 1), filters=(4, 8), embedding_dim=4, num_embeddings=8, seed=0),
+        IMAGES, IMAGES, {"z_e": (16, 7, 7, 4), "z_q": (16, 7, 7, 4), "codes": (16, 7, 7), "reconstruction": (16, 28, 28, 1)},
+    ),
+    "vae_classifier": (
+        dict(
+            input_shape=(28, 28, 1), filters=(4, 8), dense_units=8, latent_dim=3, classifier_units=8, dropout=0.2,
+            reconstruction_weight=1.0, kl_weight=1.0, classification_weight=10.0, seed=0,
+        ),
+        IMAGES, LABELS,
+        {
+            "z_mean": (16, 3), "z_log_var": (16, 3), "z": (16, 3), "logits": (16, 28, 28, 1),
+            "reconstruction": (16, 28, 28, 1), "class_logits": (16, 10), "probabilities": (16, 10),
+        },
+    ),
+    "recurrent_vae": (
+        dict(window=6, n_features=3, lstm_units=4, regressor_units=5, mask_value=-99.0, seed=0, decoder=True),
+        WINDOWS, RUL, {"z_mean": (16, 2), "z_log_var": (16, 2), "z": (16, 2), "rul": (16,), "reconstruction": (16, 6, 3)},
+    ),
+}
+
+
+def test_every_registered_model_is_covered():
+    assert set(CASES) == set(MODELS)
+
+
+def _model(name):
+    config, x, y, shapes = CASES[name]
+    keras.utils.set_random_seed(0)
+    model = MODELS[name](config)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    return model, x, y, shapes
+
+
+@pytest.fixture(params=sorted(CASES))
+def case(request):
+    return (request.param, *_model(request.param))
+
+
+def test_builds_and_returns_the_named_outputs(case):
+    _, model, x, _, shapes = case
+    assert model.built and model.count_params() > 0
+    outputs = model(x, training=False)
+    assert {k: tuple(v.shape) for k, v in outputs.items()} == shapes
+
+
+def test_loss_is_a_finite_scalar(case):
+    _, model, x, y, _ = case
+    loss = model.compute_loss(x, y, model(x, training=True))
+    assert tuple(loss.shape) == () and np.isfinite(float(loss))
+
+
+def test_one_training_step_changes_every_trainable_weight_group(case):
+    _, model, x, y, _ = case
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    after = [w.numpy() for w in model.trainable_weights]
+    changed = [not np.array_equal(b, a) for b, a in zip(before, after)]
+    # Every kernel moves (biases of units that happen to be inactive may not).
+    kernels = [c for c, w in zip(changed, model.trainable_weights) if "kernel" in w.path or "embeddings" in w.path]
+    assert kernels and any(kernels) and sum(kernels) >= len(kernels) - 1
+
+
+def test_evaluation_and_prediction_leave_the_weights_unchanged(case):
+    _, model, x, y, _ = case
+    before = [w.numpy().copy() for w in model.weights]
+    model.evaluate(x, y, batch_size=8, verbose=0)
+    first = model.predict(x, verbose=0)
+    second = model.predict(x, verbose=0)
+    for b, w in zip(before, model.weights):
+        np.testing.assert_array_equal(b, w.numpy())
+    for key in first:  # inference is deterministic: latent means, no dropout
+        np.testing.assert_array_equal(first[key], second[key])
+
+
+def test_save_and_load_give_identical_predictions(case, tmp_path):
+    name, model, x, y, _ = case
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path, safe_mode=True)
+    assert type(reloaded) is type(model) and reloaded.config == model.config
+    expected, got = model.predict(x, verbose=0), reloaded.predict(x, verbose=0)
+    for key in expected:
+        np.testing.assert_array_equal(expected[key], got[key])

@@ -1,0 +1,134 @@
+"""The six MNIST pipelines run through Kedro (``env="test"``) on a few hundred generated images."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.validation import ParameterValidationError
+
+from autoencoder_pipelines.data.mnist import MNISTValidationError
+from tests.conftest import write_mnist
+
+REPO = Path(__file__).resolve().parents[2]
+
+# pipeline -> (metrics that must be there, figures, input layout)
+EXPECTED = {
+    "denoising_ae": ({"mse", "psnr", "noisy_input_mse", "noisy_input_psnr"}, {"denoising"}, (784,)),
+    "sparse_ae": ({"mse", "mean_activation", "active_fraction"}, {"reconstructions", "code_activity"}, (784,)),
+    "contractive_ae": ({"contractive", "plain", "jacobian_norm_ratio"}, {"reconstructions"}, (784,)),
+    "vae": ({"neg_elbo", "reconstruction", "kl", "neg_log_likelihood_iwae"}, {"reconstructions", "latent_space", "latent_grid"}, (784,)),
+    "vq_vae": ({"mse", "perplexity", "codes_used"}, {"reconstructions", "code_maps"}, (28, 28, 1)),
+    "vae_classifier": ({"accuracy", "macro_f1", "per_class", "confusion_matrix"}, {"confusion_matrix", "latent_space"}, (28, 28, 1)),
+}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A copy of the project's configuration in a temporary folder, with MNIST-like files."""
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()
+    monkeypatch.setenv("MNIST_DATA_DIR", str(write_mnist(tmp_path / "raw")))
+    monkeypatch.chdir(tmp_path)
+    bootstrap_project(tmp_path)
+    return tmp_path
+
+
+def _run(project: Path, pipeline: str, **runtime_params):
+    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
+        session.run(pipeline_names=[pipeline])
+        return session.load_context().catalog
+
+
+def _latest(folder: Path) -> Path:
+    (version,) = sorted(folder.iterdir())[-1:]
+    (path,) = version.iterdir()
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pipeline", sorted(EXPECTED))
+def test_pipeline_runs_end_to_end_and_writes_versioned_outputs(project, pipeline):
+    catalog = _run(project, pipeline)
+    keys, figures, shape = EXPECTED[pipeline]
+    reports = project / "data/08_reporting" / pipeline
+    metrics = json.loads(_latest(reports / "metrics.json").read_text())
+    assert set(metrics) >= keys
+    for figure in figures:
+        assert _latest(reports / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
+
+    # Scaled, split inputs in the model's layout: 300 training images -> 270 / 30.
+    x_train, x_val, x_test = (catalog.load(f"{pipeline}.x_{s}") for s in ("train", "val", "test"))
+    assert x_train.shape == (270, *shape) and x_val.shape == (30, *shape) and x_test.shape == (100, *shape)
+    assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
+
+    # The model is versioned and reloads (safe mode) to the same predictions.
+    assert _latest(project / "data/06_models" / pipeline / "model.keras").exists()
+    model = catalog.load(f"{pipeline}.model")
+    assert isinstance(model, keras.Model)
+    outputs = model.predict(x_test[:5], verbose=0)
+    assert all(np.all(np.isfinite(v)) for v in outputs.values())
+    assert not list((project / "data/06_models/backups").glob("*"))
+
+
+@pytest.mark.slow
+def test_denoising_compares_with_the_clean_images_and_reports_the_noisy_baseline(project):
+    _run(project, "denoising_ae")
+    out = project / "data"
+    clean = np.load(_latest(out / "05_model_input/denoising_ae/x_test.npy"))
+    noisy = np.load(_latest(out / "05_model_input/denoising_ae/noisy_x_test.npy"))
+    denoised = np.load(_latest(out / "07_model_output/denoising_ae/denoised_x_test.npy"))
+    metrics = json.loads(_latest(out / "08_reporting/denoising_ae/metrics.json").read_text())
+    assert metrics["mse"] == pytest.approx(np.mean((denoised.astype(np.float64) - clean) ** 2), rel=1e-6)
+    assert metrics["noisy_input_mse"] == pytest.approx(np.mean((noisy.astype(np.float64) - clean) ** 2), rel=1e-6)
+    assert 0.02 < metrics["noisy_input_mse"] < 0.1  # Gaussian noise of std 0.3, clipped to [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("file", "corrupt", "message"),
+    [
+        ("train-images-idx3-ubyte.gz", lambda b: b[: len(b) // 2], "train-images-idx3-ubyte.gz: not a complete gzip file"),
+        ("t10k-labels-idx1-ubyte.gz", lambda b: gzip.compress(gzip.decompress(b)[:-3]), "t10k-labels-idx1-ubyte.gz: 97 bytes of data"),
+        ("t10k-images-idx3-ubyte.gz", lambda b: gzip.compress(b"\x00\x00\x08\x01" + gzip.decompress(b)[4:]), "t10k-images-idx3-ubyte.gz: magic number"),
+    ],
+)
+def test_a_corrupt_file_stops_the_run_naming_it(project, file, corrupt, message):
+    path = project / "raw" / file
+    path.write_bytes(corrupt(path.read_bytes()))
+    with pytest.raises(MNISTValidationError, match=message):
+        _run(project, "vae")
+    assert not (project / "data/06_models").exists()
+
+
+def test_the_published_checksums_are_checked_when_asked(project):
+    with pytest.raises(MNISTValidationError, match=r"-idx\d-ubyte.gz: md5 of the decompressed content is [0-9a-f]{32}, expected"):
+        _run(project, "sparse_ae", mnist={"verify_checksums": True})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sparse_ae": {"model": {"latent_activation": "relu"}}}, "latent_activation='sigmoid'"),
+        ({"sparse_ae": {"data": {"layout": "chw"}}}, "layout"),
+        ({"sparse_ae": {"model": {"sparsity": "l2"}}}, "sparsity"),
+        ({"sparse_ae": {"training": {"batch_size": 0}}}, "batch_size"),
+    ],
+)
+def test_bad_parameters_stop_the_run_before_any_work(project, params, message):
+    with pytest.raises(ParameterValidationError, match=message):
+        _run(project, "sparse_ae", **params)
+    assert not (project / "data").exists()
+
+
+def test_bad_noise_parameters_name_the_field(project):
+    with pytest.raises(ParameterValidationError, match="factor"):
+        _run(project, "denoising_ae", denoising_ae={"noise": {"kind": "masking", "factor": 1.5}})
