@@ -132,3 +132,14 @@ def test_bad_parameters_stop_the_run_before_any_work(project, params, message):
 def test_bad_noise_parameters_name_the_field(project):
     with pytest.raises(ParameterValidationError, match="factor"):
         _run(project, "denoising_ae", denoising_ae={"noise": {"kind": "masking", "factor": 1.5}})
+
+
+@pytest.mark.slow
+def test_several_noisy_copies_of_the_training_set_pair_with_their_clean_images(project):
+    catalog = _run(project, "denoising_ae", denoising_ae={"noise": {"train_copies": 3}})
+    clean, noisy = catalog.load("denoising_ae.x_train"), catalog.load("denoising_ae.noisy_x_train")
+    assert noisy.shape == (3 * 270, 784)
+    copies = noisy.reshape(3, 270, 784)
+    assert not np.array_equal(copies[0], copies[1])  # fresh noise per copy
+    # Each copy is its clean image plus noise: closer to it than to any other image.
+    assert np.mean(np.abs(copies[2] - clean)) < np.mean(np.abs(copies[2] - np.roll(clean, 1, axis=0)))

@@ -70,6 +70,9 @@ class NoiseConfig(BaseModel):
     kind: Literal["gaussian", "salt_and_pepper", "masking"]
     factor: float = Field(ge=0, description="std (gaussian) or fraction of pixels hit (the others)")
     seed: int = Field(ge=0)
+    train_copies: int = Field(
+        default=1, gt=0, description="noisy copies of each training image, each with its own noise draw"
+    )
 
     @field_validator("factor")
     @classmethod

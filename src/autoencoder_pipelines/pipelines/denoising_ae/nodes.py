@@ -20,8 +20,19 @@ def train_denoising_ae(
     architecture: AutoencoderConfig,
     training: TrainingConfig,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Fit noisy -> clean: the loss compares the output with the clean image."""
-    return fit_image_model(Autoencoder, architecture, noisy_x_train, x_train, noisy_x_val, x_val, training)
+    """Fit noisy -> clean: the loss compares the output with the clean image.
+
+    ``noisy_x_train`` may hold several noisy copies of the training set, stacked; the
+    clean targets are repeated to match.
+    """
+    copies, remainder = divmod(len(noisy_x_train), len(x_train))
+    if remainder or copies == 0:
+        raise ValueError(
+            f"noisy_x_train has {len(noisy_x_train)} images, not a whole number of copies of the "
+            f"{len(x_train)} clean training images."
+        )
+    targets = np.concatenate([x_train] * copies) if copies > 1 else x_train
+    return fit_image_model(Autoencoder, architecture, noisy_x_train, targets, noisy_x_val, x_val, training)
 
 
 def denoise_test_set(model: Autoencoder, noisy_x_test: np.ndarray) -> np.ndarray:

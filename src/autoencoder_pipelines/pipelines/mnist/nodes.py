@@ -54,9 +54,19 @@ def scale_test_set(images: np.ndarray, labels: np.ndarray, data: MNISTDataConfig
 def inject_noise(
     x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray, noise: NoiseConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Corrupted copies of the three sets, each from its own seeded stream."""
+    """Corrupted copies of the three sets, each from its own seeded stream.
+
+    The training set gets ``noise.train_copies`` noisy versions of every image (stacked:
+    copy ``k`` of image ``i`` is row ``k * len(x_train) + i``), so the model cannot learn
+    one fixed noise pattern per image; validation and test get one each.
+    """
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(noise.seed).spawn(3)]
-    return tuple(mnist.add_noise(x, noise.kind, noise.factor, rng) for x, rng in zip((x_train, x_val, x_test), streams))
+    train = np.concatenate([mnist.add_noise(x_train, noise.kind, noise.factor, streams[0]) for _ in range(noise.train_copies)])
+    return (
+        train,
+        mnist.add_noise(x_val, noise.kind, noise.factor, streams[1]),
+        mnist.add_noise(x_test, noise.kind, noise.factor, streams[2]),
+    )
 
 
 # --- training ---------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""Behaviour of the dense autoencoders that the peer got wrong: the denoising target,
+the sparsity penalty reaching the loss, and the contractive penalty shrinking the Jacobian."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from autoencoder_pipelines.models import Autoencoder, ContractiveAutoencoder
+from autoencoder_pipelines.models.losses import contractive_penalty, reconstruction_error
+from tests.conftest import make_digits
+
+IMAGES, _ = make_digits(400, seed=3)
+X = (IMAGES.reshape(400, -1) / 255.0).astype("float32")
+BASE = dict(input_shape=(784,), hidden_units=(32,), latent_dim=8, reconstruction_loss="binary_crossentropy", seed=0)
+
+
+def _fit(model_class, config, epochs=8):
+    keras.utils.set_random_seed(0)
+    model = model_class(config)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(X, X, batch_size=50, epochs=epochs, verbose=0, shuffle=False)
+    return model
+
+
+def test_the_denoising_loss_compares_the_output_with_the_clean_target():
+    model = Autoencoder({**BASE, "latent_activation": "linear"})
+    noisy = np.clip(X + 0.3 * np.random.default_rng(0).normal(size=X.shape), 0, 1).astype("float32")
+    outputs = model(noisy)
+    expected = ops.mean(reconstruction_error(X, outputs["reconstruction"], "binary_crossentropy"))
+    np.testing.assert_allclose(float(model.compute_loss(noisy, X, outputs)), float(expected), rtol=1e-6)
+    assert float(model.compute_loss(noisy, noisy, outputs)) != pytest.approx(float(expected))
+
+
+def test_the_sparsity_penalty_reaches_the_loss_and_makes_codes_sparser():
+    sigmoid = {**BASE, "latent_activation": "sigmoid"}
+    plain = _fit(Autoencoder, sigmoid)
+    sparse = _fit(Autoencoder, {**sigmoid, "sparsity": "kl", "sparsity_weight": 1.0, "sparsity_target": 0.05})
+    outputs = sparse(X)
+    assert float(sparse.compute_loss(X, X, outputs)) > float(
+        ops.mean(reconstruction_error(X, outputs["reconstruction"], "binary_crossentropy"))
+    )
+    plain_activation, sparse_activation = (float(np.mean(m.encode(X))) for m in (plain, sparse))
+    assert sparse_activation < 0.5 * plain_activation
+    assert sparse_activation < 0.15
+
+
+def test_the_l1_penalty_also_makes_relu_codes_sparser():
+    relu = {**BASE, "latent_activation": "relu"}
+    plain = _fit(Autoencoder, relu)
+    sparse = _fit(Autoencoder, {**relu, "sparsity": "l1", "sparsity_weight": 0.05})
+    assert float(np.mean(sparse.encode(X))) < 0.5 * float(np.mean(plain.encode(X)))
+
+
+def test_the_contractive_penalty_lowers_the_jacobian_norm():
+    config = {**BASE, "latent_activation": "linear"}
+    plain = _fit(ContractiveAutoencoder, {**config, "contractive_weight": 0.0})
+    contractive = _fit(ContractiveAutoencoder, {**config, "contractive_weight": 0.05})
+    norm = lambda m: float(np.mean(ops.convert_to_numpy(contractive_penalty(m.encoder, X))))  # noqa: E731
+    assert norm(contractive) < 0.5 * norm(plain)
