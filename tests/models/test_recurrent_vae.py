@@ -193,3 +193,13 @@ def test_the_rul_output_starts_at_its_bias():
     model = RecurrentVAE(_config(rul_bias=80.0))
     model.regressor.get_layer("rul").kernel.assign(np.zeros((5, 1), "float32"))
     np.testing.assert_allclose(model.predict(_data(4)[0], verbose=0)["rul"], 80.0)
+
+
+def test_run_fingerprint_changes_with_configuration_and_data_only():
+    from autoencoder_pipelines.models.training import run_fingerprint
+
+    x = np.arange(12.0).reshape(3, 4)
+    assert run_fingerprint({"a": 1}, x) == run_fingerprint({"a": 1}, x.copy())
+    assert run_fingerprint({"a": 1}, x) != run_fingerprint({"a": 2}, x)
+    assert run_fingerprint({"a": 1}, x) != run_fingerprint({"a": 1}, x + 1)
+    assert run_fingerprint({"a": 1}, x) != run_fingerprint({"a": 1}, x.reshape(4, 3))  # same bytes, other shape

@@ -15,13 +15,6 @@ DATA = CMAPSSConfig(
 )
 
 
-def test_run_key_changes_with_configuration_and_data_only():
-    x = np.arange(12.0).reshape(3, 4)
-    assert nodes._run_key({"a": 1}, x) == nodes._run_key({"a": 1}, x.copy())
-    assert nodes._run_key({"a": 1}, x) != nodes._run_key({"a": 2}, x)
-    assert nodes._run_key({"a": 1}, x) != nodes._run_key({"a": 1}, x + 1)
-
-
 def test_test_windows_come_with_the_truth_of_the_same_engines():
     test, rul = make_engines(4, 4, 12, seed=3, truncate=True)  # some shorter than the window
     truth = pd.DataFrame({"unit_nr": [1, 2, 3, 4], "RUL": rul.astype(float)})
