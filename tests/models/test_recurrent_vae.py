@@ -203,3 +203,12 @@ def test_run_fingerprint_changes_with_configuration_and_data_only():
     assert run_fingerprint({"a": 1}, x) != run_fingerprint({"a": 2}, x)
     assert run_fingerprint({"a": 1}, x) != run_fingerprint({"a": 1}, x + 1)
     assert run_fingerprint({"a": 1}, x) != run_fingerprint({"a": 1}, x.reshape(4, 3))  # same bytes, other shape
+
+
+def test_weight_decay_selects_adamw(tmp_path):
+    x, y = _data(16)
+    training = TrainingConfig(
+        seed=0, epochs=1, batch_size=8, learning_rate=1e-3, patience=1, backup_dir=tmp_path, verbose=0, weight_decay=0.01
+    )
+    model, _ = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), training, run_key="wd")
+    assert isinstance(model.optimizer, keras.optimizers.AdamW) and model.optimizer.weight_decay == 0.01

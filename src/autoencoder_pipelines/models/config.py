@@ -53,6 +53,7 @@ class TrainingConfig(_Config):
     lr_decay: float = Field(
         default=1.0, gt=0, le=1, description="learning rate multiplied by this after every epoch (1: constant)"
     )
+    weight_decay: float = Field(default=0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")
     patience: int = Field(gt=0, description="epochs without val_loss improvement before stopping")
     min_delta: float = Field(default=0.0, ge=0)
     mixed_precision: bool = Field(default=False, description="mixed_float16 compute (GPUs)")

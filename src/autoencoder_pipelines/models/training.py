@@ -5,7 +5,7 @@ One function, :func:`fit_model`, used by every pipeline's training node:
 - runs where TensorFlow finds devices: one GPU, several GPUs (``MirroredStrategy``)
   or the CPU, with no code change;
 - mixed precision (``mixed_float16``) and XLA compilation as options;
-- an optional exponential learning-rate decay per epoch;
+- Adam, or AdamW with ``weight_decay``; an optional exponential learning-rate decay per epoch;
 - early stopping on ``val_loss``, restoring the best weights;
 - a backup at the end of every epoch (weights, optimizer state, early-stopping state
   and history), so a killed run started again resumes where it stopped; the backup is
@@ -200,8 +200,13 @@ def fit_model(
                 decay_rate=config.lr_decay,
                 staircase=True,
             )
+        optimizer = (
+            keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=config.weight_decay)
+            if config.weight_decay > 0
+            else keras.optimizers.Adam(learning_rate=learning_rate)
+        )
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            optimizer=optimizer,
             jit_compile=config.jit_compile,
         )
     early_stopping = ResumableEarlyStopping(
