@@ -60,3 +60,19 @@ def test_the_contractive_penalty_lowers_the_jacobian_norm():
     contractive = _fit(ContractiveAutoencoder, {**config, "contractive_weight": 0.05})
     norm = lambda m: float(np.mean(ops.convert_to_numpy(contractive_penalty(m.encoder, X))))  # noqa: E731
     assert norm(contractive) < 0.5 * norm(plain)
+
+
+def test_vae_classifier_shifts_images_in_training_only_and_reconstructs_the_shifted_one():
+    from autoencoder_pipelines.models import VAEClassifier
+
+    images = X.reshape(-1, 28, 28, 1)[:8]
+    model = VAEClassifier(
+        dict(
+            input_shape=(28, 28, 1), filters=(4, 8), dense_units=8, latent_dim=2, classifier_units=8,
+            reconstruction_weight=1.0, kl_weight=1.0, classification_weight=1.0, translation=0.2, seed=0,
+        )
+    )
+    np.testing.assert_array_equal(ops.convert_to_numpy(model(images)["input"]), images)
+    shifted = ops.convert_to_numpy(model(images, training=True)["input"])
+    assert not np.allclose(shifted, images)
+    assert shifted.sum() == pytest.approx(images.sum(), rel=0.35)  # moved, mostly not cut off

@@ -43,12 +43,12 @@ CASES = {
     "vae_classifier": (
         dict(
             input_shape=(28, 28, 1), filters=(4, 8), dense_units=8, latent_dim=3, classifier_units=8, dropout=0.2,
-            reconstruction_weight=1.0, kl_weight=1.0, classification_weight=10.0, seed=0,
+            reconstruction_weight=1.0, kl_weight=1.0, classification_weight=10.0, translation=0.1, seed=0,
         ),
         IMAGES, LABELS,
         {
             "z_mean": (16, 3), "z_log_var": (16, 3), "z": (16, 3), "logits": (16, 28, 28, 1),
-            "reconstruction": (16, 28, 28, 1), "class_logits": (16, 10), "probabilities": (16, 10),
+            "reconstruction": (16, 28, 28, 1), "class_logits": (16, 10), "probabilities": (16, 10), "input": (16, 28, 28, 1),
         },
     ),
     "recurrent_vae": (

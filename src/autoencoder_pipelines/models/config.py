@@ -129,6 +129,11 @@ class VQVAEConfig(_ImageModelConfig):
     embedding_dim: int = Field(gt=0, description="size of each codebook vector")
     num_embeddings: int = Field(gt=1, description="codebook size")
     commitment_cost: float = Field(default=0.25, ge=0, description="beta of the commitment loss")
+    reconstruction_weight: float = Field(
+        default=1.0,
+        gt=0,
+        description="multiplies the reconstruction MSE; keras-io divides it by the pixel variance (~10x on MNIST)",
+    )
 
 
 class VAEClassifierConfig(_ImageModelConfig):
@@ -140,6 +145,12 @@ class VAEClassifierConfig(_ImageModelConfig):
     classifier_units: int = Field(gt=0)
     n_classes: int = Field(default=10, gt=1)
     dropout: float = Field(default=0.0, ge=0, lt=1, description="dropout before the classifier's output layer")
+    translation: float = Field(
+        default=0.0,
+        ge=0,
+        lt=0.5,
+        description="training only: random shifts of up to this fraction of the image size; the shifted image is also the reconstruction target",
+    )
     reconstruction_weight: float = Field(ge=0)
     kl_weight: float = Field(ge=0)
     classification_weight: float = Field(ge=0)

@@ -22,7 +22,9 @@ class VAEClassifier(ConfiguredModel):
 
     ``call`` returns ``z_mean``, ``z_log_var``, ``z`` (sampled in training, the mean
     otherwise), ``logits``/``reconstruction`` of the image and ``class_logits``/
-    ``probabilities`` ``(B, n_classes)``.
+    ``probabilities`` ``(B, n_classes)``, and ``input``: the image the decoder
+    reconstructs (randomly shifted in training when ``translation > 0``, a data
+    augmentation for the classifier; the input itself otherwise).
 
     Loss: ``reconstruction_weight * (-log p(x|z)) + kl_weight * KL +
     classification_weight * CE(y, class_logits)``, with ``y`` the integer labels.
@@ -53,6 +55,14 @@ class VAEClassifier(ConfiguredModel):
             hidden = layers.Dropout(c.dropout, seed=c.seed, name="dropout")(hidden)
         self.classifier = keras.Model(z, layers.Dense(c.n_classes, name="class_logits", dtype="float32")(hidden), name="classifier")
 
+        self.augment = (
+            layers.RandomTranslation(c.translation, c.translation, fill_mode="constant", seed=c.seed, name="augment")
+            if c.translation > 0
+            else None
+        )
+        if self.augment is not None:
+            self.augment.build((None, *c.input_shape))
+
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.classification_tracker = keras.metrics.Mean(name="classification_loss")
@@ -60,6 +70,8 @@ class VAEClassifier(ConfiguredModel):
         self.built = True
 
     def call(self, inputs, training=False):
+        if training and self.augment is not None:
+            inputs = self.augment(inputs, training=True)
         z_mean, z_log_var = self.encoder(inputs, training=training)
         z = self.sampling([z_mean, z_log_var]) if training else z_mean
         logits = self.decoder(z, training=training)
@@ -72,11 +84,12 @@ class VAEClassifier(ConfiguredModel):
             "reconstruction": ops.sigmoid(logits),
             "class_logits": class_logits,
             "probabilities": ops.softmax(class_logits),
+            "input": inputs,  # the (shifted, in training) image the decoder reconstructs
         }
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         c = self.config
-        reconstruction = ops.mean(bernoulli_nll(x, y_pred["logits"]))
+        reconstruction = ops.mean(bernoulli_nll(y_pred["input"], y_pred["logits"]))
         kl = ops.mean(kl_divergence(y_pred["z_mean"], y_pred["z_log_var"]))
         classification = ops.mean(
             keras.losses.sparse_categorical_crossentropy(y, y_pred["class_logits"], from_logits=True)

@@ -23,7 +23,9 @@ class VQVAE(ConfiguredModel):
     the gradient of ``z_e`` (straight-through estimator), so the encoder learns through
     the non-differentiable lookup. (The peer decoded ``z_e``, skipping the quantiser.)
 
-    Loss: ``MSE(x, x_hat) + ||sg[z_e] - z_q||^2 + beta * ||z_e - sg[z_q]||^2``.
+    Loss: ``w * MSE(x, x_hat) + ||sg[z_e] - z_q||^2 + beta * ||z_e - sg[z_q]||^2``; keras-io
+    takes ``w = 1 / Var(x)``, which keeps the reconstruction from being drowned by the
+    codebook terms.
     """
 
     config_class = VQVAEConfig
@@ -59,7 +61,7 @@ class VQVAE(ConfiguredModel):
         self.reconstruction_tracker.update_state(reconstruction)
         self.codebook_tracker.update_state(codebook)
         self.commitment_tracker.update_state(commitment)
-        return reconstruction + codebook + self.config.commitment_cost * commitment
+        return self.config.reconstruction_weight * reconstruction + codebook + self.config.commitment_cost * commitment
 
 
 def code_usage(codes: np.ndarray, num_embeddings: int) -> dict[str, float]:
