@@ -51,6 +51,17 @@ CASES = {
             "reconstruction": (16, 28, 28, 1), "class_logits": (16, 10), "probabilities": (16, 10), "input": (16, 28, 28, 1),
         },
     ),
+    "recurrent_vae_classifier": (
+        dict(
+            input_shape=(6, 1), lstm_units=4, latent_dim=2, classifier_units=5, n_classes=6,
+            reconstruction_weight=1.0, kl_weight=1.0, classification_weight=1.0, seed=0,
+        ),
+        WINDOWS[..., :1], LABELS % 6,
+        {
+            "z_mean": (16, 2), "z_log_var": (16, 2), "z": (16, 2), "reconstruction": (16, 6, 1),
+            "class_logits": (16, 6), "probabilities": (16, 6),
+        },
+    ),
     "recurrent_vae": (
         dict(window=6, n_features=3, lstm_units=4, regressor_units=5, mask_value=-99.0, seed=0, decoder=True),
         WINDOWS, RUL, {"z_mean": (16, 2), "z_log_var": (16, 2), "z": (16, 2), "rul": (16,), "reconstruction": (16, 6, 3)},

@@ -10,6 +10,7 @@ from autoencoder_pipelines.models.config import (
     AutoencoderConfig,
     ContractiveAutoencoderConfig,
     RecurrentVAEArchitecture,
+    RecurrentVAEClassifierConfig,
     RecurrentVAEConfig,
     TrainingConfig,
     VAEClassifierConfig,
@@ -18,6 +19,7 @@ from autoencoder_pipelines.models.config import (
 )
 from autoencoder_pipelines.models.layers import Sampling, VectorQuantizer
 from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
+from autoencoder_pipelines.models.recurrent_vae_classifier import RecurrentVAEClassifier
 from autoencoder_pipelines.models.training import fit_model
 from autoencoder_pipelines.models.vae import VAE
 from autoencoder_pipelines.models.vae_classifier import VAEClassifier
@@ -30,6 +32,7 @@ MODELS = {
     "vq_vae": VQVAE,
     "vae_classifier": VAEClassifier,
     "recurrent_vae": RecurrentVAE,
+    "recurrent_vae_classifier": RecurrentVAEClassifier,
 }
 
 __all__ = [
@@ -42,6 +45,8 @@ __all__ = [
     "ContractiveAutoencoderConfig",
     "RecurrentVAE",
     "RecurrentVAEArchitecture",
+    "RecurrentVAEClassifier",
+    "RecurrentVAEClassifierConfig",
     "RecurrentVAEConfig",
     "Sampling",
     "TrainingConfig",

@@ -154,3 +154,18 @@ class VAEClassifierConfig(_ImageModelConfig):
     reconstruction_weight: float = Field(ge=0)
     kl_weight: float = Field(ge=0)
     classification_weight: float = Field(ge=0)
+
+
+class RecurrentVAEClassifierConfig(_ImageModelConfig):
+    """Recurrent VAE with a classifier head on its latent space (:class:`RecurrentVAEClassifier`).
+
+    ``input_shape`` is ``(time steps, features)`` of one series.
+    """
+
+    lstm_units: int = Field(gt=0, description="units of each LSTM direction, encoder and decoder")
+    latent_dim: int = Field(default=2, gt=0)
+    classifier_units: int = Field(gt=0)
+    n_classes: int = Field(gt=1)
+    reconstruction_weight: float = Field(ge=0)
+    kl_weight: float = Field(ge=0)
+    classification_weight: float = Field(ge=0)
