@@ -52,3 +52,16 @@ def training_summary(history: dict[str, list[float]]) -> dict[str, float]:
     """Epochs trained, best epoch (1-based) and its validation loss, from a fit history."""
     best = int(np.argmin(history["val_loss"]))
     return {"epochs_trained": len(history["val_loss"]), "best_epoch": best + 1, "best_val_loss": float(history["val_loss"][best])}
+
+
+def classification_metrics(probabilities, y_true) -> dict:
+    """Accuracy, macro-F1, the per-class report and the confusion matrix of ``argmax(probabilities)``."""
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    return {
+        "accuracy": float(accuracy_score(y_true, predicted)),
+        "macro_f1": float(f1_score(y_true, predicted, average="macro")),
+        "per_class": classification_report(y_true, predicted, output_dict=True, zero_division=0),
+        "confusion_matrix": confusion_matrix(y_true, predicted, labels=range(np.shape(probabilities)[1])).tolist(),
+    }

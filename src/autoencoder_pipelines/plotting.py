@@ -71,12 +71,20 @@ def image_rows_figure(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
     return fig
 
 
-def latent_scatter_figure(z: np.ndarray, labels: np.ndarray, title: str, xlabel: str = "z_1", ylabel: str = "z_2") -> Figure:
-    """2-D codes coloured by digit."""
+def latent_scatter_figure(
+    z: np.ndarray,
+    labels: np.ndarray,
+    title: str,
+    xlabel: str = "z_1",
+    ylabel: str = "z_2",
+    n_classes: int = 10,
+    label_name: str = "digit",
+) -> Figure:
+    """2-D codes coloured by class (digit by default)."""
     fig = Figure(figsize=(7, 6), layout="constrained")
     ax = fig.subplots()
-    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=2)
-    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=n_classes - 0.5, s=2)
+    fig.colorbar(points, ax=ax, ticks=range(n_classes), label=label_name)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -148,4 +156,20 @@ def code_activity_figure(codes: np.ndarray, threshold: float) -> Figure:
     values.set_xlabel("activation")
     values.set_ylabel("count (log)")
     values.legend()
+    return fig
+
+
+def series_reconstruction_figure(series: np.ndarray, reconstructions: np.ndarray, labels: np.ndarray, block_days: int) -> Figure:
+    """A few patients' smoothed AF-burden series and their reconstructions."""
+    n = len(series)
+    fig = Figure(figsize=(4 * n, 3.2), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    years = np.arange(series.shape[1]) * block_days / 365.0
+    for ax, x, r, label in zip(axes, series, reconstructions, labels):
+        ax.plot(years, np.ravel(x), color="black", lw=1.5, label="series")
+        ax.plot(years, np.ravel(r), color="tab:red", lw=1.2, ls="--", label="reconstruction")
+        ax.set_title(f"class {int(label)}")
+        ax.set_xlabel("years")
+    axes[0].set_ylabel("AF burden (smoothed)")
+    axes[0].legend()
     return fig

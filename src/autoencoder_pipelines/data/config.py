@@ -80,3 +80,51 @@ class NoiseConfig(BaseModel):
         if info.data.get("kind") != "gaussian" and value > 1:
             raise ValueError(f"factor={value} is a fraction of pixels for {info.data.get('kind')!r}: expected <= 1.")
         return value
+
+
+class PacemakerSimulationConfig(BaseModel):
+    """The simulated pacemaker logs of ``af_rvae`` (``params:af_rvae.simulation``).
+
+    One class per pair of the grid ``beta_na x alpha`` (the study: 3 x 2 = 6 classes).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patients_per_class: int = Field(gt=0, description="the study: 11,200")
+    days: int = Field(gt=0, description="length of each record (ten years: 3650)")
+    beta_na: tuple[float, ...] = Field(min_length=1, description="mean days from normal rhythm to AF")
+    alpha: tuple[float, ...] = Field(min_length=1, description="per-day factor of the episode-ending rate, in (0, 1]")
+    seed: int = Field(ge=0)
+
+    @field_validator("beta_na")
+    @classmethod
+    def _positive(cls, values: tuple[float, ...]):
+        bad = [v for v in values if not v > 0]
+        if bad:
+            raise ValueError(f"beta_na values {bad}: expected positive mean times to AF, in days.")
+        return values
+
+    @field_validator("alpha")
+    @classmethod
+    def _in_unit_interval(cls, values: tuple[float, ...]):
+        bad = [v for v in values if not 0 < v <= 1]
+        if bad:
+            raise ValueError(f"alpha values {bad}: expected values in (0, 1].")
+        return values
+
+    @property
+    def classes(self) -> list[tuple[float, float]]:
+        """``(beta_na, alpha)`` of each class, class ``k`` at index ``k``."""
+        return [(b, a) for b in self.beta_na for a in self.alpha]
+
+
+class AFSeriesConfig(BaseModel):
+    """From daily AF burden to model inputs (``params:af_rvae.series``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fwhm_days: float = Field(gt=0, description="full width at half maximum of the Gaussian smoothing")
+    block_days: int = Field(gt=0, description="the series is the mean of each block of this many days")
+    validation_fraction: float = Field(gt=0, lt=1)
+    test_fraction: float = Field(gt=0, lt=1)
+    split_seed: int = Field(ge=0)

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models import ContractiveAutoencoder, ContractiveAutoencoderConfig, TrainingConfig
 from autoencoder_pipelines.models.losses import contractive_penalty
-from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import image_rows_figure
 
 
@@ -18,7 +18,7 @@ def train_contractive_ae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: ContractiveAutoencoderConfig, training: TrainingConfig
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Fit the contractive autoencoder (reconstruction + lambda * ||J||_F^2)."""
-    return fit_image_model(ContractiveAutoencoder, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model(ContractiveAutoencoder, architecture, x_train, x_train, x_val, x_val, training)
 
 
 def train_plain_ae(
@@ -26,7 +26,7 @@ def train_plain_ae(
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """The same autoencoder without the penalty (lambda = 0), the baseline of the comparison."""
     plain = architecture.model_copy(update={"contractive_weight": 0.0})
-    return fit_image_model(ContractiveAutoencoder, plain, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model(ContractiveAutoencoder, plain, x_train, x_train, x_val, x_val, training)
 
 
 def jacobian_norms(model: ContractiveAutoencoder, x: np.ndarray, batch_size: int = 500) -> np.ndarray:

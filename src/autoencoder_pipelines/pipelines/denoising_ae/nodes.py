@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models import Autoencoder, AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import image_rows_figure
 
 
@@ -32,7 +32,7 @@ def train_denoising_ae(
             f"{len(x_train)} clean training images."
         )
     targets = np.concatenate([x_train] * copies) if copies > 1 else x_train
-    return fit_image_model(Autoencoder, architecture, noisy_x_train, targets, noisy_x_val, x_val, training)
+    return fit_configured_model(Autoencoder, architecture, noisy_x_train, targets, noisy_x_val, x_val, training)
 
 
 def denoise_test_set(model: Autoencoder, noisy_x_test: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models import Autoencoder, AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import code_activity_figure, image_rows_figure
 
 
@@ -16,7 +16,7 @@ def train_sparse_ae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: AutoencoderConfig, training: TrainingConfig
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Fit the autoencoder to reconstruct its input, with the configured sparsity penalty."""
-    return fit_image_model(Autoencoder, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model(Autoencoder, architecture, x_train, x_train, x_val, x_val, training)
 
 
 def encode_test_set(model: Autoencoder, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ from scipy.stats import norm
 from autoencoder_pipelines.evaluation import training_summary
 from autoencoder_pipelines.models import VAE, TrainingConfig, VAEConfig
 from autoencoder_pipelines.models.vae import test_bounds
-from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import image_rows_figure, latent_grid_figure, latent_scatter_figure
 
 
@@ -18,7 +18,7 @@ def train_vae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: VAEConfig, training: TrainingConfig
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Fit the VAE by maximising the ELBO of the training images."""
-    return fit_image_model(VAE, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model(VAE, architecture, x_train, x_train, x_val, x_val, training)
 
 
 def encode_test_set(model: VAE, x_test: np.ndarray) -> np.ndarray:

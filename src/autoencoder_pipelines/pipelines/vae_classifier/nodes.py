@@ -6,11 +6,10 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.manifold import TSNE
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
-from autoencoder_pipelines.evaluation import training_summary
+from autoencoder_pipelines.evaluation import classification_metrics, training_summary
 from autoencoder_pipelines.models import TrainingConfig, VAEClassifier, VAEClassifierConfig
-from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import confusion_matrix_figure, latent_scatter_figure
 
 
@@ -23,7 +22,7 @@ def train_vae_classifier(
     training: TrainingConfig,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Fit the VAE and its classifier jointly; ``y`` are the digit labels."""
-    return fit_image_model(VAEClassifier, architecture, x_train, y_train, x_val, y_val, training)
+    return fit_configured_model(VAEClassifier, architecture, x_train, y_train, x_val, y_val, training)
 
 
 def classify_test_set(model: VAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,14 +33,7 @@ def classify_test_set(model: VAEClassifier, x_test: np.ndarray) -> tuple[np.ndar
 
 def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, history: dict[str, list[float]]) -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
-    predicted = probabilities.argmax(axis=1)
-    return {
-        "accuracy": float(accuracy_score(y_test, predicted)),
-        "macro_f1": float(f1_score(y_test, predicted, average="macro")),
-        "per_class": classification_report(y_test, predicted, output_dict=True, zero_division=0),
-        "confusion_matrix": confusion_matrix(y_test, predicted, labels=range(probabilities.shape[1])).tolist(),
-        **training_summary(history),
-    }
+    return {**classification_metrics(probabilities, y_test), **training_summary(history)}
 
 
 def plot_confusion_matrix(metrics: dict) -> Figure:

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models import VQVAE, TrainingConfig, VQVAEConfig
 from autoencoder_pipelines.models.vq_vae import code_usage
-from autoencoder_pipelines.pipelines.mnist.nodes import fit_image_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import code_map_figure, image_rows_figure
 
 
@@ -17,7 +17,7 @@ def train_vq_vae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: VQVAEConfig, training: TrainingConfig
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Fit the VQ-VAE (reconstruction + codebook + commitment losses)."""
-    return fit_image_model(VQVAE, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model(VQVAE, architecture, x_train, x_train, x_val, x_val, training)
 
 
 def quantize_test_set(model: VQVAE, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,117 @@
+"""Nodes of the ``af_rvae`` pipeline: simulation, series, split, training, evaluation."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.model_selection import train_test_split
+
+from autoencoder_pipelines.data import pacemaker
+from autoencoder_pipelines.data.config import AFSeriesConfig, PacemakerSimulationConfig
+from autoencoder_pipelines.evaluation import classification_metrics, training_summary
+from autoencoder_pipelines.models import RecurrentVAEClassifier, RecurrentVAEClassifierConfig, TrainingConfig
+from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
+from autoencoder_pipelines.plotting import confusion_matrix_figure, latent_scatter_figure, series_reconstruction_figure
+
+# --- ingestion: simulate the pacemaker logs ------------------------------------------
+
+
+def simulate_pacemaker_logs(simulation: PacemakerSimulationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Patients (``patient``, ``class``, ``beta_na``, ``alpha``) and their AF episodes
+    (``patient``, ``start``, ``end`` in days), ``patients_per_class`` per class, seeded."""
+    n = simulation.patients_per_class
+    streams = np.random.SeedSequence(simulation.seed).spawn(len(simulation.classes))
+    patients, episodes = [], []
+    for label, ((beta_na, alpha), stream) in enumerate(zip(simulation.classes, streams)):
+        log = pacemaker.simulate_episodes(n, beta_na, alpha, simulation.days, np.random.default_rng(stream))
+        log["patient"] += label * n
+        episodes.append(log)
+        patients.append(
+            pd.DataFrame({"patient": np.arange(label * n, (label + 1) * n), "class": label, "beta_na": beta_na, "alpha": alpha})
+        )
+    return pd.concat(patients, ignore_index=True), pd.concat(episodes, ignore_index=True)
+
+
+# --- preprocessing ----------------------------------------------------------------
+
+
+def make_burden_series(
+    patients: pd.DataFrame, episodes: pd.DataFrame, simulation: PacemakerSimulationConfig, series: AFSeriesConfig
+) -> np.ndarray:
+    """Daily AF burden -> Gaussian smoothing -> block means: ``(patients, days // block_days)``.
+
+    Done class by class, so the daily ``(patients, days)`` grid of only one class is in memory.
+    """
+    matrix = pacemaker.smoothing_matrix(simulation.days, series.fwhm_days, series.block_days).astype(np.float32)
+    out = np.empty((len(patients), matrix.shape[1]), np.float32)
+    ids = patients["patient"].to_numpy()
+    for label, members in patients.groupby("class").groups.items():
+        rows = ids[members]
+        first = int(rows.min())
+        log = episodes[(episodes["patient"] >= first) & (episodes["patient"] <= rows.max())]
+        burden = pacemaker.daily_burden(log.assign(patient=log["patient"] - first), len(rows), simulation.days)
+        out[rows] = burden.astype(np.float32) @ matrix
+    # Each output is a weighted mean of burdens in [0, 1]; clip float32 rounding (1 + 2e-7).
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def split_patients(
+    burden_series: np.ndarray, patients: pd.DataFrame, series: AFSeriesConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded split stratified by class into training, validation and test series,
+    shaped ``(n, steps, 1)`` for the recurrent model, with their classes."""
+    labels = patients["class"].to_numpy()
+    index = np.arange(len(labels))
+    rest, test = train_test_split(index, test_size=series.test_fraction, random_state=series.split_seed, stratify=labels)
+    val_share = series.validation_fraction / (1.0 - series.test_fraction)
+    train, val = train_test_split(rest, test_size=val_share, random_state=series.split_seed, stratify=labels[rest])
+    out = []
+    for part in (np.sort(train), np.sort(val), np.sort(test)):
+        out += [burden_series[part][..., np.newaxis], labels[part].astype(np.int64)]
+    return tuple(out)
+
+
+# --- training and evaluation --------------------------------------------------------
+
+
+def train_af_rvae(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    architecture: RecurrentVAEClassifierConfig,
+    training: TrainingConfig,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Fit the recurrent VAE and its classifier jointly."""
+    return fit_configured_model(RecurrentVAEClassifier, architecture, x_train, y_train, x_val, y_val, training)
+
+
+def diagnose_test_patients(model: RecurrentVAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Map positions (latent means), class probabilities and reconstructions of the test series."""
+    outputs = predict_in_batches(model, x_test)
+    return outputs["z_mean"], outputs["probabilities"], outputs["reconstruction"]
+
+
+def evaluate_af_rvae(probabilities: np.ndarray, y_test: np.ndarray, history: dict[str, list[float]]) -> dict:
+    """Test accuracy, macro-F1, per-class report and confusion matrix."""
+    return {**classification_metrics(probabilities, y_test), **training_summary(history)}
+
+
+def plot_diagnosis_map(z_test: np.ndarray, y_test: np.ndarray, simulation: PacemakerSimulationConfig) -> Figure:
+    """The 2-D latent map of the test patients coloured by class: the visual diagnosis."""
+    return latent_scatter_figure(
+        z_test, y_test, "AF progression map (test patients)", n_classes=len(simulation.classes), label_name="class"
+    )
+
+
+def plot_confusion_matrix(metrics: dict) -> Figure:
+    """The test confusion matrix."""
+    return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]))
+
+
+def plot_reconstructions(x_test: np.ndarray, reconstructions: np.ndarray, y_test: np.ndarray, series: AFSeriesConfig) -> Figure:
+    """One test patient per class: the series and its reconstruction."""
+    picks = [int(np.flatnonzero(y_test == c)[0]) for c in np.unique(y_test)]
+    return series_reconstruction_figure(x_test[picks], reconstructions[picks], y_test[picks], series.block_days)

@@ -1,0 +1,86 @@
+"""The ``af_rvae`` pipeline through Kedro (``env="test"``): 20 simulated patients per class."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.validation import ParameterValidationError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()
+    monkeypatch.chdir(tmp_path)
+    bootstrap_project(tmp_path)
+    return tmp_path
+
+
+def _run(project: Path, **runtime_params):
+    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
+        session.run(pipeline_names=["af_rvae"])
+        return session.load_context().catalog
+
+
+def _latest(folder: Path) -> Path:
+    (version,) = sorted(folder.iterdir())[-1:]
+    (path,) = version.iterdir()
+    return path
+
+
+@pytest.mark.slow
+def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
+    catalog = _run(project)
+    patients = catalog.load("af_patients")
+    assert len(patients) == 120 and sorted(patients["class"].unique()) == list(range(6))
+    episodes = catalog.load("af_episodes")
+    assert (episodes["end"] > episodes["start"]).all() and episodes["end"].max() <= 3650
+    series = catalog.load("af_burden_series")
+    assert series.shape == (120, 146) and series.min() >= 0 and series.max() <= 1
+    x_train, x_val, x_test = (catalog.load(f"af_x_{s}") for s in ("train", "val", "test"))
+    assert (len(x_train), len(x_val), len(x_test)) == (72, 24, 24) and x_train.shape[1:] == (146, 1)
+    np.testing.assert_array_equal(np.bincount(catalog.load("af_y_test")), [4] * 6)  # stratified
+
+    reports = project / "data/08_reporting/af_rvae"
+    metrics = json.loads(_latest(reports / "metrics.json").read_text())
+    assert {"accuracy", "macro_f1", "confusion_matrix"} <= set(metrics)
+    assert np.sum(metrics["confusion_matrix"]) == 24
+    for figure in ("diagnosis_map", "confusion_matrix", "reconstructions"):
+        assert _latest(reports / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
+    model = catalog.load("af_rvae_model")
+    saved = catalog.load("af_test_probabilities")
+    np.testing.assert_allclose(model.predict(x_test, verbose=0)["probabilities"], saved, rtol=1e-5, atol=1e-6)
+
+
+def test_the_same_seed_simulates_the_same_logs():
+    from autoencoder_pipelines.data.config import PacemakerSimulationConfig
+    from autoencoder_pipelines.pipelines.af_rvae.nodes import simulate_pacemaker_logs
+
+    config = PacemakerSimulationConfig(patients_per_class=5, days=365, beta_na=(10.0,), alpha=(0.999,), seed=3)
+    first, again = simulate_pacemaker_logs(config), simulate_pacemaker_logs(config)
+    pd.testing.assert_frame_equal(first[1], again[1])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"simulation": {"beta_na": [-1.0, 30.0]}}, "beta_na"),
+        ({"simulation": {"alpha": [0.998, 1.5]}}, "alpha"),
+        ({"simulation": {"patients_per_class": 0}}, "patients_per_class"),
+    ],
+)
+def test_bad_simulation_parameters_stop_the_run_before_any_work(project, params, message):
+    with pytest.raises(ParameterValidationError, match=message):
+        _run(project, af_rvae=params)
+    assert not (project / "data").exists()
