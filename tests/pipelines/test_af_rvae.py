@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from kedro.validation import ParameterValidationError
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.pipelines.conftest import latest, make_project, run_pipeline
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    shutil.copy(REPO / "pyproject.toml", tmp_path)
-    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()
-    monkeypatch.chdir(tmp_path)
-    bootstrap_project(tmp_path)
-    return tmp_path
+    return make_project(tmp_path, monkeypatch)
 
 
 def _run(project: Path, **runtime_params):
-    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
-        session.run(pipeline_names=["af_rvae"])
-        return session.load_context().catalog
+    return run_pipeline(project, "af_rvae", **runtime_params)
 
 
-def _latest(folder: Path) -> Path:
-    (version,) = sorted(folder.iterdir())[-1:]
-    (path,) = version.iterdir()
-    return path
+_latest = latest
 
 
 @pytest.mark.slow

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from kedro.validation import ParameterValidationError
 
 from autoencoder_pipelines.data.mnist import MNISTValidationError
 from tests.conftest import write_mnist
+from tests.pipelines.conftest import latest, make_project, run_pipeline
 
-REPO = Path(__file__).resolve().parents[2]
 
 # pipeline -> (metrics that must be there, figures, input layout)
 EXPECTED = {
@@ -33,26 +30,14 @@ EXPECTED = {
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A copy of the project's configuration in a temporary folder, with MNIST-like files."""
-    shutil.copy(REPO / "pyproject.toml", tmp_path)
-    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()
-    monkeypatch.setenv("MNIST_DATA_DIR", str(write_mnist(tmp_path / "raw")))
-    monkeypatch.chdir(tmp_path)
-    bootstrap_project(tmp_path)
-    return tmp_path
+    return make_project(tmp_path, monkeypatch, MNIST_DATA_DIR=str(write_mnist(tmp_path / "raw")))
 
 
 def _run(project: Path, pipeline: str, **runtime_params):
-    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
-        session.run(pipeline_names=[pipeline])
-        return session.load_context().catalog
+    return run_pipeline(project, pipeline, **runtime_params)
 
 
-def _latest(folder: Path) -> Path:
-    (version,) = sorted(folder.iterdir())[-1:]
-    (path,) = version.iterdir()
-    return path
+_latest = latest
 
 
 @pytest.mark.slow

@@ -10,13 +10,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from kedro.io.core import DatasetError
 from kedro.validation import ParameterValidationError
 
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
 from tests.conftest import write_cmapss
+from tests.pipelines.conftest import latest, make_project, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,27 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A copy of the project's configuration in a temporary folder, with raw data."""
-    shutil.copy(REPO / "pyproject.toml", tmp_path)
-    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()  # bootstrap_project checks it exists; the package is installed
-    monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "raw")))
-    monkeypatch.chdir(tmp_path)  # catalog paths (data/...) are relative to the project
-    bootstrap_project(tmp_path)
-    return tmp_path
+    return make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
 
 
 def _run(project: Path, **runtime_params):
-    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
-        session.run(pipeline_names=["rul_vae"])
-        return session.load_context().catalog
+    return run_pipeline(project, "rul_vae", **runtime_params)
 
 
-def _latest(folder: Path) -> Path:
-    """The file of the newest version of a versioned dataset folder."""
-    (version,) = sorted(folder.iterdir())[-1:]
-    (path,) = version.iterdir()
-    return path
+_latest = latest
 
 
 @pytest.mark.slow

@@ -1,0 +1,39 @@
+"""Helpers of the pipeline tests: a temporary copy of the project, a run, the newest version."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_project(tmp_path: Path, monkeypatch, **env: str) -> Path:
+    """The project's configuration copied into ``tmp_path`` (the package is installed),
+    with ``env`` variables set and ``tmp_path`` as the working directory."""
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()  # bootstrap_project checks it exists
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # catalog paths (data/...) are relative to the project
+    bootstrap_project(tmp_path)
+    return tmp_path
+
+
+def run_pipeline(project: Path, pipeline: str, **runtime_params):
+    """``kedro run --env=test --pipeline=<pipeline>``; returns the run's catalog."""
+    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
+        session.run(pipeline_names=[pipeline])
+        return session.load_context().catalog
+
+
+def latest(folder: Path) -> Path:
+    """The file of the newest version of a versioned dataset folder."""
+    (version,) = sorted(folder.iterdir())[-1:]
+    (path,) = version.iterdir()
+    return path
