@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from kedro.validation import ParameterValidationError
 
-from tests.pipelines.conftest import latest, make_project, run_pipeline
+from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from kedro.validation import ParameterValidationError
 
 from autoencoder_pipelines.data.mnist import MNISTValidationError
 from tests.conftest import write_mnist
-from tests.pipelines.conftest import latest, make_project, run_pipeline
+from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
 
 # pipeline -> (metrics that must be there, figures, input layout)

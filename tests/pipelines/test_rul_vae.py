@@ -15,7 +15,7 @@ from kedro.validation import ParameterValidationError
 
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
 from tests.conftest import write_cmapss
-from tests.pipelines.conftest import latest, make_project, run_pipeline
+from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 
