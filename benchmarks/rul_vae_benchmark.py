@@ -49,7 +49,7 @@ def preprocess(raw: dict[str, bytes], data) -> dict:
     split = nodes.split_engines(train_smoothed, data)
     x_train, y_train, x_val, y_val = nodes.make_training_windows(train_smoothed, split, data)
     x_test, truth = nodes.make_test_windows(test_smoothed, test_rul, data)
-    return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val, "x_test": x_test}
+    return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val, "x_test": x_test, "truth": truth}
 
 
 def time_preprocessing(raw: dict[str, bytes], data, repeats: int) -> dict:

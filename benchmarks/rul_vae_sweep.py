@@ -1,0 +1,223 @@
+"""Compare ``rul_vae`` training recipes on FD001: several recipes x several seeds, in parallel.
+
+The ``rul_vae`` pipeline is the reference; this script only searches for the recipe to
+put in ``conf/base``, where each CPU run takes 15-30 minutes. It trains the pipeline's
+own model (:class:`RecurrentVAE`) on the pipeline's own windows with ``keras`` ``fit``,
+Adam (optionally with a per-epoch decay) and early stopping restoring the best weights,
+then scores the last window of every test engine (RMSE and NASA score, truth capped).
+
+Three steps, so that the training can run on a machine that has Keras but not
+TensorFlow (a GPU machine with JAX, ``KERAS_BACKEND=jax``):
+
+    # 1. the windows, from the pipeline's preprocessing nodes (needs the project installed)
+    CMAPSS_DATA_DIR=../shared/data/cmapss python benchmarks/rul_vae_sweep.py prepare --out .sweep/fd001.npz
+    # 2. every recipe x seed, a process each, results as JSON lines
+    python benchmarks/rul_vae_sweep.py run --data .sweep/fd001.npz --recipes base ref --seeds 42 43 44 \
+        --jobs 6 --out .sweep/results.jsonl
+    # 3. the table: median over seeds per recipe
+    python benchmarks/rul_vae_sweep.py table .sweep/results.jsonl
+
+Runs on different backends or devices do not give the same numbers for the same seed;
+compare recipes within one sweep, then confirm the chosen one with ``kedro run``
+(``benchmarks/rul_vae_seeds.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Training recipes: what differs from conf/base (batch 128, Adam, early stopping on val_loss).
+RECIPES: dict[str, dict] = {
+    # conf/base at the time of writing
+    "base": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200},
+    # the study's reference code: Adam 1e-4, constant, patience 30, hundreds of epochs
+    "ref": {"learning_rate": 1e-4, "lr_decay": 1.0, "patience": 30, "epochs": 600},
+    "mid": {"learning_rate": 3e-4, "lr_decay": 0.98, "patience": 30, "epochs": 400},
+    "slow_decay": {"learning_rate": 1e-3, "lr_decay": 0.98, "patience": 30, "epochs": 400},
+    "decoder": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "decoder": True},
+    "batch64": {"learning_rate": 5e-4, "lr_decay": 0.97, "patience": 30, "epochs": 300, "batch_size": 64},
+    # every training engine (train + validation windows), a fixed number of epochs, no early stopping
+    "all_engines_20": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 0, "epochs": 20, "all_engines": True},
+    "all_engines_30": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 0, "epochs": 30, "all_engines": True},
+    "kl_half": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 0.5},
+}
+
+
+def prepare(args) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rul_vae_benchmark import _base_parameters, preprocess
+
+    from autoencoder_pipelines.data.config import CMAPSSConfig
+
+    params = _base_parameters()
+    data = CMAPSSConfig(**params["data"])
+    folder = Path(args.data_dir)
+    raw = {
+        kind: (folder / f"{prefix}_FD001.txt").read_bytes()
+        for kind, prefix in (("train", "train"), ("test", "test"), ("rul", "RUL"))
+    }
+    arrays = preprocess(raw, data)
+    truth = arrays.pop("truth")
+    arrays["y_test"] = truth["RUL"].clip(upper=data.max_rul).to_numpy("float64")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+
+    np.savez(args.out, mask_value=data.mask_value, model=json.dumps(params["model"]), **arrays)
+    print({k: v.shape for k, v in arrays.items()})
+
+
+def train_one(args) -> None:
+    import keras
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model_library import import_model_module
+
+    RecurrentVAE = import_model_module("recurrent_vae").RecurrentVAE
+    RecurrentVAEConfig = import_model_module("config").RecurrentVAEConfig
+    from autoencoder_pipelines.evaluation import nasa_score, rmse
+
+    recipe = {"batch_size": 128, **RECIPES[args.recipe]}
+    with np.load(args.data) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    model_params = {**json.loads(str(arrays["model"])), **{k: v for k, v in recipe.items() if k in ("decoder", "kl_weight")}}
+    x, y = arrays["x_train"], arrays["y_train"]
+    if recipe.get("all_engines"):
+        x, y = np.concatenate([x, arrays["x_val"]]), np.concatenate([y, arrays["y_val"]])
+    keras.utils.set_random_seed(args.seed)
+    config = RecurrentVAEConfig(
+        **model_params,
+        window=x.shape[1],
+        n_features=x.shape[2],
+        mask_value=float(arrays["mask_value"]),
+        seed=args.seed,
+        rul_bias=float(np.mean(y)),
+    )
+    if args.mixed_precision:
+        keras.config.set_dtype_policy("mixed_float16")
+    model = RecurrentVAE(config)
+    steps = -(-len(x) // recipe["batch_size"])
+    lr = recipe["learning_rate"]
+    if recipe["lr_decay"] < 1:
+        lr = keras.optimizers.schedules.ExponentialDecay(lr, steps, recipe["lr_decay"], staircase=True)
+    model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=True if args.jit else "auto")
+
+    epoch_times: list[float] = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_times.append(time.perf_counter() - self.start)
+            if (epoch + 1) % 25 == 0:
+                print(f"  {args.recipe} seed {args.seed}: epoch {epoch + 1}, val_loss {logs['val_loss']:.1f}, "
+                      f"{epoch_times[-1]:.2f} s/epoch", flush=True)
+            if args.deadline and time.time() > args.deadline:
+                self.model.stop_training = True
+
+    # patience 0: no early stopping, the weights of the last epoch
+    stopping = keras.callbacks.EarlyStopping(patience=recipe["patience"] or recipe["epochs"], restore_best_weights=bool(recipe["patience"]))
+    history = model.fit(
+        x, y, validation_data=(arrays["x_val"], arrays["y_val"]), batch_size=recipe["batch_size"],
+        epochs=recipe["epochs"], shuffle=True, verbose=0, callbacks=[Clock(), stopping],
+    ).history
+    if recipe["patience"] and stopping.best_weights is not None and stopping.stopped_epoch == 0:
+        model.set_weights(stopping.best_weights)  # stopped by the deadline: still the best epoch
+    predicted = np.asarray(model.predict(arrays["x_test"], batch_size=1024, verbose=0)["rul"], np.float64)
+    val_predicted = np.asarray(model.predict(arrays["x_val"], batch_size=1024, verbose=0)["rul"], np.float64)
+    best = int(np.argmin(history["val_loss"]))
+    row = {
+        "recipe": args.recipe,
+        "seed": args.seed,
+        "backend": keras.config.backend(),
+        "test_rmse": rmse(arrays["y_test"], predicted),
+        "nasa_score": nasa_score(arrays["y_test"], predicted),
+        "val_rmse": rmse(arrays["y_val"], val_predicted),
+        "best_val_loss": float(history["val_loss"][best]),
+        "best_epoch": best + 1,
+        "epochs": len(history["val_loss"]),
+        "truncated": bool(args.deadline and time.time() > args.deadline and stopping.stopped_epoch == 0),
+        "median_epoch_s": statistics.median(epoch_times),
+        "val_loss": [round(float(v), 2) for v in history["val_loss"]],
+    }
+    with open(args.out, "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    print(f"{args.recipe} seed {args.seed}: RMSE {row['test_rmse']:.2f} score {row['nasa_score']:.0f} "
+          f"epochs {row['epochs']} (best {row['best_epoch']}), {row['median_epoch_s']:.2f} s/epoch", flush=True)
+
+
+def run(args) -> None:
+    deadline = time.time() + args.budget_s if args.budget_s else 0
+    queue = [(recipe, seed) for recipe in args.recipes for seed in args.seeds]
+    running: list[subprocess.Popen] = []
+    while queue or running:
+        while queue and len(running) < args.jobs:
+            recipe, seed = queue.pop(0)
+            command = [sys.executable, __file__, "one", "--data", str(args.data), "--recipe", recipe,
+                       "--seed", str(seed), "--out", str(args.out), "--deadline", str(deadline)]
+            command += ["--jit"] if args.jit else []
+            command += ["--mixed-precision"] if args.mixed_precision else []
+            running.append(subprocess.Popen(command))
+        time.sleep(1)
+        running = [p for p in running if p.poll() is None]
+    table(args)
+
+
+def table(args) -> None:
+    rows = [json.loads(line) for line in Path(args.out).read_text().splitlines() if line.strip()]
+    by_recipe: dict[str, list[dict]] = {}
+    for row in rows:
+        by_recipe.setdefault(row["recipe"], []).append(row)
+    print("| recipe | seeds | test RMSE per seed | median RMSE | median score | median val RMSE | epochs (best) |")
+    print("|---|---|---|---|---|---|---|")
+    for recipe, group in by_recipe.items():
+        group.sort(key=lambda r: r["seed"])
+        seeds = " ".join(str(r["seed"]) for r in group)
+        rmses = " ".join(f"{r['test_rmse']:.2f}" + ("*" if r["truncated"] else "") for r in group)
+        epochs = " ".join(f"{r['epochs']}({r['best_epoch']})" for r in group)
+        print(
+            f"| {recipe} | {seeds} | {rmses} "
+            f"| {statistics.median(r['test_rmse'] for r in group):.2f} "
+            f"| {statistics.median(r['nasa_score'] for r in group):.0f} "
+            f"| {statistics.median(r['val_rmse'] for r in group):.2f} | {epochs} |"
+        )
+    print("(* stopped by --budget-s before early stopping)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--data-dir", default=os.environ.get("CMAPSS_DATA_DIR", str(REPO.parent / "shared/data/cmapss")))
+    p.add_argument("--out", type=Path, required=True)
+    for name in ("run", "one"):
+        p = sub.add_parser(name)
+        p.add_argument("--data", type=Path, required=True)
+        p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--jit", action="store_true")
+        p.add_argument("--mixed-precision", action="store_true")
+    sub.choices["run"].add_argument("--recipes", nargs="+", choices=sorted(RECIPES), required=True)
+    sub.choices["run"].add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    sub.choices["run"].add_argument("--jobs", type=int, default=2)
+    sub.choices["run"].add_argument("--budget-s", type=float, default=0, help="stop every training after this long")
+    sub.choices["one"].add_argument("--recipe", choices=sorted(RECIPES), required=True)
+    sub.choices["one"].add_argument("--seed", type=int, required=True)
+    sub.choices["one"].add_argument("--deadline", type=float, default=0)
+    p = sub.add_parser("table")
+    p.add_argument("out", type=Path)
+    args = parser.parse_args()
+    {"prepare": prepare, "run": run, "one": train_one, "table": table}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
