@@ -5,6 +5,8 @@
 - ``NumpyDataset``: one array as a ``.npy`` file (no pickles), versionable.
 - ``KerasModelDataset``: ``tensorflow.TensorFlowModelDataset`` that registers this
   project's Keras classes before loading, so ``safe_mode`` stays on.
+- ``ChampionModelDataset``: the champion of a registered model in the MLflow registry
+  (load), and the registration of a new version with its promotion decision (save).
 """
 
 from __future__ import annotations
@@ -178,3 +180,76 @@ class KerasModelDataset(TensorFlowModelDataset):
         import autoencoder_pipelines.models  # noqa: F401, PLC0415 - registers the classes
 
         return super().load()
+
+
+class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
+    """A registered model in the MLflow registry (``autoencoder_pipelines.registry``).
+
+    ``load`` returns the version the alias (``champion``) names, as a
+    :class:`~autoencoder_pipelines.registry.RegisteredModel`, or ``None`` while the model
+    has no champion (the first retraining registers one). ``save`` takes a dict::
+
+        {"model": keras.Model, "metadata": {...}, "tags": {...},
+         "promote": bool, "champion_version": str | None}
+
+    registers the model as a new version and, if ``promote``, moves the alias to it,
+    provided the champion is still ``champion_version`` (else ``PromotionConflict`` and
+    nothing is written). The registry is the one kedro-mlflow set up from ``mlflow.yml``.
+
+    Example::
+
+        rul_vae_champion:
+          type: autoencoder_pipelines.datasets.ChampionModelDataset
+          registered_model_name: rul_vae
+          lock_path: data/06_models/registry.lock
+    """
+
+    def __init__(
+        self,
+        *,
+        registered_model_name: str,
+        alias: str = "champion",
+        lock_path: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._name = registered_model_name
+        self._alias = alias
+        self._lock_path = lock_path
+        self.metadata = metadata
+        self._loaded = False
+        self._champion = None
+
+    def load(self):
+        # The first load picks the version; later loads in the same run (several nodes
+        # take the champion) get that same version even if the alias has moved since.
+        if not self._loaded:
+            from autoencoder_pipelines.registry import load_champion  # noqa: PLC0415
+
+            self._champion = load_champion(self._name, self._alias)
+            self._loaded = True
+        return self._champion
+
+    def save(self, data: dict) -> None:
+        from autoencoder_pipelines.registry import register_version  # noqa: PLC0415
+
+        missing = {"model", "metadata", "tags", "promote", "champion_version"} - set(data)
+        if missing:
+            raise DatasetError(f"{type(self).__name__}({self._name}): save() needs the keys {sorted(missing)}.")
+        register_version(
+            data["model"],
+            self._name,
+            metadata=data["metadata"],
+            tags=data["tags"],
+            promote=bool(data["promote"]),
+            expected_champion=data["champion_version"],
+            alias=self._alias,
+            lock_path=self._lock_path,
+        )
+
+    def _exists(self) -> bool:
+        from autoencoder_pipelines.registry import champion_version  # noqa: PLC0415
+
+        return champion_version(self._name, self._alias) is not None
+
+    def _describe(self) -> dict[str, Any]:
+        return {"registered_model_name": self._name, "alias": self._alias}

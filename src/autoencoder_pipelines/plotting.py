@@ -11,20 +11,27 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 
-def health_map_figure(train_latent: pd.DataFrame, test_latent: pd.DataFrame, max_rul: float) -> Figure:
+def health_map_figure(
+    train_latent: pd.DataFrame,
+    test_latent: pd.DataFrame,
+    max_rul: float,
+    column: str = "true_rul_capped",
+    title: str = "test engines (last window), true RUL",
+) -> Figure:
     """The 2-D latent space (health map) of training and test windows, coloured by RUL.
 
     Args:
         train_latent: columns ``z_1``, ``z_2``, ``RUL`` (one row per training window).
-        test_latent: columns ``z_1``, ``z_2``, ``true_rul_capped`` (last window of each
-            test engine).
+        test_latent: columns ``z_1``, ``z_2`` and ``column`` (last window of each engine).
         max_rul: upper end of the colour scale.
+        column: the RUL column of ``test_latent`` that colours it (true or predicted).
+        title: what the right panel shows.
     """
     fig = Figure(figsize=(12, 5.5), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     panels = (
         (axes[0], train_latent, "RUL", "training windows", 4),
-        (axes[1], test_latent, "true_rul_capped", "test engines (last window), true RUL", 22),
+        (axes[1], test_latent, column, title, 22),
     )
     # The training windows, in grey, give the test engines their context.
     axes[1].scatter(train_latent["z_1"], train_latent["z_2"], c="lightgrey", s=3)
@@ -172,4 +179,14 @@ def series_reconstruction_figure(series: np.ndarray, reconstructions: np.ndarray
         ax.set_xlabel("years")
     axes[0].set_ylabel("AF burden (smoothed)")
     axes[0].legend()
+    return fig
+
+
+def message_figure(title: str, message: str) -> Figure:
+    """A figure that states why there is nothing to plot (e.g. no champion model yet)."""
+    fig = Figure(figsize=(8, 3), layout="constrained")
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
     return fig

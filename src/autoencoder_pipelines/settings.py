@@ -3,6 +3,13 @@
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
+from autoencoder_pipelines.hooks import MlflowOutputsHook, RunVersionsHook
+
+# kedro-mlflow's own hook (registered by the plugin) opens an MLflow run per `kedro run`
+# and logs the parameters; these log the outputs the catalog marks and keep a run's
+# versioned datasets its own.
+HOOKS = (RunVersionsHook(), MlflowOutputsHook())
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -11,5 +18,9 @@ CONFIG_LOADER_ARGS = {
     # point the raw-data location at a local folder (e.g. CMAPSS_DATA_DIR).
     "custom_resolvers": {"oc.env": oc.env},
     # An environment (conf/test, conf/local) overrides single parameters, not whole blocks.
-    "merge_strategy": {"parameters": "soft"},
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft", "airflow": "soft"},
+    "config_patterns": {
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        "airflow": ["airflow*", "airflow/**"],
+    },
 }

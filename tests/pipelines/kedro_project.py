@@ -13,11 +13,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def make_project(tmp_path: Path, monkeypatch, **env: str) -> Path:
     """The project's configuration copied into ``tmp_path`` (the package is installed),
-    with ``env`` variables set and ``tmp_path`` as the working directory."""
+    with ``env`` variables set, ``tmp_path`` as the working directory and its own
+    MLflow tracking database ``tmp_path/mlflow.db``."""
     shutil.copy(REPO / "pyproject.toml", tmp_path)
     shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     (tmp_path / "conf" / "local").mkdir()
     (tmp_path / "src").mkdir()  # bootstrap_project checks it exists
+    # Its own MLflow database: MLflow caches a store per URI, so a relative
+    # "sqlite:///mlflow.db" would keep pointing at the first test's folder.
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", **env}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # catalog paths (data/...) are relative to the project

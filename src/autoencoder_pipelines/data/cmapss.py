@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -136,14 +137,16 @@ def _parse_single_spaced(content: bytes, n_columns: int) -> pd.DataFrame | None:
     return table.to_pandas().astype(np.float64)
 
 
-def validate_engine_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def validate_engine_table(frame: pd.DataFrame, name: str, required: Sequence[str] = COLUMNS) -> pd.DataFrame:
     """Check a train/test table and return it with integer unit and cycle columns.
+
+    ``required`` are the columns that must be there (all 26 for the NASA files).
 
     Units must be positive integers in non-decreasing order; within a unit, cycles must
     run 1, 2, 3, ... without gaps, which is how the NASA files are laid out and what the
     windowing relies on.
     """
-    missing = [c for c in COLUMNS if c not in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
     if missing:
         raise CMAPSSValidationError(f"{name}: missing columns {missing}.")
     units = frame["unit_nr"].to_numpy()
@@ -166,6 +169,55 @@ def validate_engine_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             f"line {row + 1}, expected {int(expected[row])} (cycles count 1, 2, 3, ...)."
         )
     return frame.astype({"unit_nr": np.int64, "time_cycles": np.int64})
+
+
+def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.DataFrame:
+    """Engines to score: the NASA layout (26 columns, no header) or a table with a header.
+
+    A first line that starts with a name, not a number, is a header: columns are then
+    matched by name (separated by whitespace or commas), extra columns are ignored and
+    each missing one of ``required`` is named. Values must be numeric and present, units
+    sorted and cycles 1, 2, 3, ... as in the NASA files.
+
+    Raises:
+        CMAPSSValidationError: naming ``name`` and the column (and line) at fault.
+    """
+    first_line = content.lstrip().split(b"\n", 1)[0]
+    first_field = re.split(rb"[\s,]+", first_line.strip(), maxsplit=1)[0]
+    if not first_field or _is_number(first_field):
+        return validate_engine_table(parse_table(content, name, COLUMNS), name, required)
+    try:
+        frame = pd.read_csv(io.BytesIO(content), sep=r"[\s,]+", engine="python")
+    except pd.errors.ParserError as err:
+        raise CMAPSSValidationError(f"{name}: cannot read the table ({err}).") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise CMAPSSValidationError(
+            f"{name}: missing columns {missing}; the model needs {list(required)}."
+        )
+    frame = frame[list(required)]
+    for column in frame.columns:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna() & frame[column].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise CMAPSSValidationError(
+                f"{name}: column {column!r} holds the non-numeric value {frame[column].iloc[row]!r} "
+                f"on data line {row + 1}."
+            )
+        frame[column] = numbers
+    nan_columns = frame.columns[frame.isna().any()].tolist()
+    if nan_columns:
+        raise CMAPSSValidationError(f"{name}: missing values (NaN or empty fields) in columns {nan_columns}.")
+    return validate_engine_table(frame.astype(np.float64), name, required)
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def validate_test_rul(rul: pd.DataFrame, test: pd.DataFrame, name: str) -> pd.DataFrame:

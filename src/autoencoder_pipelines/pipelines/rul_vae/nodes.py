@@ -181,13 +181,9 @@ def encode_training_windows(model: RecurrentVAE, x_train: np.ndarray, y_train: n
 
 def compute_rul_metrics(predictions: pd.DataFrame, history: dict[str, list[float]]) -> dict[str, float]:
     """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``)."""
-    y_true, y_pred = predictions["true_rul_capped"], predictions["predicted_rul"]
     best_epoch = int(np.argmin(history["val_loss"]))
     return {
-        "rmse": rmse(y_true, y_pred),
-        "r2": r2(y_true, y_pred),
-        "nasa_score": nasa_score(y_true, y_pred),
-        "n_engines": len(predictions),
+        **rul_metrics(predictions),
         "epochs_trained": len(history["val_loss"]),
         "best_epoch": best_epoch + 1,
         "best_val_loss": float(history["val_loss"][best_epoch]),
@@ -202,3 +198,50 @@ def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data:
 def plot_rul_predictions(predictions: pd.DataFrame) -> Figure:
     """Predicted vs true RUL of each test engine."""
     return rul_per_engine_figure(predictions)
+
+
+# --- scoring with a registered model (retraining, batch inference) ---------------
+
+
+def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str) -> pd.DataFrame:
+    """RUL and health-map position of every engine, from its last window.
+
+    The engines go through the model's own preprocessing (its fitted scaler and data
+    settings, stored with it in the registry), not the current parameters.
+
+    Raises:
+        CMAPSSValidationError: the model expects windows of another shape than the data
+            settings produce, or ``engines`` lacks a column the scaler needs.
+    """
+    sensors = data.sensor_columns
+    expected = (model.config.window, model.config.n_features)
+    if expected != (data.window, len(sensors)):
+        raise CMAPSSValidationError(
+            f"{name}: the model takes windows of {expected[0]} cycles x {expected[1]} sensors, but its "
+            f"data settings give {data.window} cycles x {len(sensors)} sensors {list(sensors)}."
+        )
+    scaled = ConditionScaler.from_dict(scaler).transform(engines, name)
+    smoothed = cmapss.exponential_smoothing(scaled, sensors, data.smoothing_alpha)
+    windows, units = cmapss.last_windows(smoothed, sensors, data.window, data.mask_value)
+    outputs = model.predict(windows, batch_size=1024, verbose=0)
+    z = outputs["z_mean"].astype(np.float64)
+    return pd.DataFrame(
+        {
+            "unit_nr": units,
+            "n_cycles": cmapss.engine_lengths(engines).loc[units].to_numpy(),
+            "predicted_rul": outputs["rul"].astype(np.float64),
+            "z_1": z[:, 0],
+            "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+        }
+    )
+
+
+def rul_metrics(predictions: pd.DataFrame) -> dict[str, float]:
+    """RMSE, R² and NASA score of predictions against ``true_rul_capped``."""
+    y_true, y_pred = predictions["true_rul_capped"], predictions["predicted_rul"]
+    return {
+        "rmse": rmse(y_true, y_pred),
+        "r2": r2(y_true, y_pred),
+        "nasa_score": nasa_score(y_true, y_pred),
+        "n_engines": len(predictions),
+    }

@@ -1,0 +1,203 @@
+"""Project hooks: run-scoped dataset versions, and MLflow logging driven by the catalog.
+
+``RunVersionsHook``
+    A versioned dataset that a run writes is read back, later in the same run, at the
+    version that run wrote, not at whatever is newest on disk. Kedro otherwise loads the
+    newest version, so two runs started at once could read each other's outputs.
+
+``MlflowOutputsHook``
+    kedro-mlflow opens one MLflow run per ``kedro run`` and logs the parameters; this hook
+    logs the outputs into that run, chosen in the catalog by a ``metadata.mlflow`` entry::
+
+        rul_vae_metrics:
+          type: json.JSONDataset
+          versioned: true
+          metadata:
+            mlflow: {log: metrics}          # metrics | json | history | figure | model, or a list
+
+    ``metrics``: the numeric leaves of a dict (nested keys joined by "."), with an
+    optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``history``: a Keras history, one step per epoch; ``figure``: a
+    Matplotlib figure as ``<dataset>.png``; ``model``: a Keras model as an MLflow model
+    named after the dataset. Kedro keeps versioning the files; MLflow gets a copy. With
+    tracking disabled for a pipeline (``conf/<env>/mlflow.yml``), no run is active and
+    nothing is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.io import AbstractVersionedDataset, Version
+from kedro.pipeline import Pipeline
+from pydantic import BaseModel
+
+logger = logging.getLogger(__name__)
+
+
+class RunVersionsHook:
+    """Pins the load version of every versioned dataset a run writes to the run's own."""
+
+    def __init__(self) -> None:
+        self._save_version: str | None = None
+        self._load_versions: dict[str, str] = {}
+
+    @hook_impl
+    def after_catalog_created(self, catalog, save_version: str, load_versions: dict[str, str]) -> None:
+        self._save_version = save_version
+        self._load_versions = dict(load_versions or {})
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        pinned = Version(load=self._save_version, save=self._save_version)
+        catalog_logger = logging.getLogger("kedro.io.data_catalog")
+        level = catalog_logger.level
+        catalog_logger.setLevel(logging.ERROR)  # "Replacing dataset ..." for each one is noise here
+        try:
+            for name in sorted(pipeline.all_outputs()):
+                if name in self._load_versions or name not in catalog:
+                    continue
+                dataset = catalog.get(name)
+                if isinstance(dataset, AbstractVersionedDataset):
+                    catalog[name] = catalog.get(name, version=pinned)
+        finally:
+            catalog_logger.setLevel(level)
+
+
+def _leaves(data: dict, prefix: str) -> dict[str, Any]:
+    """Nested dict -> ``{"a.b": value}``; lists and scalars are leaves."""
+    leaves: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            leaves.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            leaves[f"{prefix}{key}"] = value
+    return leaves
+
+
+def _numeric_leaves(data: Any, prefix: str = "") -> dict[str, float]:
+    """``{"a": {"b": 1.0}, "c": [..]}`` -> ``{"a.b": 1.0}``: numbers only, NaN/inf left out."""
+    leaves: dict[str, float] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            leaves.update(_numeric_leaves(value, f"{prefix}{key}."))
+    elif isinstance(data, (int, float)) and not isinstance(data, bool) and math.isfinite(data):
+        leaves[prefix.rstrip(".")] = float(data)
+    return leaves
+
+
+class MlflowOutputsHook:
+    """Logs the outputs that the catalog marks with ``metadata.mlflow`` into the active run."""
+
+    def __init__(self) -> None:
+        self._catalog = None
+        self._run_id: str | None = None
+
+    @hook_impl
+    def after_catalog_created(self, catalog) -> None:
+        self._catalog = catalog
+
+    # trylast: after kedro-mlflow's own hook, which opens and closes the run.
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self) -> None:
+        import mlflow  # noqa: PLC0415
+
+        run = mlflow.active_run()
+        self._run_id = run.info.run_id if run else None
+
+    @hook_impl(trylast=True)
+    def before_node_run(self, inputs: dict[str, Any]) -> None:
+        """Typed parameters (pydantic) as one MLflow parameter per field, e.g.
+        ``rul_vae.training.learning_rate``; kedro-mlflow logs each as one string."""
+        import mlflow  # noqa: PLC0415
+
+        if self._run_id is None or mlflow.active_run() is None:
+            return
+        flat: dict[str, Any] = {}
+        for name, value in inputs.items():
+            if name.startswith("params:") and isinstance(value, BaseModel):
+                flat.update(_leaves(value.model_dump(mode="json"), f"{name.removeprefix('params:')}."))
+        if flat:
+            mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._close_stale_run_entries()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._close_stale_run_entries()
+
+    def _close_stale_run_entries(self) -> None:
+        """Work around two kedro-mlflow 2.0 / MLflow 3 issues seen when several Kedro
+        sessions share a process. kedro-mlflow re-opens its run before every node; with MLflow 3 each re-open
+        stacks another entry, and its single ``end_run`` leaves the run "active" in this
+        process: the next session in the same process (tests, ``airflow dags test``, a
+        notebook) would log into it. Once kedro-mlflow has ended the run, drop the rest.
+        A run started outside Kedro (still running) is left alone."""
+        import mlflow  # noqa: PLC0415
+
+        while (
+            self._run_id is not None
+            and (run := mlflow.active_run()) is not None
+            and run.info.run_id == self._run_id
+            and mlflow.get_run(self._run_id).info.status in ("FINISHED", "FAILED", "KILLED")
+        ):
+            mlflow.end_run(mlflow.get_run(self._run_id).info.status)
+        self._run_id = None
+        # kedro-mlflow's hook is one object per process and keeps the last run id: a later
+        # session of a pipeline with tracking disabled would re-open that (finished) run
+        # before each node. Forget it once the run is over.
+        from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook  # noqa: PLC0415
+
+        mlflow_hook.run_id = None
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
+        spec = self._spec(dataset_name)
+        if spec is None:
+            return
+        import mlflow  # noqa: PLC0415 - only where tracking is configured
+
+        if mlflow.active_run() is None:
+            return  # tracking is disabled for this pipeline
+        kinds = spec.get("log")
+        short_name = dataset_name.rsplit(".", 1)[-1]
+        for kind in kinds if isinstance(kinds, list) else [kinds]:
+            self._log(kind, dataset_name, short_name, data, spec.get("prefix"))
+
+    @staticmethod
+    def _log(kind: str, dataset_name: str, short_name: str, data: Any, prefix: str | None) -> None:
+        import mlflow  # noqa: PLC0415
+
+        if kind == "metrics":
+            mlflow.log_metrics(_numeric_leaves(data, prefix or ""))
+        elif kind == "json":
+            mlflow.log_dict(data, f"{short_name}.json")
+        elif kind == "history":
+            for key, values in data.items():
+                for step, value in enumerate(values):
+                    if math.isfinite(value):
+                        mlflow.log_metric(f"{prefix or 'epoch.'}{key}", float(value), step=step)
+        elif kind == "figure":
+            mlflow.log_figure(data, f"figures/{short_name}.png")
+        elif kind == "model":
+            import mlflow.keras  # noqa: PLC0415
+
+            from autoencoder_pipelines.registry import pip_requirements  # noqa: PLC0415
+
+            mlflow.keras.log_model(data, name=short_name, pip_requirements=pip_requirements())
+        else:
+            raise ValueError(
+                f"Catalog entry '{dataset_name}': metadata.mlflow.log must be one (or a list) of "
+                f"metrics, json, history, figure, model; got {kind!r}."
+            )
+
+    def _spec(self, dataset_name: str) -> dict | None:
+        if self._catalog is None or dataset_name not in self._catalog:
+            return None
+        meta = getattr(self._catalog.get(dataset_name), "metadata", None) or {}
+        spec = meta.get("mlflow")
+        return spec if isinstance(spec, dict) else None

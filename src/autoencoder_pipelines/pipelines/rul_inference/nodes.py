@@ -1,0 +1,72 @@
+"""Nodes of ``rul_inference``: read and check the engines, score them with the champion,
+and place them on the champion's health map."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import pandas as pd
+from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict, Field
+
+from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data.config import CMAPSSConfig
+from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
+from autoencoder_pipelines.plotting import health_map_figure
+from autoencoder_pipelines.registry import RegisteredModel
+
+
+class InferenceConfig(BaseModel):
+    """``params:rul_inference``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engines_file: str = Field(min_length=1, description="the engines to score (also the catalog's path)")
+
+
+class NoChampionError(RuntimeError):
+    """The registry has no champion to score with."""
+
+
+def _require(champion: RegisteredModel | None) -> RegisteredModel:
+    if champion is None:
+        raise NoChampionError(
+            "No champion in the model registry to score with: run `kedro run --pipeline=rul_vae_retrain` "
+            "first (the first retraining registers one)."
+        )
+    return champion
+
+
+def read_engines(raw: bytes, champion: RegisteredModel | None, inference: InferenceConfig) -> pd.DataFrame:
+    """Parse and check the engines file against what the champion needs.
+
+    Raises:
+        NoChampionError: the registry has no champion.
+        CMAPSSValidationError: naming the file and the column: a missing sensor or
+            setting, a non-numeric or missing value, unsorted units or cycles.
+    """
+    champion = _require(champion)
+    data = CMAPSSConfig(**champion.metadata["data"])
+    required = ("unit_nr", "time_cycles", *cmapss.SETTING_COLUMNS, *data.sensor_columns)
+    return cmapss.parse_engine_file(raw, PurePosixPath(inference.engines_file).name, required)
+
+
+def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, inference: InferenceConfig) -> pd.DataFrame:
+    """Predicted RUL and health-map position of every engine, with the model version used."""
+    champion = _require(champion)
+    data = CMAPSSConfig(**champion.metadata["data"])
+    scored = score_engines(
+        champion.model, engines, champion.metadata["condition_scaler"], data, PurePosixPath(inference.engines_file).name
+    )
+    return scored.assign(model=champion.name, model_version=champion.version)
+
+
+def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> Figure:
+    """The scored engines on the champion's health map (a sample of its training windows)."""
+    champion = _require(champion)
+    background = pd.DataFrame(champion.metadata["health_map"])
+    max_rul = CMAPSSConfig(**champion.metadata["data"]).max_rul
+    return health_map_figure(
+        background, predictions, max_rul, column="predicted_rul",
+        title=f"scored engines, predicted RUL ({champion.name} v{champion.version})",
+    )

@@ -1,0 +1,179 @@
+"""The MLflow model registry: champion models, registration and promotion.
+
+A registered model (e.g. ``rul_vae``) has numbered versions; the alias ``champion``
+names the version in service. Each version is a Keras model logged with MLflow's Keras
+flavour, carrying in its ``metadata`` what inference needs besides the weights (for
+``rul_vae``: the fitted condition scaler and the data settings), so a version is
+self-contained.
+
+Promotion is guarded twice: a file lock serialises registrations on one machine, and
+the champion that the challenger was compared with must still be the champion when the
+alias moves (otherwise :class:`PromotionConflict`): two retrainings finishing together
+cannot both promote against the same old champion.
+
+No Kedro here: :class:`autoencoder_pipelines.datasets.ChampionModelDataset` puts this
+behind the catalog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from importlib import metadata as distributions
+from pathlib import Path
+from typing import Any
+
+import keras
+
+logger = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+
+
+class PromotionConflict(RuntimeError):
+    """The champion changed while a challenger was being compared with it."""
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """One version of a registered model: the Keras model and its metadata."""
+
+    name: str
+    version: str
+    model: keras.Model
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def _client(tracking_uri: str | None = None, registry_uri: str | None = None):
+    from mlflow import MlflowClient  # noqa: PLC0415 - mlflow is slow to import
+
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+
+
+def _is_missing(error: Exception) -> bool:
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    return isinstance(error, MlflowException) and error.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def champion_version(name: str, alias: str = CHAMPION, client=None) -> str | None:
+    """The version the alias points at, or None when there is no such model or alias."""
+    client = client or _client()
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except Exception as error:  # noqa: BLE001 - only "does not exist" is expected
+        if _is_missing(error):
+            return None
+        raise
+
+
+def load_version(name: str, version: str, client=None) -> RegisteredModel:
+    """Load one version: the Keras model (safe mode), its metadata and its tags."""
+    import mlflow.keras  # noqa: PLC0415
+    from mlflow.models import get_model_info  # noqa: PLC0415
+
+    import autoencoder_pipelines.models  # noqa: F401, PLC0415 - registers the custom classes
+
+    client = client or _client()
+    model_version = client.get_model_version(name, version)
+    uri = f"models:/{name}/{version}"
+    return RegisteredModel(
+        name=name,
+        version=str(version),
+        model=mlflow.keras.load_model(uri),
+        metadata=dict(get_model_info(uri).metadata or {}),
+        tags=dict(model_version.tags),
+    )
+
+
+def load_champion(name: str, alias: str = CHAMPION, client=None) -> RegisteredModel | None:
+    """The champion, or None when ``name`` has none yet (the first retraining)."""
+    client = client or _client()
+    version = champion_version(name, alias, client)
+    return None if version is None else load_version(name, version, client)
+
+
+def pip_requirements() -> list[str]:
+    pins = []
+    for package in ("autoencoder-pipelines", "keras", "tensorflow"):
+        with contextlib.suppress(distributions.PackageNotFoundError):
+            pins.append(f"{package}=={distributions.version(package)}")
+    return pins
+
+
+@contextlib.contextmanager
+def _lock(path: str | None, timeout_s: float):
+    if path is None:
+        yield
+        return
+    from filelock import FileLock  # noqa: PLC0415
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path, timeout=timeout_s):
+        yield
+
+
+def register_version(
+    model: keras.Model,
+    name: str,
+    *,
+    metadata: dict[str, Any],
+    tags: dict[str, str],
+    promote: bool,
+    expected_champion: str | None,
+    alias: str = CHAMPION,
+    lock_path: str | None = None,
+    lock_timeout_s: float = 600.0,
+) -> str:
+    """Log ``model`` as a new version of ``name``; move ``alias`` to it if ``promote``.
+
+    Logs into the active MLflow run (the ``kedro run``'s), or a run of its own.
+
+    Args:
+        model: the trained Keras model.
+        name: registered model name.
+        metadata: JSON-able dict stored with the version (scaler, data settings, metrics).
+        tags: version tags (the promotion decision, the metric values).
+        promote: whether the alias should move to the new version.
+        expected_champion: the champion version the decision was made against (None:
+            there was no champion). Checked under the lock before anything is written.
+        lock_path: a lock file serialising registrations (local registries).
+
+    Returns:
+        The new version number.
+
+    Raises:
+        PromotionConflict: ``promote`` and the champion is no longer ``expected_champion``.
+    """
+    import mlflow  # noqa: PLC0415
+    import mlflow.keras  # noqa: PLC0415
+
+    client = _client()
+    with _lock(lock_path, lock_timeout_s):
+        current = champion_version(name, alias, client)
+        if promote and current != expected_champion:
+            raise PromotionConflict(
+                f"Registered model {name!r}: the challenger was compared with champion version "
+                f"{expected_champion}, but the champion is now version {current}. Nothing was "
+                "registered or promoted; run the retraining again to compare with the new champion."
+            )
+        run = contextlib.nullcontext() if mlflow.active_run() else mlflow.start_run(run_name=f"register {name}")
+        with run:
+            info = mlflow.keras.log_model(
+                model,
+                name=name,
+                registered_model_name=name,
+                metadata=metadata,
+                pip_requirements=pip_requirements(),
+            )
+        version = str(info.registered_model_version)
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version, key, str(value))
+        if promote:
+            client.set_registered_model_alias(name, alias, version)
+            logger.info("Registered %s version %s and made it the %s.", name, version, alias)
+        else:
+            logger.info("Registered %s version %s; the %s stays version %s.", name, version, alias, current)
+    return version

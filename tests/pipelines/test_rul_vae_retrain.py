@@ -1,0 +1,192 @@
+"""Champion/challenger retraining, the model registry and batch inference, through Kedro.
+
+Each test works in a temporary copy of the project with its own MLflow database
+(``mlflow.db`` in that folder, ``MLFLOW_TRACKING_URI``), so the registry starts empty.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from autoencoder_pipelines.data.cmapss import COLUMNS, CMAPSSValidationError
+from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig
+from autoencoder_pipelines.pipelines.rul_inference.nodes import NoChampionError
+from autoencoder_pipelines.registry import champion_version, load_champion, register_version
+from tests.conftest import make_engines, to_text, write_cmapss
+from tests.pipelines.kedro_project import latest, make_project, run_pipeline
+
+MODEL = "rul_vae_FD001"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    return make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
+
+
+def _retrain(project, **params):
+    return run_pipeline(project, "rul_vae_retrain", **params)
+
+
+def _promotion(project) -> dict:
+    return json.loads(latest(project / "data/08_reporting/rul_vae/FD001/promotion.json").read_text())
+
+
+def _client(project) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+
+
+def _register_bad_champion(project) -> str:
+    """A champion that predicts about -1000 cycles, with the first champion's metadata."""
+    client = _client(project)
+    first = load_champion(MODEL, client=client)
+    config = RecurrentVAEConfig(**{**first.model.config.model_dump(), "rul_bias": -1000.0})
+    return register_version(
+        RecurrentVAE(config), MODEL, metadata=first.metadata, tags={}, promote=True,
+        expected_champion=first.version,
+    )
+
+
+@pytest.mark.slow
+def test_retraining_registers_a_first_champion_then_promotes_only_a_better_challenger(project, monkeypatch):
+    # 1. An empty registry: the challenger becomes the first champion.
+    _retrain(project)
+    decision = _promotion(project)
+    assert decision["promote"] is True and decision["champion_version"] is None
+    client = _client(project)
+    assert champion_version(MODEL, client=client) == "1"
+    first = load_champion(MODEL, client=client)
+    assert set(first.metadata) >= {"condition_scaler", "data", "metrics", "health_map"}
+    assert first.tags["promoted"] == "true"
+
+    # 2. A worse challenger (it must beat the champion by a margin no model reaches):
+    # registered as version 2 for the record, the champion stays version 1.
+    _retrain(project, **{"rul_vae_retrain.promotion.margin": 1e6})
+    decision = _promotion(project)
+    assert decision["promote"] is False and decision["champion_version"] == "1"
+    assert decision["champion"] == pytest.approx(decision["challenger"], rel=0.5)  # same data, both scored
+    assert champion_version(MODEL, client=client) == "1"
+    assert client.get_model_version(MODEL, "2").tags["promoted"] == "false"
+
+    # 3. A better challenger: against a champion that predicts -1000 cycles, it wins.
+    bad = _register_bad_champion(project)
+    assert champion_version(MODEL, client=client) == bad == "3"
+    _retrain(project)
+    decision = _promotion(project)
+    assert decision["promote"] is True and decision["champion_version"] == "3"
+    assert decision["champion"] > 500 > decision["challenger"]
+    assert champion_version(MODEL, client=client) == "4"
+
+    # The champion's own figure and metrics are versioned next to the challenger's.
+    champion_metrics = json.loads(latest(project / "data/08_reporting/rul_vae/FD001/champion_metrics.json").read_text())
+    assert champion_metrics["version"] == "3" and champion_metrics["n_engines"] == 6
+    assert latest(project / "data/08_reporting/rul_vae/FD001/champion_rul_per_engine.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_a_training_that_raises_leaves_the_champion_unchanged(project, monkeypatch):
+    _retrain(project)
+    client = _client(project)
+    assert champion_version(MODEL, client=client) == "1"
+
+    def broken_fit(*args, **kwargs):
+        raise RuntimeError("training diverged")
+
+    monkeypatch.setattr("autoencoder_pipelines.pipelines.rul_vae.nodes.fit_model", broken_fit)
+    with pytest.raises(RuntimeError, match="training diverged"):
+        _retrain(project)
+    assert champion_version(MODEL, client=client) == "1"
+    assert [str(v.version) for v in client.search_model_versions(f"name='{MODEL}'")] == ["1"]
+
+
+@pytest.mark.slow
+def test_retraining_is_tracked_in_mlflow(project):
+    _retrain(project)
+    client = _client(project)
+    (experiment,) = [e for e in client.search_experiments() if e.name == "autoencoder_pipelines"]
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.run_name == "rul_vae_retrain" and run.info.status == "FINISHED"
+    # parameters (kedro-mlflow), metrics, training curves, figures and the model (our hook)
+    assert float(run.data.params["rul_vae.training.learning_rate"]) > 0
+    assert {"rmse", "nasa_score", "r2", "promotion.challenger"} <= set(run.data.metrics)
+    assert len(client.get_metric_history(run.info.run_id, "epoch.loss")) == 2  # conf/test: 2 epochs
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "figures")}
+    assert {"figures/rul_vae_health_map.png", "figures/rul_vae_rul_per_engine.png"} <= artifacts
+    assert "rul_vae_promotion.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    logged = client.search_logged_models([experiment.experiment_id])
+    assert {m.name for m in logged} >= {"rul_vae_model", MODEL}
+
+
+@pytest.mark.slow
+def test_inference_scores_new_engines_with_the_champion(project, tmp_path):
+    with pytest.raises(NoChampionError, match="rul_vae_retrain"):
+        run_pipeline(project, "rul_inference", engines_file=str(tmp_path / "raw/test_FD001.txt"))
+    _retrain(project)
+    engines, _ = make_engines(5, 8, 60, seed=7, truncate=True)  # some shorter than the window
+    path = tmp_path / "new_engines.txt"
+    path.write_bytes(to_text(engines))
+
+    run_pipeline(project, "rul_inference", engines_file=str(path))
+    predictions = pd.read_parquet(latest(project / "data/07_model_output/rul_inference/FD001/predictions.parquet"))
+    assert predictions["unit_nr"].tolist() == [1, 2, 3, 4, 5]
+    assert predictions["n_cycles"].tolist() == engines.groupby("unit_nr").size().tolist()
+    assert np.isfinite(predictions[["predicted_rul", "z_1", "z_2"]].to_numpy()).all()
+    assert set(predictions["model_version"]) == {"1"}
+    assert latest(project / "data/08_reporting/rul_inference/FD001/health_map.png").read_bytes()[:4] == b"\x89PNG"
+
+    # The champion's own predictions, through the registry, match its direct use.
+    champion = load_champion(MODEL, client=_client(project))
+    from autoencoder_pipelines.data.config import CMAPSSConfig
+    from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
+
+    direct = score_engines(
+        champion.model, engines, champion.metadata["condition_scaler"], CMAPSSConfig(**champion.metadata["data"]), "x"
+    )
+    np.testing.assert_allclose(direct["predicted_rul"], predictions["predicted_rul"], rtol=1e-6)
+
+
+def _row(**values) -> str:
+    """One line in the NASA layout (unit 1, cycle 1, sensors 500) with some fields replaced."""
+    fields = {c: "500" for c in COLUMNS} | {"unit_nr": "1", "time_cycles": "1", "setting_1": "0",
+                                            "setting_2": "0", "setting_3": "100"} | values
+    return " ".join(fields[c] for c in COLUMNS) + "\n"
+
+
+MALFORMED = {
+    # a table with a header, without s_4 (a sensor of the model): the column is named
+    "missing sensor": (b"unit_nr time_cycles setting_1 setting_2 setting_3 s_3 s_7 s_11 s_12\n1 1 0 0 100 1 2 3 4\n",
+                       r"engines\.txt: missing columns \['s_4'\]"),
+    "NaN": (_row(s_4="nan").encode(), r"engines\.txt: missing values .*\['s_4'\]"),
+    "text": (_row(s_11="high").encode(), r"engines\.txt: column 's_11' holds the non-numeric value 'high'"),
+    "short row": (_row().rsplit(" ", 1)[0].encode() + b"\n", r"engines\.txt: expected 26 whitespace-separated columns"),
+    "cycles": ((_row() + _row()).encode(), r"engines\.txt: 'time_cycles' of unit 1 is 1 on data line 2, expected 2"),
+}
+
+
+@pytest.mark.slow
+def test_inference_rejects_malformed_engine_files(project, tmp_path):
+    _retrain(project)
+    for case, (content, message) in MALFORMED.items():
+        path = tmp_path / "engines.txt"
+        path.write_bytes(content)
+        with pytest.raises(CMAPSSValidationError, match=message):
+            run_pipeline(project, "rul_inference", engines_file=str(path))
+        assert not (project / "data/07_model_output/rul_inference").exists(), case
+
+
+def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(engines):
+    from autoencoder_pipelines.data.cmapss import ConditionScaler
+    from autoencoder_pipelines.data.config import CMAPSSConfig
+    from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
+
+    _, test, _ = engines
+    data = CMAPSSConfig(subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2,
+                        split_seed=0, mask_value=-99.0)
+    model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, window=12, n_features=5, mask_value=-99.0))
+    scaler = ConditionScaler.fit(test, data.sensor_columns).to_dict()
+    with pytest.raises(CMAPSSValidationError, match="takes windows of 12 cycles x 5 sensors.*10 cycles x 5 sensors"):
+        score_engines(model, test, scaler, data, "engines.txt")
