@@ -73,3 +73,25 @@ def decide_promotion(
             f"by more than {config.margin:g} (improvement {improvement:+.4g})"
         ),
     }
+
+
+def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    """What the registry dataset saves: the model, its metadata, the decision as version
+    tags, and whether (and against which champion) to promote."""
+    return {
+        "model": model,
+        "metadata": metadata,
+        "tags": {
+            "promoted": str(decision["promote"]).lower(),
+            "decision": decision["reason"],
+            decision["metric"]: f"{decision['challenger']:.6g}",
+            "compared_with_version": str(decision["champion_version"]),
+        },
+        "promote": decision["promote"],
+        "champion_version": decision["champion_version"],
+    }
+
+
+def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The top-level numbers of a metrics dict (what a registered version carries)."""
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

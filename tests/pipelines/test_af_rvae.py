@@ -70,3 +70,26 @@ def test_bad_simulation_parameters_stop_the_run_before_any_work(project, params,
     with pytest.raises(ParameterValidationError, match=message):
         _run(project, af_rvae=params)
     assert not (project / "data").exists()
+
+
+@pytest.mark.slow
+def test_af_rvae_retraining_registers_a_champion_and_keeps_it_against_a_worse_challenger(project):
+    from mlflow import MlflowClient
+
+    from autoencoder_pipelines.registry import champion_version
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    run_pipeline(project, "af_rvae_retrain")
+    first = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion.json").read_text())
+    assert first["promote"] is True and first["metric"] == "accuracy" and first["champion_version"] is None
+    assert champion_version("af_rvae", client=client) == "1"
+
+    # Accuracy cannot rise by more than 1: this challenger is registered, not promoted.
+    run_pipeline(project, "af_rvae_retrain", **{"af_rvae_retrain.promotion.margin": 1.0})
+    second = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion.json").read_text())
+    champion = json.loads(_latest(project / "data/08_reporting/af_rvae/champion_metrics.json").read_text())
+    assert second["promote"] is False and second["champion_version"] == "1"
+    assert champion["version"] == "1" and 0 <= champion["accuracy"] <= 1
+    assert np.sum(champion["confusion_matrix"]) == 24  # the run's test patients
+    assert champion_version("af_rvae", client=client) == "1"
+    assert client.get_model_version("af_rvae", "2").tags["promoted"] == "false"

@@ -11,7 +11,7 @@ from autoencoder_pipelines.data.cmapss import RUL_COLUMN
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.pipelines.rul_vae.nodes import rul_metrics, score_engines
 from autoencoder_pipelines.plotting import message_figure, rul_per_engine_figure
-from autoencoder_pipelines.promotion import PromotionConfig, decide_promotion
+from autoencoder_pipelines.promotion import PromotionConfig, decide_promotion, numeric_metrics, registration
 from autoencoder_pipelines.registry import RegisteredModel
 
 HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
@@ -51,27 +51,17 @@ def package_challenger(
     (scaler, data settings, a sample of the training health map) and the decision."""
     step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
     sample = train_latent.iloc[::step]
-    return {
-        "model": model,
-        "metadata": {
-            "condition_scaler": scaler,
-            "data": data.model_dump(mode="json"),
-            "metrics": {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
-            "health_map": {
-                "z_1": sample["z_1"].round(5).tolist(),
-                "z_2": sample["z_2"].round(5).tolist(),
-                RUL_COLUMN: sample[RUL_COLUMN].tolist(),
-            },
+    metadata = {
+        "condition_scaler": scaler,
+        "data": data.model_dump(mode="json"),
+        "metrics": numeric_metrics(metrics),
+        "health_map": {
+            "z_1": sample["z_1"].round(5).tolist(),
+            "z_2": sample["z_2"].round(5).tolist(),
+            RUL_COLUMN: sample[RUL_COLUMN].tolist(),
         },
-        "tags": {
-            "promoted": str(decision["promote"]).lower(),
-            "decision": decision["reason"],
-            decision["metric"]: f"{decision['challenger']:.6g}",
-            "compared_with_version": str(decision["champion_version"]),
-        },
-        "promote": decision["promote"],
-        "champion_version": decision["champion_version"],
     }
+    return registration(model, metadata, decision)
 
 
 def plot_champion_predictions(predictions: pd.DataFrame, champion_metrics: dict) -> Figure:

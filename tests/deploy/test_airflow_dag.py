@@ -1,0 +1,116 @@
+"""The Airflow DAG that kedro-airflow generates from ``deploy/airflow/dag_template.j2``.
+
+Airflow runs in subprocesses with their own ``AIRFLOW_HOME`` (a SQLite metadata
+database in the test's folder), so the test process never imports or configures it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autoencoder_pipelines.registry import champion_version
+from tests.conftest import write_cmapss
+from tests.pipelines.kedro_project import REPO, make_project
+
+DAG_ID = "autoencoder_pipelines_rul_vae_retrain"
+STAGES = ["ingestion", "preprocessing", "training", "evaluation", "promotion"]
+
+
+@pytest.fixture
+def deployment(tmp_path, monkeypatch):
+    """A project copy with raw data, its DAG generated into ``dags/``, an Airflow home."""
+    (tmp_path / "project").mkdir()
+    project = make_project(tmp_path / "project", monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "kedro", "airflow", "create", "--pipelines=rul_vae_retrain", "--env=test",
+            f"--jinja-file={REPO / 'deploy/airflow/dag_template.j2'}", f"--target-dir={tmp_path / 'dags'}",
+            f"--params=project_path={project}",
+        ],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+    return project, tmp_path / "dags", env
+
+
+def _airflow(env, *args, cwd) -> subprocess.CompletedProcess:
+    airflow = Path(sys.executable).parent / "airflow"
+    return subprocess.run([str(airflow), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+INSPECT = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+dag = bag.dags.get(sys.argv[2])
+print(json.dumps({
+    "errors": {k: str(v)[-500:] for k, v in bag.import_errors.items()},
+    "dag_ids": sorted(bag.dag_ids),
+    "tasks": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,
+    "schedule": str(dag.schedule) if dag else None,
+    "max_active_runs": dag.max_active_runs if dag else None,
+    "catchup": dag.catchup if dag else None,
+}))
+"""
+
+
+@pytest.mark.slow
+def test_generated_dag_imports_with_one_task_per_stage_and_the_configured_schedule(deployment, tmp_path):
+    _, dags, env = deployment
+    result = subprocess.run(
+        [sys.executable, "-c", INSPECT, str(dags), DAG_ID], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    dag = json.loads(result.stdout.strip().splitlines()[-1])
+    assert dag["errors"] == {}
+    assert dag["dag_ids"] == [DAG_ID]  # the pipeline's own id, not the package name
+    assert dag["tasks"] == {
+        "rul_vae__ingestion": [],
+        "rul_vae__preprocessing": ["rul_vae__ingestion"],
+        "rul_vae__training": ["rul_vae__preprocessing"],
+        "rul_vae__evaluation": ["rul_vae__preprocessing", "rul_vae__training"],
+        "rul_vae__promotion": ["rul_vae__evaluation", "rul_vae__ingestion", "rul_vae__preprocessing", "rul_vae__training"],
+    }
+    # conf/base/airflow.yml: weekly, and never two retrainings at once
+    assert dag["schedule"] == "@weekly" and dag["max_active_runs"] == 1 and dag["catchup"] is False
+
+
+@pytest.mark.slow
+def test_dag_runs_the_retraining_end_to_end_under_airflow(deployment, tmp_path):
+    project, _, env = deployment
+    migrate = _airflow(env, "db", "migrate", cwd=tmp_path)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    # From another working directory: the DAG finds the project by its own path.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = _airflow(env, "dags", "test", DAG_ID, "2026-01-05", cwd=elsewhere)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-5000:]
+    assert "state=success" in output and "DagRun Finished" in output
+    for stage in STAGES:
+        assert f"rul_vae__{stage}" in output
+    # The retraining registered the first champion in the project's registry ...
+    assert champion_version("rul_vae_FD001", client=_client(project)) == "1"
+    # ... and wrote its versioned outputs under the project, not the working directory.
+    assert any((project / "data/08_reporting/rul_vae/FD001/promotion.json").iterdir())
+    assert not (elsewhere / "data").exists()
+
+
+def _client(project):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
