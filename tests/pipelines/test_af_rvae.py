@@ -93,3 +93,20 @@ def test_af_rvae_retraining_registers_a_champion_and_keeps_it_against_a_worse_ch
     assert np.sum(champion["confusion_matrix"]) == 24  # the run's test patients
     assert champion_version("af_rvae", client=client) == "1"
     assert client.get_model_version("af_rvae", "2").tags["promoted"] == "false"
+
+
+def test_gpu_environment_is_the_study_configuration_over_the_cpu_base():
+    from kedro.config import OmegaConfigLoader
+
+    from autoencoder_pipelines.settings import CONFIG_LOADER_ARGS
+    from tests.pipelines.kedro_project import REPO
+
+    def params(env):
+        loader = OmegaConfigLoader(str(REPO / "conf"), env=env, **CONFIG_LOADER_ARGS)
+        return loader["parameters"]["af_rvae"]
+
+    base, gpu = params("local"), params("gpu")
+    assert base["model"]["lstm_units"] == 64 and gpu["model"]["lstm_units"] == 300
+    assert gpu["training"]["mixed_precision"] is True and base["training"]["mixed_precision"] is False
+    # everything else comes from base: the same data and loss weights
+    assert gpu["simulation"] == base["simulation"] and gpu["model"]["classification_weight"] == base["model"]["classification_weight"]
