@@ -48,6 +48,10 @@ RECIPES: dict[str, dict] = {
     # every training engine (train + validation windows), a fixed number of epochs, no early stopping
     "all_engines_20": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 0, "epochs": 20, "all_engines": True},
     "all_engines_30": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 0, "epochs": 30, "all_engines": True},
+    # weight averaging: Adam's exponential moving average of the weights (per step), used
+    # for validation, early stopping and the final model
+    "ema99": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "ema_momentum": 0.99},
+    "ema999": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "ema_momentum": 0.999},
     "kl_half": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 0.5},
 }
 
@@ -109,7 +113,9 @@ def train_one(args) -> None:
     lr = recipe["learning_rate"]
     if recipe["lr_decay"] < 1:
         lr = keras.optimizers.schedules.ExponentialDecay(lr, steps, recipe["lr_decay"], staircase=True)
-    model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=True if args.jit else "auto")
+    ema = recipe.get("ema_momentum")
+    optimizer = keras.optimizers.Adam(lr, use_ema=ema is not None, ema_momentum=ema or 0.99)
+    model.compile(optimizer=optimizer, jit_compile=True if args.jit else "auto")
 
     epoch_times: list[float] = []
 
@@ -129,7 +135,9 @@ def train_one(args) -> None:
     stopping = keras.callbacks.EarlyStopping(patience=recipe["patience"] or recipe["epochs"], restore_best_weights=bool(recipe["patience"]))
     history = model.fit(
         x, y, validation_data=(arrays["x_val"], arrays["y_val"]), batch_size=recipe["batch_size"],
-        epochs=recipe["epochs"], shuffle=True, verbose=0, callbacks=[Clock(), stopping],
+        epochs=recipe["epochs"], shuffle=True, verbose=0,
+        # SwapEMAWeights before EarlyStopping: the EMA weights are validated and kept as the best
+        callbacks=[Clock(), *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []), stopping],
     ).history
     if recipe["patience"] and stopping.best_weights is not None and stopping.stopped_epoch == 0:
         model.set_weights(stopping.best_weights)  # stopped by the deadline: still the best epoch

@@ -16,9 +16,9 @@
             mlflow: {log: metrics}          # metrics | json | history | figure | model, or a list
 
     ``metrics``: the numeric leaves of a dict (nested keys joined by "."), with an
-    optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``history``: a Keras history, one step per epoch; ``figure``: a
-    Matplotlib figure as ``<dataset>.png``; ``model``: a Keras model as an MLflow model
-    named after the dataset. Kedro keeps versioning the files; MLflow gets a copy. With
+    optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``history``: a Keras
+    history, one step per epoch; ``figure``: a Matplotlib figure as ``<dataset>.png``;
+    ``model``: a Keras model as an MLflow model named after the dataset. Kedro keeps versioning the files; MLflow gets a copy. With
     tracking disabled for a pipeline (``conf/<env>/mlflow.yml``), no run is active and
     nothing is logged.
 """

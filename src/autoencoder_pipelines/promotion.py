@@ -75,6 +75,13 @@ def decide_promotion(
     }
 
 
+def decide(challenger_metrics: dict[str, Any], champion_metrics: dict[str, Any], promotion: PromotionConfig) -> dict[str, Any]:
+    """The promotion node: ``champion_metrics`` carries ``version: None`` when there is no
+    champion yet (the retraining pipelines' ``evaluate_champion`` nodes)."""
+    champion = None if champion_metrics.get("version") is None else champion_metrics
+    return decide_promotion(challenger_metrics, champion, promotion)
+
+
 def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
     """What the registry dataset saves: the model, its metadata, the decision as version
     tags, and whether (and against which champion) to promote."""

@@ -10,7 +10,7 @@ from autoencoder_pipelines.data.config import AFSeriesConfig, PacemakerSimulatio
 from autoencoder_pipelines.evaluation import classification_metrics
 from autoencoder_pipelines.pipelines.common import predict_in_batches
 from autoencoder_pipelines.plotting import confusion_matrix_figure, message_figure
-from autoencoder_pipelines.promotion import PromotionConfig, decide_promotion, numeric_metrics, registration
+from autoencoder_pipelines.promotion import numeric_metrics, registration
 from autoencoder_pipelines.registry import RegisteredModel
 
 
@@ -27,12 +27,6 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_te
         )
     probabilities = predict_in_batches(champion.model, x_test)["probabilities"]
     return {"version": champion.version, **classification_metrics(probabilities, y_test)}
-
-
-def decide(challenger_metrics: dict, champion_metrics: dict, promotion: PromotionConfig) -> dict:
-    """Promote the challenger only if its headline metric beats the champion's by the margin."""
-    champion = None if champion_metrics.get("version") is None else champion_metrics
-    return decide_promotion(challenger_metrics, champion, promotion)
 
 
 def package_challenger(

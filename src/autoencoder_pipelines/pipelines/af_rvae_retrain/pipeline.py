@@ -11,6 +11,7 @@ from kedro.pipeline import Pipeline, node
 
 from autoencoder_pipelines.pipelines import af_rvae
 from autoencoder_pipelines.pipelines.af_rvae_retrain import nodes
+from autoencoder_pipelines.promotion import decide
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -23,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="evaluate_champion",
             ),
             node(
-                nodes.decide,
+                decide,
                 ["af_rvae_metrics", "af_rvae_champion_metrics", "params:af_rvae_retrain.promotion"],
                 "af_rvae_promotion",
                 name="decide_promotion",

@@ -11,7 +11,7 @@ from autoencoder_pipelines.data.cmapss import RUL_COLUMN
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.pipelines.rul_vae.nodes import rul_metrics, score_engines
 from autoencoder_pipelines.plotting import message_figure, rul_per_engine_figure
-from autoencoder_pipelines.promotion import PromotionConfig, decide_promotion, numeric_metrics, registration
+from autoencoder_pipelines.promotion import numeric_metrics, registration
 from autoencoder_pipelines.registry import RegisteredModel
 
 HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
@@ -36,12 +36,6 @@ def evaluate_champion(
     truth = test_rul.set_index("unit_nr")[RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
     predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
     return {"version": champion.version, **rul_metrics(predictions)}, predictions
-
-
-def decide(challenger_metrics: dict, champion_metrics: dict, promotion: PromotionConfig) -> dict:
-    """Promote the challenger only if its headline metric beats the champion's by the margin."""
-    champion = None if champion_metrics.get("version") is None else champion_metrics
-    return decide_promotion(challenger_metrics, champion, promotion)
 
 
 def package_challenger(

@@ -11,6 +11,7 @@ from kedro.pipeline import Pipeline, node
 
 from autoencoder_pipelines.pipelines import rul_vae
 from autoencoder_pipelines.pipelines.rul_vae_retrain import nodes
+from autoencoder_pipelines.promotion import decide
 
 DATA = "params:rul_vae.data"
 
@@ -25,7 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="evaluate_champion",
             ),
             node(
-                nodes.decide,
+                decide,
                 ["rul_vae_metrics", "rul_vae_champion_metrics", "params:rul_vae_retrain.promotion"],
                 "rul_vae_promotion",
                 name="decide_promotion",
