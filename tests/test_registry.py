@@ -14,6 +14,7 @@ from autoencoder_pipelines.registry import PromotionConflict, champion_version, 
 def registry(tmp_path):
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("registry")  # registrations outside a kedro run log into a run of their own, here
     yield mlflow.MlflowClient()
     mlflow.set_tracking_uri(previous)
 
