@@ -175,8 +175,8 @@ def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.
     """Engines to score: the NASA layout (26 columns, no header) or a table with a header.
 
     A first line that starts with a name, not a number, is a header: columns are then
-    matched by name (separated by whitespace or commas), extra columns are ignored and
-    each missing one of ``required`` is named. Values must be numeric and present, units
+    matched by name (separated by whitespace or commas), the C-MAPSS columns present are
+    kept, others are ignored, and each missing one of ``required`` is named. Values must be numeric and present, units
     sorted and cycles 1, 2, 3, ... as in the NASA files.
 
     Raises:
@@ -195,7 +195,7 @@ def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.
         raise CMAPSSValidationError(
             f"{name}: missing columns {missing}; the model needs {list(required)}."
         )
-    frame = frame[list(required)]
+    frame = frame[[c for c in COLUMNS if c in frame.columns]]
     for column in frame.columns:
         numbers = pd.to_numeric(frame[column], errors="coerce")
         bad = numbers.isna() & frame[column].notna()

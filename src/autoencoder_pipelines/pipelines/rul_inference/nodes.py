@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
 from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
 from autoencoder_pipelines.plotting import health_map_figure
@@ -37,27 +38,33 @@ def _require(champion: RegisteredModel | None) -> RegisteredModel:
     return champion
 
 
-def read_engines(raw: bytes, champion: RegisteredModel | None, inference: InferenceConfig) -> pd.DataFrame:
-    """Parse and check the engines file against what the champion needs.
+def read_engines(raw: bytes, inference: InferenceConfig) -> pd.DataFrame:
+    """Parse and check the engines file (NASA layout, or a table with a header).
 
     Raises:
-        NoChampionError: the registry has no champion.
-        CMAPSSValidationError: naming the file and the column: a missing sensor or
-            setting, a non-numeric or missing value, unsorted units or cycles.
+        CMAPSSValidationError: naming the file and the column: a missing unit, cycle or
+            setting column, a non-numeric or missing value, unsorted units or cycles.
     """
-    champion = _require(champion)
-    data = CMAPSSConfig(**champion.metadata["data"])
-    required = ("unit_nr", "time_cycles", *cmapss.SETTING_COLUMNS, *data.sensor_columns)
+    required = (*cmapss.INDEX_COLUMNS, *cmapss.SETTING_COLUMNS)
     return cmapss.parse_engine_file(raw, PurePosixPath(inference.engines_file).name, required)
 
 
 def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, inference: InferenceConfig) -> pd.DataFrame:
-    """Predicted RUL and health-map position of every engine, with the model version used."""
+    """Predicted RUL and health-map position of every engine, with the model version used.
+
+    Raises:
+        NoChampionError: the registry has no champion.
+        CMAPSSValidationError: the engines lack a sensor the champion uses (named).
+    """
     champion = _require(champion)
     data = CMAPSSConfig(**champion.metadata["data"])
-    scored = score_engines(
-        champion.model, engines, champion.metadata["condition_scaler"], data, PurePosixPath(inference.engines_file).name
-    )
+    name = PurePosixPath(inference.engines_file).name
+    missing = [s for s in data.sensor_columns if s not in engines.columns]
+    if missing:
+        raise CMAPSSValidationError(
+            f"{name}: missing columns {missing}; {champion.name} v{champion.version} uses {list(data.sensor_columns)}."
+        )
+    scored = score_engines(champion.model, engines, champion.metadata["condition_scaler"], data, name)
     return scored.assign(model=champion.name, model_version=champion.version)
 
 

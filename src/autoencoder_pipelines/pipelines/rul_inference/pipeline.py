@@ -2,8 +2,9 @@
 
     kedro run --pipeline=rul_inference --params=engines_file=path/to/engines.txt
 
-The champion (registry alias ``champion`` of ``rul_vae_<subset>``) brings its scaler and
-window settings; the predictions (one row per engine) and the health map are versioned.
+Two stages: ``ingestion`` reads and checks the engines file; ``scoring`` runs the champion
+(registry alias ``champion`` of ``rul_vae_<subset>``), which brings its scaler and window
+settings. The predictions (one row per engine) and the health map are versioned.
 """
 
 from kedro.pipeline import Pipeline, node
@@ -14,14 +15,13 @@ PARAMS = "params:rul_inference"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline(
+    ingestion = Pipeline(
+        [node(nodes.read_engines, ["rul_inference_engines_raw", PARAMS], "rul_inference_engines", name="read_engines")],
+        namespace="rul_inference.ingestion",
+        prefix_datasets_with_namespace=False,
+    )
+    scoring = Pipeline(
         [
-            node(
-                nodes.read_engines,
-                ["rul_inference_engines_raw", "rul_vae_champion", PARAMS],
-                "rul_inference_engines",
-                name="read_engines",
-            ),
             node(
                 nodes.score_new_engines,
                 ["rul_vae_champion", "rul_inference_engines", PARAMS],
@@ -35,6 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_engines_on_health_map",
             ),
         ],
-        namespace="rul_inference",
+        namespace="rul_inference.scoring",
         prefix_datasets_with_namespace=False,
     )
+    return ingestion + scoring
