@@ -18,9 +18,9 @@
     ``metrics``: the numeric leaves of a dict (nested keys joined by "."), with an
     optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``history``: a Keras
     history, one step per epoch; ``figure``: a Matplotlib figure as ``<dataset>.png``;
-    ``model``: a Keras model as an MLflow model named after the dataset. Kedro keeps versioning the files; MLflow gets a copy. With
-    tracking disabled for a pipeline (``conf/<env>/mlflow.yml``), no run is active and
-    nothing is logged.
+    ``model``: a Keras model as an MLflow model named after the dataset. Kedro keeps
+    versioning the files; MLflow gets a copy. With tracking disabled for a pipeline
+    (``conf/<env>/mlflow.yml``), no run is active and nothing is logged.
 """
 
 from __future__ import annotations
@@ -79,13 +79,13 @@ def _leaves(data: dict, prefix: str) -> dict[str, Any]:
 
 def _numeric_leaves(data: Any, prefix: str = "") -> dict[str, float]:
     """``{"a": {"b": 1.0}, "c": [..]}`` -> ``{"a.b": 1.0}``: numbers only, NaN/inf left out."""
-    leaves: dict[str, float] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            leaves.update(_numeric_leaves(value, f"{prefix}{key}."))
-    elif isinstance(data, (int, float)) and not isinstance(data, bool) and math.isfinite(data):
-        leaves[prefix.rstrip(".")] = float(data)
-    return leaves
+    if not isinstance(data, dict):
+        return {}
+    return {
+        key: float(value)
+        for key, value in _leaves(data, prefix).items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    }
 
 
 class MlflowOutputsHook:
@@ -132,20 +132,18 @@ class MlflowOutputsHook:
 
     def _close_stale_run_entries(self) -> None:
         """Work around two kedro-mlflow 2.0 / MLflow 3 issues seen when several Kedro
-        sessions share a process. kedro-mlflow re-opens its run before every node; with MLflow 3 each re-open
-        stacks another entry, and its single ``end_run`` leaves the run "active" in this
-        process: the next session in the same process (tests, ``airflow dags test``, a
-        notebook) would log into it. Once kedro-mlflow has ended the run, drop the rest.
-        A run started outside Kedro (still running) is left alone."""
+        sessions share a process. kedro-mlflow re-opens its run before every node; with
+        MLflow 3 each re-open stacks another entry, and its single ``end_run`` leaves the
+        run "active" in this process: the next session in the same process (tests,
+        ``airflow dags test``, a notebook) would log into it. Once kedro-mlflow has ended
+        the run, drop the rest. A run started outside Kedro (still running) is left alone."""
         import mlflow  # noqa: PLC0415
 
-        while (
-            self._run_id is not None
-            and (run := mlflow.active_run()) is not None
-            and run.info.run_id == self._run_id
-            and mlflow.get_run(self._run_id).info.status in ("FINISHED", "FAILED", "KILLED")
-        ):
-            mlflow.end_run(mlflow.get_run(self._run_id).info.status)
+        if self._run_id is not None:
+            status = mlflow.get_run(self._run_id).info.status  # one lookup: the run is over or not
+            if status in ("FINISHED", "FAILED", "KILLED"):
+                while (run := mlflow.active_run()) is not None and run.info.run_id == self._run_id:
+                    mlflow.end_run(status)
         self._run_id = None
         # kedro-mlflow's hook is one object per process and keeps the last run id: a later
         # session of a pipeline with tracking disabled would re-open that (finished) run

@@ -176,8 +176,8 @@ def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.
 
     A first line that starts with a name, not a number, is a header: columns are then
     matched by name (separated by whitespace or commas), the C-MAPSS columns present are
-    kept, others are ignored, and each missing one of ``required`` is named. Values must be numeric and present, units
-    sorted and cycles 1, 2, 3, ... as in the NASA files.
+    kept, others are ignored, and each missing one of ``required`` is named. Values must
+    be numeric and present, units sorted and cycles 1, 2, 3, ... as in the NASA files.
 
     Raises:
         CMAPSSValidationError: naming ``name`` and the column (and line) at fault.
