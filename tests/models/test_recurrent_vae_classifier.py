@@ -31,3 +31,21 @@ def test_the_loss_is_the_weighted_sum_of_reconstruction_kl_and_cross_entropy():
 def test_a_series_must_be_time_by_features():
     with pytest.raises(ValueError, match=r"\(time steps, features\) series, got input_shape=\(146,\)"):
         RecurrentVAEClassifier({**CONFIG, "input_shape": (146,)})
+
+
+def test_the_model_rebuilds_correctly_however_often_keras_loading_builds_it():
+    # keras.saving.load_model builds the model inside Keras's object-sharing scope, which
+    # matches serialised objects by id(). Keras's own cloning of the backward LSTM then
+    # picked up another layer whenever an LSTM landed at a freed LSTM's address, and
+    # loading failed ("different `go_backwards` value") in about one build in twenty.
+    # Many builds in one scope make that address reuse all but certain.
+    from keras.src.saving.serialization_lib import ObjectSharingScope  # what load_model enters
+
+    with ObjectSharingScope():
+        models = [RecurrentVAEClassifier(CONFIG) for _ in range(60)]
+    for model in models:
+        encoder, decoder = model.encoder.get_layer("bilstm"), model.decoder.get_layer("bilstm")
+        assert [encoder.forward_layer.go_backwards, encoder.backward_layer.go_backwards] == [False, True]
+        assert [decoder.forward_layer.go_backwards, decoder.backward_layer.go_backwards] == [False, True]
+        assert decoder.forward_layer.return_sequences and decoder.backward_layer.return_sequences
+        assert not encoder.forward_layer.return_sequences and not encoder.backward_layer.return_sequences

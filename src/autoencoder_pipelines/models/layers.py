@@ -6,6 +6,27 @@ import keras
 from keras import ops
 
 
+def bidirectional_lstm(units: int, *, name: str, **lstm_kwargs) -> keras.layers.Bidirectional:
+    """A ``Bidirectional(LSTM)`` whose backward LSTM is built here, not cloned by Keras.
+
+    Left to itself, ``Bidirectional`` clones its layer by serialising it twice. While a
+    ``.keras`` file loads, Keras matches serialised objects by ``id()`` (its object
+    sharing scope), so when a model builds two of these in its ``__init__`` the second
+    LSTM can sit at the address of the first, already freed, and its clone comes back as
+    a layer of the first wrapper: loading fails with "Forward layer and backward layer
+    should have different `go_backwards` value" (Keras 3.15, depending on the
+    allocator). With ``backward_layer`` given, each wrapper serialises once, and a
+    reused address then only makes the scope rebuild the layer from its own config
+    (a wrong match would need three wrappers at one address in one model; ours build
+    at most two). Weights are saved under the same paths either way.
+    """
+    return keras.layers.Bidirectional(
+        keras.layers.LSTM(units, **lstm_kwargs),
+        backward_layer=keras.layers.LSTM(units, go_backwards=True, **lstm_kwargs),
+        name=name,
+    )
+
+
 @keras.saving.register_keras_serializable(package="autoencoder_pipelines")
 class Sampling(keras.layers.Layer):
     """Reparameterisation trick: ``z = mu + exp(log_var / 2) * eps``, ``eps ~ N(0, I)``.

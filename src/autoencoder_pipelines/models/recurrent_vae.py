@@ -17,7 +17,7 @@ import keras
 from keras import layers, ops
 
 from autoencoder_pipelines.models.config import RecurrentVAEConfig
-from autoencoder_pipelines.models.layers import Sampling
+from autoencoder_pipelines.models.layers import Sampling, bidirectional_lstm
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 
@@ -33,7 +33,7 @@ def build_recurrent_encoder(config: RecurrentVAEConfig) -> keras.Model:
         # Regularises by jittering the (standardised) sensors; active in training only,
         # and it keeps the mask, so padded steps stay padded.
         masked = layers.GaussianNoise(config.input_noise, seed=config.seed, name="input_noise")(masked)
-    hidden = layers.Bidirectional(layers.LSTM(config.lstm_units), name="bilstm")(masked)  # (B, 2U)
+    hidden = bidirectional_lstm(config.lstm_units, name="bilstm")(masked)  # (B, 2U)
     if config.encoder_dropout > 0:
         hidden = layers.Dropout(config.encoder_dropout, seed=config.seed, name="dropout")(hidden)
     # The latent heads stay float32 under mixed precision: exp(log_var) overflows in fp16.

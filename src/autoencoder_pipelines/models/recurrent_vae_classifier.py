@@ -17,7 +17,7 @@ from keras import layers, ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig
-from autoencoder_pipelines.models.layers import Sampling
+from autoencoder_pipelines.models.layers import Sampling, bidirectional_lstm
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 
@@ -43,7 +43,7 @@ class RecurrentVAEClassifier(ConfiguredModel):
         steps, features = c.input_shape
 
         series = keras.Input(c.input_shape, name="series")  # (B, T, F)
-        hidden = layers.Bidirectional(layers.LSTM(c.lstm_units), name="bilstm")(series)  # (B, 2U)
+        hidden = bidirectional_lstm(c.lstm_units, name="bilstm")(series)  # (B, 2U)
         z_mean = layers.Dense(c.latent_dim, name="z_mean", dtype="float32")(hidden)
         z_log_var = layers.Dense(c.latent_dim, name="z_log_var", dtype="float32")(hidden)
         self.encoder = keras.Model(series, [z_mean, z_log_var], name="encoder")
@@ -52,7 +52,7 @@ class RecurrentVAEClassifier(ConfiguredModel):
 
         z = keras.Input((c.latent_dim,), name="z")
         repeated = layers.RepeatVector(steps, name="repeat")(z)  # (B, T, L)
-        decoded = layers.Bidirectional(layers.LSTM(c.lstm_units, return_sequences=True), name="bilstm")(repeated)
+        decoded = bidirectional_lstm(c.lstm_units, return_sequences=True, name="bilstm")(repeated)
         reconstruction = layers.TimeDistributed(layers.Dense(features, dtype="float32"), name="reconstruction")(decoded)
         self.decoder = keras.Model(z, reconstruction, name="decoder")  # (B, T, F)
 
