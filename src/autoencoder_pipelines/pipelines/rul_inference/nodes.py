@@ -24,6 +24,11 @@ class InferenceConfig(BaseModel):
 
     engines_file: str = Field(min_length=1, description="the engines to score (also the catalog's path)")
 
+    @property
+    def file_name(self) -> str:
+        """The engines file's name, as errors quote it."""
+        return PurePosixPath(self.engines_file).name
+
 
 class NoChampionError(RuntimeError):
     """The registry has no champion to score with."""
@@ -46,7 +51,7 @@ def read_engines(raw: bytes, inference: InferenceConfig) -> pd.DataFrame:
             setting column, a non-numeric or missing value, unsorted units or cycles.
     """
     required = (*cmapss.INDEX_COLUMNS, *cmapss.SETTING_COLUMNS)
-    return cmapss.parse_engine_file(raw, PurePosixPath(inference.engines_file).name, required)
+    return cmapss.parse_engine_file(raw, inference.file_name, required)
 
 
 def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, inference: InferenceConfig) -> pd.DataFrame:
@@ -58,7 +63,7 @@ def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, i
     """
     champion = _require(champion)
     data = CMAPSSConfig(**champion.metadata["data"])
-    name = PurePosixPath(inference.engines_file).name
+    name = inference.file_name
     missing = [s for s in data.sensor_columns if s not in engines.columns]
     if missing:
         raise CMAPSSValidationError(
