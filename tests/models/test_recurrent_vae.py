@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig, TrainingConfig, fit_model
+from autoencoder_pipelines.models.training import restart_seeds
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 MASK = -99.0
@@ -54,6 +55,20 @@ def test_outputs_and_finite_loss(decoder):
         assert out["reconstruction"].shape == (8, 6, 3)
     loss = model.compute_loss(x, y, out)
     assert np.isfinite(float(loss))
+
+
+def test_sample_weights_weigh_each_window_loss_as_keras_does():
+    model = RecurrentVAE(_config())
+    x, y = _data(4)
+    out = model(x)  # deterministic: z is the mean
+    unweighted = float(model.compute_loss(x, y, out))
+    np.testing.assert_allclose(float(model.compute_loss(x, y, out, sample_weight=np.ones(4))), unweighted, rtol=1e-6)
+    np.testing.assert_allclose(float(model.compute_loss(x, y, out, sample_weight=np.full(4, 2.0))), 2 * unweighted, rtol=1e-6)
+    # weight 0 drops a window; the mean stays over the whole batch (Keras's "sum_over_batch_size")
+    only_first = float(model.compute_loss(x[:1], y[:1], model(x[:1])))
+    np.testing.assert_allclose(
+        float(model.compute_loss(x, y, out, sample_weight=np.array([1.0, 0.0, 0.0, 0.0]))), only_first / 4, rtol=1e-5
+    )
 
 
 def test_masked_time_steps_do_not_change_the_encoding():
@@ -136,6 +151,22 @@ def test_same_seed_gives_the_same_training(tmp_path):
     assert runs[0] == runs[1]
 
 
+def test_fit_model_trains_and_validates_with_sample_weights(tmp_path):
+    x, y = _data()
+    ones = np.ones(len(x), "float32")
+    train = lambda: RecurrentVAE(_config())  # noqa: E731
+    unweighted = fit_model(train, x, y, (x, y), _training(tmp_path), run_key="a")[1]
+    all_ones = fit_model(train, x, y, (x, y, ones), _training(tmp_path), run_key="b", sample_weight=ones)[1]
+    np.testing.assert_allclose(all_ones["val_loss"], unweighted["val_loss"], rtol=1e-5)
+    halved = fit_model(train, x, y, (x, y, ones / 2), _training(tmp_path), run_key="c", sample_weight=ones)[1]
+    np.testing.assert_allclose(halved["val_loss"], np.array(unweighted["val_loss"]) / 2, rtol=1e-5)
+    # weight only the first window: the training loss is no longer the unweighted one
+    first = np.zeros(len(x), "float32")
+    first[0] = 1.0
+    one_window = fit_model(train, x, y, (x, y), _training(tmp_path), run_key="d", sample_weight=first)[1]
+    assert one_window["loss"][0] < unweighted["loss"][0] / 10
+
+
 def test_an_interrupted_fit_resumes_from_the_saved_epoch(tmp_path):
     x, y = _data()
     config = _training(tmp_path, lr_decay=0.5)
@@ -212,3 +243,39 @@ def test_weight_decay_selects_adamw(tmp_path):
     )
     model, _ = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), training, run_key="wd")
     assert isinstance(model.optimizer, keras.optimizers.AdamW) and model.optimizer.weight_decay == 0.01
+
+
+def test_restart_seeds_start_at_the_seed_and_never_overlap_between_seeds():
+    assert restart_seeds(42, 1) == [42]
+    seeds = {s: restart_seeds(s, 3) for s in (42, 43, 44)}
+    assert [v[0] for v in seeds.values()] == [42, 43, 44]
+    assert len({seed for v in seeds.values() for seed in v}) == 9
+    assert restart_seeds(42, 3) == seeds[42]  # deterministic
+
+
+def test_restarts_go_on_with_the_lowest_validation_loss_and_resume_if_killed(tmp_path):
+    x, y = _data()
+    config = _training(tmp_path, restarts=3, restart_epochs=2, epochs=4)
+    build = lambda: RecurrentVAE(_config())  # noqa: E731
+    # what each restart reaches in its first two epochs, trained alone
+    alone = [
+        fit_model(build, x, y, (x, y), _training(tmp_path, seed=seed, epochs=2), run_key=f"alone{seed}")[1]
+        for seed in restart_seeds(1, 3)
+    ]
+    winner = int(np.argmin([min(h["val_loss"]) for h in alone]))
+
+    recorder = _EpochRecorder()
+    with pytest.raises(KeyboardInterrupt):  # killed in the final phase, after epoch 3
+        fit_model(build, x, y, (x, y), config, "run", callbacks=[_Interrupt(at_epoch=2)])
+    assert sorted(p.name for p in (config.backup_dir / "run").iterdir()) == ["restart-0", "restart-1", "restart-2"]
+    model, history = fit_model(build, x, y, (x, y), config, "run", callbacks=[recorder])
+    assert recorder.epochs == [3]  # resumed: no restart trained again
+    assert len(history["val_loss"]) == 4
+    np.testing.assert_allclose(history["val_loss"][:2], alone[winner]["val_loss"], rtol=1e-5)
+    assert not (config.backup_dir / "run").exists()
+
+
+def test_restart_epochs_must_end_before_training_does(tmp_path):
+    with pytest.raises(ValidationError, match="restart_epochs"):
+        _training(tmp_path, restarts=2, restart_epochs=4, epochs=4)
+    _training(tmp_path, restarts=1, restart_epochs=4, epochs=4)  # unused without restarts

@@ -145,14 +145,14 @@ def test_a_killed_run_started_again_resumes_training(project, monkeypatch, caplo
     fit_model = nodes.fit_model
     monkeypatch.setattr(nodes, "fit_model", lambda *a, **k: fit_model(*a, **k, callbacks=[_KillAfterSecondEpoch()]))
     with pytest.raises(KeyboardInterrupt):
-        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10}})
+        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
     assert not (project / "data/06_models/rul_vae").exists()  # no model from a killed run
     (backup,) = (project / "data/06_models/backups").iterdir()
     assert json.loads((backup / "state.json").read_text())["epoch"] == 2
 
     monkeypatch.setattr(nodes, "fit_model", fit_model)
     with caplog.at_level("INFO", logger="autoencoder_pipelines"):
-        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10}})
+        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
     assert f"Resuming training from the backup in {backup.relative_to(project)} after epoch 2" in caplog.text
     history = json.loads(_latest(project / "data/08_reporting/rul_vae/FD001/training_history.json").read_text())
     assert len(history["val_loss"]) == 4

@@ -44,3 +44,16 @@ def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
     assert metrics["rmse"] == pytest.approx(np.sqrt(100 / 3))
     assert metrics["nasa_score"] == pytest.approx(np.exp(1) - 1)
     assert (metrics["best_epoch"], metrics["epochs_trained"], metrics["best_val_loss"]) == (2, 3, 3.0)
+
+
+def test_windows_at_the_rul_cap_get_the_capped_window_weight():
+    y = np.array([30.0, 29.0, 0.0, 30.0], "float32")  # max_rul 30
+    assert nodes.window_weights(y, DATA) is None  # default 1: unweighted, exactly as before
+    weighted = DATA.model_copy(update={"capped_window_weight": 0.25})
+    np.testing.assert_array_equal(nodes.window_weights(y, weighted), [0.25, 1.0, 1.0, 0.25])
+
+
+@pytest.mark.parametrize("weight", [0.0, -1.0])
+def test_a_non_positive_capped_window_weight_is_rejected_naming_the_field(weight):
+    with pytest.raises(ValueError, match="capped_window_weight"):
+        CMAPSSConfig(**{**DATA.model_dump(), "capped_window_weight": weight})

@@ -20,6 +20,11 @@ class CMAPSSConfig(BaseModel):
     )
     window: int = Field(ge=2, description="cycles per window")
     max_rul: float = Field(gt=0, description="cap of the piecewise-linear RUL target")
+    capped_window_weight: float = Field(
+        default=1.0,
+        gt=0,
+        description="loss weight of the training and validation windows whose RUL is at the cap (1: all equal)",
+    )
     smoothing_alpha: float = Field(gt=0, le=1, description="exponential smoothing factor")
     validation_fraction: float = Field(gt=0, lt=1, description="share of training engines for validation")
     split_seed: int = Field(ge=0)

@@ -61,6 +61,18 @@ class TrainingConfig(_Config):
     backup_dir: Path = Field(description="per-epoch backups; a killed run resumes from here")
     verbose: Literal[0, 1, 2] = Field(default=2, description="Keras fit output: 1 bar, 2 a line per epoch")
     deterministic: bool = Field(default=True, description="TensorFlow deterministic ops")
+    restarts: int = Field(
+        default=1, ge=1, description="initialisations tried; the lowest validation loss after restart_epochs goes on"
+    )
+    restart_epochs: int = Field(default=10, gt=0, description="epochs each restart trains before one is chosen")
+
+    @model_validator(mode="after")
+    def _restarts_end_before_training(self):
+        if self.restarts > 1 and self.restart_epochs >= self.epochs:
+            raise ValueError(
+                f"restart_epochs ({self.restart_epochs}) must be below epochs ({self.epochs}) when restarts > 1"
+            )
+        return self
 
 
 # --- MNIST models ------------------------------------------------------------------

@@ -72,7 +72,8 @@ class RecurrentVAE(keras.Model):
     and, with the decoder, ``reconstruction`` of shape ``(B, T, F)``.
 
     Loss (``compute_loss``): ``kl_weight * KL + MSE(rul)``
-    ``[+ reconstruction_weight * MSE(window)]``, each term averaged over the batch.
+    ``[+ reconstruction_weight * MSE(window)]``, each term averaged over the batch
+    (weighted per window when ``fit`` is given a ``sample_weight``).
 
     Args:
         config: architecture and loss weights; plain dicts are accepted too.
@@ -112,8 +113,15 @@ class RecurrentVAE(keras.Model):
         return outputs
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        kl = ops.mean(kl_divergence(y_pred["z_mean"], y_pred["z_log_var"]))
-        regression = ops.mean(ops.square(ops.cast(y, "float32") - y_pred["rul"]))
+        # Per-window loss terms, reduced as Keras reduces a weighted loss: the mean over
+        # the batch of weight x term (``sample_weight`` None: every window weighs 1).
+        weight = None if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+
+        def reduce(per_window):
+            return ops.mean(per_window if weight is None else per_window * weight)
+
+        kl = reduce(kl_divergence(y_pred["z_mean"], y_pred["z_log_var"]))
+        regression = reduce(ops.square(ops.cast(y, "float32") - y_pred["rul"]))
         total = self.config.kl_weight * kl + regression
         self.kl_tracker.update_state(kl)
         self.regression_tracker.update_state(regression)
@@ -121,9 +129,7 @@ class RecurrentVAE(keras.Model):
             # Padded steps (all features == mask_value) are not reconstructed.
             mask = ops.any(ops.not_equal(x, self.config.mask_value), axis=-1)
             target = ops.where(ops.expand_dims(mask, -1), x, ops.zeros_like(x))
-            reconstruction = ops.mean(
-                masked_mse(ops.cast(target, "float32"), y_pred["reconstruction"], mask)
-            )
+            reconstruction = reduce(masked_mse(ops.cast(target, "float32"), y_pred["reconstruction"], mask))
             total = total + self.config.reconstruction_weight * reconstruction
             self.reconstruction_tracker.update_state(reconstruction)
         return total

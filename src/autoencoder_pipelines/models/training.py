@@ -7,6 +7,8 @@ One function, :func:`fit_model`, used by every pipeline's training node:
 - mixed precision (``mixed_float16``) and XLA compilation as options;
 - Adam, or AdamW with ``weight_decay``; an optional exponential learning-rate decay per epoch;
 - early stopping on ``val_loss``, restoring the best weights;
+- optionally several initialisations, the one with the lowest validation loss after a
+  few epochs trained on (``restarts``);
 - a backup at the end of every epoch (weights, optimizer state, early-stopping state
   and history), so a killed run started again resumes where it stopped; the backup is
   removed once training has finished.
@@ -15,6 +17,7 @@ One function, :func:`fit_model`, used by every pipeline's training node:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -158,8 +161,14 @@ class EpochBackup(keras.callbacks.Callback):
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.state_path)
 
-    def clear(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+
+def restart_seeds(seed: int, restarts: int) -> list[int]:
+    """Seeds of the restarts: ``seed`` itself first, then seeds derived from ``(seed, i)``.
+
+    Derived through NumPy's ``SeedSequence``, so the restarts of different seeds never
+    share an initialisation (``seed + i`` would: seed 42's second restart would be seed 43).
+    """
+    return [seed] + [int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) for i in range(1, restarts)]
 
 
 def fit_model(
@@ -170,24 +179,62 @@ def fit_model(
     config: TrainingConfig,
     run_key: str,
     callbacks: list[keras.callbacks.Callback] | None = None,
+    sample_weight=None,
 ) -> tuple[keras.Model, History]:
     """Build, compile and fit a model; resume from a backup of the same run if one exists.
+
+    With ``config.restarts`` > 1, each of that many initialisations (:func:`restart_seeds`)
+    first trains for ``config.restart_epochs`` epochs; the one with the lowest validation
+    loss so far then trains on, from where it stopped, to the end (early stopping). The
+    others are discarded. A killed run resumes in whichever phase it was.
 
     Args:
         build_model: returns a new, built model; called inside the distribution
             strategy's scope and the dtype policy.
         x_train, y_train: training inputs and targets (NumPy).
-        validation_data: ``(x_val, y_val)``, monitored for early stopping.
+        validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``,
+            monitored for early stopping.
         config: training settings.
         run_key: identifies the run (configuration + data) so that only a backup of the
             very same run is resumed: backups live in ``config.backup_dir / run_key``.
-        callbacks: extra Keras callbacks, called after early stopping and the backup.
+        callbacks: extra Keras callbacks of the final training (not of the restarts'
+            first epochs), called after early stopping and the backup.
+        sample_weight: optional per-sample weights of the training loss (NumPy).
 
     Returns:
         The model with the weights of its best validation epoch, and the per-epoch
         history (loss terms for training and validation) of the whole run.
     """
-    seed_everything(config.seed, config.deterministic)
+    directory = Path(config.backup_dir) / run_key
+    fit = functools.partial(
+        _fit, build_model, x_train, y_train, validation_data, config, sample_weight=sample_weight
+    )
+    if config.restarts == 1:
+        model, history = fit(config.seed, directory, config.epochs, callbacks)
+    else:
+        seeds = restart_seeds(config.seed, config.restarts)
+        scores = []
+        for i, seed in enumerate(seeds):
+            _, first_epochs = fit(seed, directory / f"restart-{i}", config.restart_epochs, None)
+            # Only the first restart_epochs count: a resumed run may find the winner further on.
+            scores.append(min(first_epochs["val_loss"][: config.restart_epochs]))
+            logger.info(
+                "Restart %d/%d (seed %d): best validation loss %.4g in its first %d epochs.",
+                i + 1, len(seeds), seed, scores[-1], config.restart_epochs,
+            )
+        winner = int(np.argmin(scores))
+        logger.info("Training on restart %d (seed %d), the lowest validation loss.", winner + 1, seeds[winner])
+        model, history = fit(seeds[winner], directory / f"restart-{winner}", config.epochs, callbacks)
+    shutil.rmtree(directory, ignore_errors=True)
+    return model, history
+
+
+def _fit(
+    build_model, x_train, y_train, validation_data, config: TrainingConfig, seed: int, directory: Path,
+    epochs: int, callbacks, sample_weight=None,
+) -> tuple[keras.Model, History]:
+    """One model from ``seed``, fitted up to ``epochs`` with the per-epoch backup in ``directory``."""
+    seed_everything(seed, config.deterministic)
     strategy = select_strategy()
     with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), strategy.scope():
         model = build_model()
@@ -216,20 +263,19 @@ def fit_model(
         restore_best_weights=True,
         verbose=1 if config.verbose else 0,
     )
-    backup = EpochBackup(Path(config.backup_dir) / run_key, early_stopping)
+    backup = EpochBackup(directory, early_stopping)
     with strategy.scope():
         initial_epoch = backup.restore(model)
     model.fit(
         x_train,
         y_train,
+        sample_weight=sample_weight,
         validation_data=validation_data,
         batch_size=config.batch_size,
-        epochs=config.epochs,
+        epochs=epochs,
         initial_epoch=initial_epoch,
         shuffle=True,
         callbacks=[early_stopping, backup, *(callbacks or [])],
         verbose=config.verbose,
     )
-    history = backup.history
-    backup.clear()
-    return model, history
+    return model, backup.history

@@ -141,20 +141,33 @@ def train_rul_vae(
         seed=training.seed,
         rul_bias=float(np.mean(y_train)),
     )
+    train_weight, val_weight = window_weights(y_train, data), window_weights(y_val, data)
     run_key = run_fingerprint(
         "rul_vae",
         config.model_dump(),
         training.model_dump(exclude={"verbose", "backup_dir"}),
+        data.capped_window_weight,
         x_train, y_train, x_val, y_val,
     )
     return fit_model(
         lambda: RecurrentVAE(config),
         x_train,
         y_train,
-        (x_val, y_val),
+        (x_val, y_val) if val_weight is None else (x_val, y_val, val_weight),
         training,
         run_key=f"rul_vae-{run_key}",
+        sample_weight=train_weight,
     )
+
+
+def window_weights(y: np.ndarray, data: CMAPSSConfig) -> np.ndarray | None:
+    """Loss weight of each window: ``capped_window_weight`` where the RUL is at the cap, else 1.
+
+    None when every window weighs 1, so that the default trains exactly as unweighted.
+    """
+    if data.capped_window_weight == 1.0:
+        return None
+    return np.where(np.ravel(y) >= data.max_rul, data.capped_window_weight, 1.0).astype(np.float32)
 
 
 # --- evaluation -------------------------------------------------------------------
