@@ -7,12 +7,15 @@ import pandas as pd
 import pytest
 
 from autoencoder_pipelines.data.config import CMAPSSConfig
+from autoencoder_pipelines.models import RecurrentVAEArchitecture, TrainingConfig
 from autoencoder_pipelines.pipelines.rul_vae import nodes
 from tests.conftest import make_engines
 
 DATA = CMAPSSConfig(
     subset="FD001", window=5, max_rul=30, smoothing_alpha=0.1, validation_fraction=0.25, split_seed=0, mask_value=-99.0
 )
+
+TRAINING = TrainingConfig(seed=0, epochs=1, batch_size=2, learning_rate=1e-3, patience=1, backup_dir="unused")
 
 
 def test_test_windows_come_with_the_truth_of_the_same_engines():
@@ -48,9 +51,19 @@ def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
 
 def test_windows_at_the_rul_cap_get_the_capped_window_weight():
     y = np.array([30.0, 29.0, 0.0, 30.0], "float32")  # max_rul 30
-    assert nodes.window_weights(y, DATA) is None  # default 1: unweighted, exactly as before
-    weighted = DATA.model_copy(update={"capped_window_weight": 0.25})
-    np.testing.assert_array_equal(nodes.window_weights(y, weighted), [0.25, 1.0, 1.0, 0.25])
+    assert nodes.window_weights(y, 30.0, 1.0) is None  # weight 1: unweighted, exactly as before
+    np.testing.assert_array_equal(nodes.window_weights(y, 30.0, 0.25), [0.25, 1.0, 1.0, 0.25])
+    np.testing.assert_array_equal(nodes.window_weights(y, 30.0, 0.0), [0.0, 1.0, 1.0, 0.0])
+
+
+def test_validation_windows_at_the_cap_can_be_left_out_of_the_monitored_loss(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(nodes, "fit_model", lambda *args, **kwargs: seen.update(validation=args[3], weight=kwargs["sample_weight"]))
+    x, y = np.zeros((4, 5, 5), "float32"), np.array([30.0, 10.0, 0.0, 30.0], "float32")
+    data = DATA.model_copy(update={"validation_capped_weight": 0.0})
+    nodes.train_rul_vae(x, y, x, y, RecurrentVAEArchitecture(lstm_units=2, regressor_units=2), TRAINING, data)
+    assert seen["weight"] is None  # training windows unweighted
+    np.testing.assert_array_equal(seen["validation"][2], [0.0, 1.0, 1.0, 0.0])
 
 
 @pytest.mark.parametrize("weight", [0.0, -1.0])

@@ -21,9 +21,13 @@ class CMAPSSConfig(BaseModel):
     window: int = Field(ge=2, description="cycles per window")
     max_rul: float = Field(gt=0, description="cap of the piecewise-linear RUL target")
     capped_window_weight: float = Field(
+        default=1.0, gt=0, description="training-loss weight of the windows whose RUL is at the cap (1: all equal)"
+    )
+    validation_capped_weight: float = Field(
         default=1.0,
-        gt=0,
-        description="loss weight of the training and validation windows whose RUL is at the cap (1: all equal)",
+        ge=0,
+        description="weight of the validation windows at the cap in the validation loss that early stopping and "
+        "restarts monitor (0: only the windows before the cap count)",
     )
     smoothing_alpha: float = Field(gt=0, le=1, description="exponential smoothing factor")
     validation_fraction: float = Field(gt=0, lt=1, description="share of training engines for validation")

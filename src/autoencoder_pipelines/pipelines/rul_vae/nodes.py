@@ -141,12 +141,14 @@ def train_rul_vae(
         seed=training.seed,
         rul_bias=float(np.mean(y_train)),
     )
-    train_weight, val_weight = window_weights(y_train, data), window_weights(y_val, data)
+    train_weight = window_weights(y_train, data.max_rul, data.capped_window_weight)
+    val_weight = window_weights(y_val, data.max_rul, data.validation_capped_weight)
     run_key = run_fingerprint(
         "rul_vae",
         config.model_dump(),
         training.model_dump(exclude={"verbose", "backup_dir"}),
         data.capped_window_weight,
+        data.validation_capped_weight,
         x_train, y_train, x_val, y_val,
     )
     return fit_model(
@@ -160,14 +162,14 @@ def train_rul_vae(
     )
 
 
-def window_weights(y: np.ndarray, data: CMAPSSConfig) -> np.ndarray | None:
-    """Loss weight of each window: ``capped_window_weight`` where the RUL is at the cap, else 1.
+def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.ndarray | None:
+    """Loss weight of each window: ``capped_weight`` where the RUL is at the cap ``max_rul``, else 1.
 
     None when every window weighs 1, so that the default trains exactly as unweighted.
     """
-    if data.capped_window_weight == 1.0:
+    if capped_weight == 1.0:
         return None
-    return np.where(np.ravel(y) >= data.max_rul, data.capped_window_weight, 1.0).astype(np.float32)
+    return np.where(np.ravel(y) >= max_rul, capped_weight, 1.0).astype(np.float32)
 
 
 # --- evaluation -------------------------------------------------------------------
