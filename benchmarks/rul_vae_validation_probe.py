@@ -1,0 +1,66 @@
+"""Probe: which validation error of a saved ``rul_vae`` run predicts its test RMSE?
+
+For every saved run of a subset (``data/06_models/rul_vae/<subset>/model.keras/<version>``),
+predicts that run's own validation windows and prints the validation RMSE over all windows
+(what the default validation loss measures, with the KL term), over the windows before the
+RUL cap only, and over the windows with RUL < 100, next to the run's test RMSE. No training.
+
+    python benchmarks/rul_vae_validation_probe.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+import autoencoder_pipelines.models  # noqa: E402,F401  (registers the model classes)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _only(folder: Path) -> Path:
+    (path,) = folder.iterdir()
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subset", default="FD001")
+    parser.add_argument("--max-rul", type=float, default=125.0)
+    args = parser.parse_args()
+
+    models = REPO / "data/06_models/rul_vae" / args.subset / "model.keras"
+    inputs = REPO / "data/05_model_input/rul_vae" / args.subset
+    reports = REPO / "data/08_reporting/rul_vae" / args.subset / "metrics.json"
+    rows = []
+    for version in sorted(os.listdir(models)):
+        model = keras.saving.load_model(_only(models / version))
+        x_val = np.load(_only(inputs / "x_val.npy" / version))
+        y_val = np.load(_only(inputs / "y_val.npy" / version)).ravel()
+        error = np.asarray(model.predict(x_val, batch_size=2048, verbose=0)["rul"]).ravel() - y_val
+        metrics = json.loads(_only(reports / version).read_text())
+        rows.append({
+            "version": version,
+            "test RMSE": metrics["rmse"],
+            "val RMSE, all windows": float(np.sqrt(np.mean(error**2))),
+            "val RMSE, before the cap": float(np.sqrt(np.mean(error[y_val < args.max_rul] ** 2))),
+            "val RMSE, RUL < 100": float(np.sqrt(np.mean(error[y_val < 100] ** 2))),
+        })
+    table = pd.DataFrame(rows).set_index("version")
+    print(table.round(2).to_markdown())
+    for column in table.columns[1:]:
+        rho = spearmanr(table[column], table["test RMSE"]).statistic
+        print(f"Spearman rank correlation of '{column}' with the test RMSE: {rho:.2f}")
+
+
+if __name__ == "__main__":
+    main()
