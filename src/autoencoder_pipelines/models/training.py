@@ -207,7 +207,7 @@ def fit_model(
     """
     directory = Path(config.backup_dir) / run_key
     fit = functools.partial(
-        _fit, build_model, x_train, y_train, validation_data, config, sample_weight=sample_weight
+        _fit, build_model, x_train, y_train, validation_data, config, select_strategy(), sample_weight=sample_weight
     )
     if config.restarts == 1:
         model, history = fit(config.seed, directory, config.epochs, callbacks)
@@ -230,12 +230,11 @@ def fit_model(
 
 
 def _fit(
-    build_model, x_train, y_train, validation_data, config: TrainingConfig, seed: int, directory: Path,
-    epochs: int, callbacks, sample_weight=None,
+    build_model, x_train, y_train, validation_data, config: TrainingConfig, strategy: tf.distribute.Strategy,
+    seed: int, directory: Path, epochs: int, callbacks, sample_weight=None,
 ) -> tuple[keras.Model, History]:
     """One model from ``seed``, fitted up to ``epochs`` with the per-epoch backup in ``directory``."""
     seed_everything(seed, config.deterministic)
-    strategy = select_strategy()
     with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), strategy.scope():
         model = build_model()
         learning_rate = config.learning_rate
