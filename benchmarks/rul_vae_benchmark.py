@@ -35,8 +35,12 @@ def _base_parameters() -> dict:
     return params
 
 
-def preprocess(raw: dict[str, bytes], data) -> dict:
-    """The pipeline's nodes from raw bytes to model inputs, in order."""
+def preprocess(raw: dict[str, bytes], data, split_engines=None) -> dict:
+    """The pipeline's nodes from raw bytes to model inputs, in order.
+
+    ``split_engines(train_frame, data) -> {"train_units": [...], "validation_units": [...]}``
+    replaces the pipeline's engine split (for experiments; ``None``: the pipeline's).
+    """
     from autoencoder_pipelines.pipelines.rul_vae import nodes
 
     train = nodes.ingest_train(raw["train"], data)
@@ -46,7 +50,7 @@ def preprocess(raw: dict[str, bytes], data) -> dict:
     scaler = nodes.fit_condition_scaler(labelled, data)
     train_scaled, test_scaled = nodes.scale_by_condition(labelled, test, scaler)
     train_smoothed, test_smoothed = nodes.smooth_sensors(train_scaled, test_scaled, data)
-    split = nodes.split_engines(train_smoothed, data)
+    split = (split_engines or nodes.split_engines)(train_smoothed, data)
     x_train, y_train, x_val, y_val = nodes.make_training_windows(train_smoothed, split, data)
     x_test, truth = nodes.make_test_windows(test_smoothed, test_rul, data)
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val, "x_test": x_test, "truth": truth}

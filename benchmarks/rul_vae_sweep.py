@@ -56,6 +56,18 @@ RECIPES: dict[str, dict] = {
 }
 
 
+def group_shuffle_split(train, data) -> dict[str, list[int]]:
+    """The reference code's engine split: scikit-learn's ``GroupShuffleSplit`` over the unit
+    numbers (``train_size=0.8, random_state=42`` there), instead of the pipeline's draw."""
+    import numpy as np
+    from sklearn.model_selection import GroupShuffleSplit
+
+    units = np.sort(train["unit_nr"].unique())
+    splitter = GroupShuffleSplit(n_splits=1, train_size=1 - data.validation_fraction, random_state=data.split_seed)
+    fit, val = next(splitter.split(units, groups=units))
+    return {"train_units": sorted(units[fit].tolist()), "validation_units": sorted(units[val].tolist())}
+
+
 def prepare(args) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from rul_vae_benchmark import _base_parameters, preprocess
@@ -69,7 +81,7 @@ def prepare(args) -> None:
         kind: (folder / f"{prefix}_FD001.txt").read_bytes()
         for kind, prefix in (("train", "train"), ("test", "test"), ("rul", "RUL"))
     }
-    arrays = preprocess(raw, data)
+    arrays = preprocess(raw, data, group_shuffle_split if args.split == "group-shuffle" else None)
     truth = arrays.pop("truth")
     arrays["y_test"] = truth["RUL"].clip(upper=data.max_rul).to_numpy("float64")
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,19 +143,38 @@ def train_one(args) -> None:
             if args.deadline and time.time() > args.deadline:
                 self.model.stop_training = True
 
+    traced: dict[str, list] = {"val": [], "test": []}
+
+    class Trace(keras.callbacks.Callback):
+        """Every epoch's validation and test predictions and weights (before EarlyStopping
+        restores the best ones), to compare checkpoint choices after the run."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            for key in traced:
+                traced[key].append(self.model.predict(arrays[f"x_{key}"], batch_size=1024, verbose=0)["rul"])
+            self.model.save_weights(folder / f"epoch-{epoch + 1:03d}.weights.h5")
+
+    if args.trace:
+        folder = args.trace / f"{args.recipe}-{args.seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+
     # patience 0: no early stopping, the weights of the last epoch
     stopping = keras.callbacks.EarlyStopping(patience=recipe["patience"] or recipe["epochs"], restore_best_weights=bool(recipe["patience"]))
     history = model.fit(
         x, y, validation_data=(arrays["x_val"], arrays["y_val"]), batch_size=recipe["batch_size"],
         epochs=recipe["epochs"], shuffle=True, verbose=0,
         # SwapEMAWeights before EarlyStopping: the EMA weights are validated and kept as the best
-        callbacks=[Clock(), *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []), stopping],
+        callbacks=[Clock(), *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []),
+                   *([Trace()] if args.trace else []), stopping],
     ).history
     if recipe["patience"] and stopping.best_weights is not None and stopping.stopped_epoch == 0:
         model.set_weights(stopping.best_weights)  # stopped by the deadline: still the best epoch
     predicted = np.asarray(model.predict(arrays["x_test"], batch_size=1024, verbose=0)["rul"], np.float64)
     val_predicted = np.asarray(model.predict(arrays["x_val"], batch_size=1024, verbose=0)["rul"], np.float64)
     best = int(np.argmin(history["val_loss"]))
+    if args.trace:
+        np.savez(folder / "trace.npz", val_loss=np.asarray(history["val_loss"]), y_val=arrays["y_val"],
+                 y_test=arrays["y_test"], **{f"{key}_predicted": np.asarray(v) for key, v in traced.items()})
     row = {
         "recipe": args.recipe,
         "seed": args.seed,
@@ -175,6 +206,7 @@ def run(args) -> None:
                        "--seed", str(seed), "--out", str(args.out), "--deadline", str(deadline)]
             command += ["--jit"] if args.jit else []
             command += ["--mixed-precision"] if args.mixed_precision else []
+            command += ["--trace", str(args.trace)] if args.trace else []
             running.append(subprocess.Popen(command))
         time.sleep(1)
         running = [p for p in running if p.poll() is None]
@@ -208,12 +240,15 @@ def main() -> None:
     p = sub.add_parser("prepare")
     p.add_argument("--data-dir", default=os.environ.get("CMAPSS_DATA_DIR", str(REPO.parent / "shared/data/cmapss")))
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", choices=["pipeline", "group-shuffle"], default="pipeline",
+                   help="engine split: the pipeline's, or the reference code's GroupShuffleSplit")
     for name in ("run", "one"):
         p = sub.add_parser(name)
         p.add_argument("--data", type=Path, required=True)
         p.add_argument("--out", type=Path, required=True)
         p.add_argument("--jit", action="store_true")
         p.add_argument("--mixed-precision", action="store_true")
+        p.add_argument("--trace", type=Path, help="folder: per-epoch predictions and weights of every run")
     sub.choices["run"].add_argument("--recipes", nargs="+", choices=sorted(RECIPES), required=True)
     sub.choices["run"].add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     sub.choices["run"].add_argument("--jobs", type=int, default=2)
