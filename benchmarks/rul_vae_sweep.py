@@ -56,6 +56,7 @@ RECIPES: dict[str, dict] = {
     # a stronger information bottleneck (beta-VAE): the KL term is a few nats against an MSE of
     # ~200 cycles^2, so at weight 1 it hardly limits what the 2-D code carries
     "kl5": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 5.0},
+    "kl20": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 20.0},
 }
 
 
