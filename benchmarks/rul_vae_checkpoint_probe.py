@@ -35,17 +35,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 def _model(arrays: dict):
     import keras
 
-    from model_library import import_model_module
+    from rul_vae_sweep import build_model
 
-    RecurrentVAE = import_model_module("recurrent_vae").RecurrentVAE
-    RecurrentVAEConfig = import_model_module("config").RecurrentVAEConfig
-    x = arrays["x_train"]
-    config = RecurrentVAEConfig(
-        **json.loads(str(arrays["model"])), window=x.shape[1], n_features=x.shape[2],
-        mask_value=float(arrays["mask_value"]), seed=0, rul_bias=float(np.mean(arrays["y_train"])),
-    )
-    model = RecurrentVAE(config)
-    model(keras.ops.convert_to_tensor(x[:2]))
+    model = build_model(arrays, json.loads(str(arrays["model"])), seed=0, y=arrays["y_train"])
+    model(keras.ops.convert_to_tensor(arrays["x_train"][:2]))
     return model
 
 

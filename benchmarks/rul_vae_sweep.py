@@ -55,9 +55,9 @@ RECIPES: dict[str, dict] = {
     "kl_half": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 0.5},
     # a stronger information bottleneck (beta-VAE): the KL term is a few nats against an MSE of
     # ~200 cycles^2, so at weight 1 it hardly limits what the 2-D code carries
-    "kl5": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 5.0},
-    "kl20": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 20.0},
 }
+RECIPES["kl5"] = {**RECIPES["base"], "kl_weight": 5.0}
+RECIPES["kl20"] = {**RECIPES["base"], "kl_weight": 20.0}
 
 
 def group_shuffle_split(train, data) -> dict[str, list[int]]:
@@ -95,8 +95,8 @@ def prepare(args) -> None:
     print({k: v.shape for k, v in arrays.items()})
 
 
-def train_one(args) -> None:
-    import keras
+def build_model(arrays: dict, model_params: dict, seed: int, y):
+    """The pipeline's ``RecurrentVAE`` for the prepared ``arrays``, its RUL bias at ``mean(y)``."""
     import numpy as np
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -104,6 +104,22 @@ def train_one(args) -> None:
 
     RecurrentVAE = import_model_module("recurrent_vae").RecurrentVAE
     RecurrentVAEConfig = import_model_module("config").RecurrentVAEConfig
+    x = arrays["x_train"]
+    config = RecurrentVAEConfig(
+        **model_params,
+        window=x.shape[1],
+        n_features=x.shape[2],
+        mask_value=float(arrays["mask_value"]),
+        seed=seed,
+        rul_bias=float(np.mean(y)),
+    )
+    return RecurrentVAE(config)
+
+
+def train_one(args) -> None:
+    import keras
+    import numpy as np
+
     from autoencoder_pipelines.evaluation import nasa_score, rmse
 
     recipe = {"batch_size": 128, **RECIPES[args.recipe]}
@@ -114,17 +130,9 @@ def train_one(args) -> None:
     if recipe.get("all_engines"):
         x, y = np.concatenate([x, arrays["x_val"]]), np.concatenate([y, arrays["y_val"]])
     keras.utils.set_random_seed(args.seed)
-    config = RecurrentVAEConfig(
-        **model_params,
-        window=x.shape[1],
-        n_features=x.shape[2],
-        mask_value=float(arrays["mask_value"]),
-        seed=args.seed,
-        rul_bias=float(np.mean(y)),
-    )
     if args.mixed_precision:
         keras.config.set_dtype_policy("mixed_float16")
-    model = RecurrentVAE(config)
+    model = build_model(arrays, model_params, args.seed, y)
     steps = -(-len(x) // recipe["batch_size"])
     lr = recipe["learning_rate"]
     if recipe["lr_decay"] < 1:
@@ -148,6 +156,9 @@ def train_one(args) -> None:
                 self.model.stop_training = True
 
     traced: dict[str, list] = {"val": [], "test": []}
+    if args.trace:
+        folder = args.trace / f"{args.recipe}-{args.seed}"
+        folder.mkdir(parents=True, exist_ok=True)
 
     class Trace(keras.callbacks.Callback):
         """Every epoch's validation and test predictions and weights (before EarlyStopping
@@ -157,10 +168,6 @@ def train_one(args) -> None:
             for key in traced:
                 traced[key].append(self.model.predict(arrays[f"x_{key}"], batch_size=1024, verbose=0)["rul"])
             self.model.save_weights(folder / f"epoch-{epoch + 1:03d}.weights.h5")
-
-    if args.trace:
-        folder = args.trace / f"{args.recipe}-{args.seed}"
-        folder.mkdir(parents=True, exist_ok=True)
 
     # patience 0: no early stopping, the weights of the last epoch
     stopping = keras.callbacks.EarlyStopping(patience=recipe["patience"] or recipe["epochs"], restore_best_weights=bool(recipe["patience"]))
