@@ -53,9 +53,9 @@ RECIPES: dict[str, dict] = {
     "ema99": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "ema_momentum": 0.99},
     "ema999": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "ema_momentum": 0.999},
     "kl_half": {"learning_rate": 1e-3, "lr_decay": 0.95, "patience": 20, "epochs": 200, "kl_weight": 0.5},
-    # a stronger information bottleneck (beta-VAE): the KL term is a few nats against an MSE of
-    # ~200 cycles^2, so at weight 1 it hardly limits what the 2-D code carries
 }
+# a stronger information bottleneck (beta-VAE): at weight 1 the KL term ends near 7 nats against
+# a validation MSE of ~216 cycles^2, so it hardly limits what the 2-D code carries
 RECIPES["kl5"] = {**RECIPES["base"], "kl_weight": 5.0}
 RECIPES["kl20"] = {**RECIPES["base"], "kl_weight": 20.0}
 

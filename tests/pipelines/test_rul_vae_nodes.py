@@ -70,3 +70,8 @@ def test_validation_windows_at_the_cap_can_be_left_out_of_the_monitored_loss(mon
 def test_a_non_positive_capped_window_weight_is_rejected_naming_the_field(weight):
     with pytest.raises(ValueError, match="capped_window_weight"):
         CMAPSSConfig(**{**DATA.model_dump(), "capped_window_weight": weight})
+
+
+def test_a_negative_validation_capped_weight_is_rejected_naming_the_field():
+    with pytest.raises(ValueError, match="validation_capped_weight"):
+        CMAPSSConfig(**{**DATA.model_dump(), "validation_capped_weight": -0.5})
