@@ -9,7 +9,9 @@ scores, for each run, the test engines under several choices made from validatio
 - ``val MSE before cap``: the lowest MSE over the validation windows below the RUL cap;
 - ``top-k mean``: the mean prediction of the k epochs with the lowest validation loss;
 - ``weights b..b+k``: one model whose weights are the mean of the best epoch's and the k
-  epochs after it (stochastic weight averaging along the decaying learning rate).
+  epochs after it (stochastic weight averaging along the decaying learning rate);
+- ``oracle``: the epoch with the lowest *test* RMSE, a bound on any checkpoint choice (it
+  uses the test labels, so it is not a method).
 
     python benchmarks/rul_vae_checkpoint_probe.py --data .sweep/fd001.npz .sweep/trace/pipeline/base-*
 
@@ -87,7 +89,11 @@ def main() -> None:
             files = [run / f"epoch-{e + 1:03d}.weights.h5" for e in range(best, last + 1)]
             averaged = _averaged(model, files)
             choices[f"weights b..b+{k}"] = np.asarray(averaged.predict(arrays["x_test"], verbose=0)["rul"])
-        line = [f"{run.name} ({epochs} epochs, best {best + 1}, before-cap best {int(np.argmin(val_mse_below)) + 1})"]
+        test_rmse = np.sqrt(((t["test_predicted"] - y_test) ** 2).mean(axis=1))
+        oracle = int(np.argmin(test_rmse))
+        choices["oracle"] = t["test_predicted"][oracle]
+        line = [f"{run.name} ({epochs} epochs, best {best + 1}, before-cap best {int(np.argmin(val_mse_below)) + 1}, "
+                f"oracle {oracle + 1})"]
         for name, predicted in choices.items():
             score = (rmse(y_test, predicted), nasa_score(y_test, predicted))
             results.setdefault(name, []).append(score)
