@@ -79,6 +79,8 @@ def prepare(args) -> None:
     from autoencoder_pipelines.data.config import CMAPSSConfig
 
     params = _base_parameters()
+    if args.sensors:
+        params["data"]["sensors"] = args.sensors
     data = CMAPSSConfig(**params["data"])
     folder = Path(args.data_dir)
     raw = {
@@ -253,6 +255,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--split", choices=["pipeline", "group-shuffle"], default="pipeline",
                    help="engine split: the pipeline's, or the reference code's GroupShuffleSplit")
+    p.add_argument("--sensors", nargs="+", help="sensor columns instead of conf/base's (e.g. s_2 s_3 ... s_21)")
     for name in ("run", "one"):
         p = sub.add_parser(name)
         p.add_argument("--data", type=Path, required=True)

@@ -1,0 +1,96 @@
+"""Probe: how much of the ``rul_vae`` test error do all runs share?
+
+Reads the test predictions of saved runs (``data/07_model_output/rul_vae/<subset>/
+test_predictions.parquet/<version>``, one per ``kedro run``) and splits each test engine's
+squared error over the runs into the part every run shares (the square of the runs' mean
+error on that engine) and the part that varies between runs (their variance):
+
+    mean over runs of RMSE² = shared + between-runs
+
+The shared part is what no choice of seed, checkpoint or ensemble of such runs removes:
+the mean prediction of the N runs has RMSE √shared exactly, and that of infinitely many
+such runs about √(shared − between/(N − 1)) (the squared mean error, less its sampling
+noise). Also prints
+the mean pairwise correlation of the runs' per-engine errors, the mean prediction's RMSE
+and NASA score, and its error by true RUL. No training.
+
+    python benchmarks/rul_vae_error_probe.py                       # every saved run
+    python benchmarks/rul_vae_error_probe.py --last 3              # the 3 newest runs
+    python benchmarks/rul_vae_error_probe.py --versions 2026-11-26T17.11.08.316Z ...
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autoencoder_pipelines.evaluation import nasa_score
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_runs(folder: Path, versions: list[str] | None, last: int | None) -> dict[str, pd.DataFrame]:
+    available = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+    if not available:
+        raise SystemExit(f"{folder}: no saved runs (run `kedro run --pipeline=rul_vae` first)")
+    chosen = versions or available[-(last or len(available)):]
+    missing = sorted(set(chosen) - set(available))
+    if missing:
+        raise SystemExit(f"{folder}: no versions {missing}; saved: {available}")
+    return {version: pd.read_parquet(folder / version / folder.name) for version in chosen}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subset", default="FD001")
+    parser.add_argument("--versions", nargs="+", help="run versions (timestamps); default: every saved run")
+    parser.add_argument("--last", type=int, help="only the newest N runs")
+    args = parser.parse_args()
+
+    folder = REPO / f"data/07_model_output/rul_vae/{args.subset}/test_predictions.parquet"
+    runs = load_runs(folder, args.versions, args.last)
+    frames = list(runs.values())
+    truth = frames[0]["true_rul_capped"].to_numpy()
+    for version, frame in runs.items():
+        if not np.array_equal(frame["true_rul_capped"].to_numpy(), truth):
+            raise SystemExit(f"{version}: other test engines than {next(iter(runs))}")
+    predictions = np.stack([frame["predicted_rul"].to_numpy() for frame in frames])
+    errors = predictions - truth
+
+    print("| run | test RMSE | NASA score |")
+    print("|---|---|---|")
+    for version, error, predicted in zip(runs, errors, predictions):
+        print(f"| {version} | {np.sqrt(np.mean(error**2)):.2f} | {nasa_score(truth, predicted):.0f} |")
+
+    mean_squared = np.mean(errors**2)
+    shared = np.mean(errors.mean(axis=0) ** 2)
+    between = np.mean(errors.var(axis=0))
+    print(f"\n{len(runs)} runs: mean RMSE² {mean_squared:.1f} = shared {shared:.1f} + between runs {between:.1f} "
+          f"({shared / mean_squared:.0%} shared)")
+    if len(runs) > 1:
+        correlation = np.corrcoef(errors)[np.triu_indices(len(runs), k=1)]
+        print(f"per-engine errors, pairwise correlation: mean {correlation.mean():.3f}, "
+              f"min {correlation.min():.3f}")
+    ensemble = predictions.mean(axis=0)
+    print(f"mean prediction of the runs: RMSE {np.sqrt(np.mean((ensemble - truth) ** 2)):.2f}, "
+          f"NASA score {nasa_score(truth, ensemble):.0f}")
+    if len(runs) > 1:
+        print(f"mean prediction of infinitely many such runs: RMSE about {np.sqrt(shared - between / (len(runs) - 1)):.2f}")
+
+    print("\n| true RUL | engines | mean error | RMSE | share of squared error |")
+    print("|---|---|---|---|---|")
+    edges = [0, 25, 50, 75, 100, np.inf]
+    bins = np.digitize(truth, edges[1:-1])
+    squared = (ensemble - truth) ** 2
+    for index, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+        inside = bins == index
+        label = f"{low}–{high}" if np.isfinite(high) else f"≥ {low}"
+        print(f"| {label} | {inside.sum()} | {(ensemble - truth)[inside].mean():+.1f} "
+              f"| {np.sqrt(squared[inside].mean()):.1f} | {squared[inside].sum() / squared.sum():.0%} |")
+
+
+if __name__ == "__main__":
+    main()
