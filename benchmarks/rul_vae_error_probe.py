@@ -17,6 +17,10 @@ and NASA score, and its error by true RUL. No training.
     python benchmarks/rul_vae_error_probe.py                       # every saved run
     python benchmarks/rul_vae_error_probe.py --last 3              # the 3 newest runs
     python benchmarks/rul_vae_error_probe.py --versions 2026-11-26T17.11.08.316Z ...
+    python benchmarks/rul_vae_error_probe.py --traces .sweep/trace/s14/kl1-4[234]
+
+``--traces`` reads runs of ``rul_vae_sweep.py run --trace`` instead: each run's test
+predictions at the epoch with the lowest validation loss (the checkpoint the pipeline keeps).
 """
 
 from __future__ import annotations
@@ -43,15 +47,30 @@ def load_runs(folder: Path, versions: list[str] | None, last: int | None) -> dic
     return {version: pd.read_parquet(folder / version / folder.name) for version in chosen}
 
 
+def load_traces(folders: list[Path]) -> dict[str, pd.DataFrame]:
+    runs = {}
+    for folder in folders:
+        with np.load(folder / "trace.npz") as trace:
+            best = int(np.argmin(trace["val_loss"]))
+            runs[folder.name] = pd.DataFrame(
+                {"true_rul_capped": trace["y_test"], "predicted_rul": trace["test_predicted"][best]}
+            )
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subset", default="FD001")
     parser.add_argument("--versions", nargs="+", help="run versions (timestamps); default: every saved run")
     parser.add_argument("--last", type=int, help="only the newest N runs")
+    parser.add_argument("--traces", type=Path, nargs="+", help="rul_vae_sweep.py trace folders instead of saved runs")
     args = parser.parse_args()
 
-    folder = REPO / f"data/07_model_output/rul_vae/{args.subset}/test_predictions.parquet"
-    runs = load_runs(folder, args.versions, args.last)
+    if args.traces:
+        runs = load_traces(args.traces)
+    else:
+        folder = REPO / f"data/07_model_output/rul_vae/{args.subset}/test_predictions.parquet"
+        runs = load_runs(folder, args.versions, args.last)
     frames = list(runs.values())
     truth = frames[0]["true_rul_capped"].to_numpy()
     for version, frame in runs.items():

@@ -58,6 +58,8 @@ RECIPES: dict[str, dict] = {
 # a validation MSE of ~216 cycles^2, so it hardly limits what the 2-D code carries
 RECIPES["kl5"] = {**RECIPES["base"], "kl_weight": 5.0}
 RECIPES["kl20"] = {**RECIPES["base"], "kl_weight": 20.0}
+RECIPES["kl1"] = {**RECIPES["base"], "kl_weight": 1.0}  # the paper's loss, whatever the prepared arrays' conf/base says
+RECIPES["kl1_mid"] = {**RECIPES["mid"], "kl_weight": 1.0}
 
 
 def group_shuffle_split(train, data) -> dict[str, list[int]]:
