@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autoencoder_pipelines.evaluation import nasa_score
+from autoencoder_pipelines.evaluation import nasa_score, rmse
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -81,11 +81,13 @@ def main() -> None:
 
     print("| run | test RMSE | NASA score |")
     print("|---|---|---|")
-    for version, error, predicted in zip(runs, errors, predictions):
-        print(f"| {version} | {np.sqrt(np.mean(error**2)):.2f} | {nasa_score(truth, predicted):.0f} |")
+    for version, predicted in zip(runs, predictions):
+        print(f"| {version} | {rmse(truth, predicted):.2f} | {nasa_score(truth, predicted):.0f} |")
 
+    ensemble = predictions.mean(axis=0)
+    ensemble_error = ensemble - truth  # the runs' mean error per engine
     mean_squared = np.mean(errors**2)
-    shared = np.mean(errors.mean(axis=0) ** 2)
+    shared = np.mean(ensemble_error**2)
     between = np.mean(errors.var(axis=0))
     print(f"\n{len(runs)} runs: mean RMSE² {mean_squared:.1f} = shared {shared:.1f} + between runs {between:.1f} "
           f"({shared / mean_squared:.0%} shared)")
@@ -93,8 +95,7 @@ def main() -> None:
         correlation = np.corrcoef(errors)[np.triu_indices(len(runs), k=1)]
         print(f"per-engine errors, pairwise correlation: mean {correlation.mean():.3f}, "
               f"min {correlation.min():.3f}")
-    ensemble = predictions.mean(axis=0)
-    print(f"mean prediction of the runs: RMSE {np.sqrt(np.mean((ensemble - truth) ** 2)):.2f}, "
+    print(f"mean prediction of the runs: RMSE {rmse(truth, ensemble):.2f}, "
           f"NASA score {nasa_score(truth, ensemble):.0f}")
     if len(runs) > 1:
         print(f"mean prediction of infinitely many such runs: RMSE about {np.sqrt(shared - between / (len(runs) - 1)):.2f}")
@@ -103,11 +104,11 @@ def main() -> None:
     print("|---|---|---|---|---|")
     edges = [0, 25, 50, 75, 100, np.inf]
     bins = np.digitize(truth, edges[1:-1])
-    squared = (ensemble - truth) ** 2
+    squared = ensemble_error**2
     for index, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
         inside = bins == index
         label = f"{low}–{high}" if np.isfinite(high) else f"≥ {low}"
-        print(f"| {label} | {inside.sum()} | {(ensemble - truth)[inside].mean():+.1f} "
+        print(f"| {label} | {inside.sum()} | {ensemble_error[inside].mean():+.1f} "
               f"| {np.sqrt(squared[inside].mean()):.1f} | {squared[inside].sum() / squared.sum():.0%} |")
 
 

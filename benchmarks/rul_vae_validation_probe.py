@@ -29,6 +29,7 @@ import pandas as pd  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 import autoencoder_pipelines.models  # noqa: E402,F401  (registers the model classes)
+from autoencoder_pipelines.data.cmapss import COLUMNS, engine_lengths, parse_engine_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,8 @@ def main() -> None:
     print(table.round(2).to_markdown())
     print(f"training windows at the cap: {np.mean(y_train >= args.max_rul):.1%}; "
           f"test engines above the cap: {(test['true_rul'] > args.max_rul).sum()} of {len(test)}")
-    lifetimes = pd.read_csv(args.data_dir / f"train_{args.subset}.txt", sep=r"\s+", header=None).groupby(0)[1].max()
+    train_file = args.data_dir / f"train_{args.subset}.txt"
+    lifetimes = engine_lengths(parse_engine_file(train_file.read_bytes(), str(train_file), COLUMNS))
     lengths = test["n_cycles"].to_numpy()
     above = [np.mean(lifetimes[lifetimes > n] >= n + args.max_rul) for n in lengths]
     share, capped = np.mean(above), np.mean(y_train >= args.max_rul)
