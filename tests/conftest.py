@@ -56,6 +56,12 @@ def to_text(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(sep=" ", header=False, index=False, float_format="%.4f").encode()
 
 
+def pytest_report_header() -> str:
+    import keras  # noqa: PLC0415
+
+    return f"keras backend: {keras.backend.backend()}"
+
+
 @pytest.fixture
 def engines() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """(train, test, true test RUL) frames with 10 training and 6 test engines."""

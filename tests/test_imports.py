@@ -1,6 +1,9 @@
-"""Import contracts: the model library and the data transforms stay free of Kedro."""
+"""Import contracts: the model library and the data transforms stay free of Kedro; the
+model library and the trainer import without TensorFlow on another Keras backend; and
+defining the pipelines loads no deep-learning stack at all."""
 
 import importlib
+import os
 import pkgutil
 import subprocess
 import sys
@@ -35,4 +38,35 @@ def test_every_module_imports():
     names = [m.name for m in pkgutil.walk_packages(autoencoder_pipelines.__path__, "autoencoder_pipelines.")]
     for name in names:
         importlib.import_module(name)
-    assert "autoencoder_pipelines.pipelines.rul_vae.nodes" in names
+    assert {"autoencoder_pipelines.pipelines.rul_vae.nodes", "autoencoder_pipelines.training"} <= set(names)
+
+
+def _run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env})
+
+
+def test_the_model_library_and_the_trainer_import_without_tensorflow_on_jax():
+    code = (
+        "import sys, pkgutil, importlib, autoencoder_pipelines.models as p\n"
+        "for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.'): importlib.import_module(m.name)\n"
+        "import autoencoder_pipelines.training\n"
+        "p.model_classes()\n"
+        "import keras; assert keras.backend.backend() == 'jax', keras.backend.backend()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow'))"
+    )
+    result = _run_python(code, KERAS_BACKEND="jax")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
+def test_defining_the_pipelines_imports_neither_tensorflow_nor_keras():
+    code = (
+        "import sys\n"
+        "from autoencoder_pipelines.pipeline_registry import register_pipelines\n"
+        "pipelines = register_pipelines()\n"
+        "assert len(pipelines) > 16, sorted(pipelines)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'jax'}))"
+    )
+    result = _run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

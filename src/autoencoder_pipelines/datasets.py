@@ -172,13 +172,14 @@ class KerasModelDataset(TensorFlowModelDataset):
     """``TensorFlowModelDataset`` for this project's models (native ``.keras``, safe mode).
 
     Loading a ``.keras`` file with ``safe_mode=True`` needs the custom classes
-    registered; importing ``autoencoder_pipelines.models`` registers them, so a model
-    loads the same way in a pipeline, a notebook or a batch-inference job.
+    registered; ``models.model_classes()`` imports (and so registers) them all, so a
+    model loads the same way in a pipeline, a notebook or a batch-inference job.
     """
 
     def load(self):
-        import autoencoder_pipelines.models  # noqa: F401, PLC0415 - registers the classes
+        from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
 
+        model_classes()
         return super().load()
 
 

@@ -31,6 +31,16 @@ def nasa_score(y_true, y_pred) -> float:
     return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
 
 
+def rul_metrics(y_true, y_pred) -> dict[str, float]:
+    """RMSE, R² and NASA score of RUL predictions against the (capped) truth, and the count."""
+    return {
+        "rmse": rmse(y_true, y_pred),
+        "r2": r2(y_true, y_pred),
+        "nasa_score": nasa_score(y_true, y_pred),
+        "n_engines": len(y_true),
+    }
+
+
 def per_image_mse(target, output) -> np.ndarray:
     """Mean squared error of each image, ``(n,)``, over all its pixels."""
     target = np.asarray(target, np.float64).reshape(len(target), -1)
@@ -65,3 +75,15 @@ def classification_metrics(probabilities, y_true) -> dict:
         "per_class": classification_report(y_true, predicted, output_dict=True, zero_division=0),
         "confusion_matrix": confusion_matrix(y_true, predicted, labels=range(np.shape(probabilities)[1])).tolist(),
     }
+
+
+def code_usage(codes: np.ndarray, num_embeddings: int) -> dict[str, float]:
+    """Perplexity ``exp(H(p))`` of the code histogram and the fraction of codes used.
+
+    Perplexity is the effective number of codes: K when all are used equally, 1 when
+    one code takes everything.
+    """
+    counts = np.bincount(np.asarray(codes).ravel(), minlength=num_embeddings).astype(np.float64)
+    p = counts / counts.sum()
+    nonzero = p[p > 0]
+    return {"perplexity": float(np.exp(-np.sum(nonzero * np.log(nonzero)))), "codes_used": float(np.mean(counts > 0))}

@@ -1,15 +1,43 @@
-"""Project pipelines."""
+"""Project pipelines.
 
-from kedro.framework.project import find_pipelines
+- the eight tasks, each a modular pipeline under its own namespace: ``rul_vae`` (the
+  default: ``kedro run``), ``af_rvae`` and the six MNIST models;
+- ``<task>_retrain`` for each: the task plus the one promotion stage
+  (``pipelines.promotion``) that registers the challenger and promotes it if better;
+- ``rul_inference``: batch scoring with the ``rul_vae`` champion;
+- ``mnist``: the MNIST ingestion the six MNIST tasks share.
+
+Defining them imports neither TensorFlow nor Keras: the deep-learning stack loads when
+a node that needs it runs, so ``kedro registry list``, kedro-viz and Airflow's DAG
+parsing start quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
+
 from kedro.pipeline import Pipeline
+
+from autoencoder_pipelines.pipelines import mnist, rul_inference
+from autoencoder_pipelines.pipelines.promotion.pipeline import retraining_pipeline
+
+TASKS = ("rul_vae", "af_rvae", "denoising_ae", "sparse_ae", "contractive_ae", "vae", "vq_vae", "vae_classifier")
+DEFAULT = "rul_vae"
+
+# Datasets outside a task's namespace that its champion's evaluation reads.
+CHAMPION_INPUTS = {"rul_vae": {"cmapss_test", "cmapss_test_rul"}}
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines.
-
-    Every package under ``pipelines/`` that exposes ``create_pipeline`` is registered
-    under its folder name (``rul_vae`` ...). Discovery errors are raised, not hidden.
-    """
-    pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    """The project's pipelines by name; ``__default__`` is ``rul_vae``."""
+    pipelines: dict[str, Pipeline] = {}
+    for task in TASKS:
+        module = importlib.import_module(f"autoencoder_pipelines.pipelines.{task}.pipeline")
+        pipelines[task] = module.create_pipeline()
+        pipelines[f"{task}_retrain"] = retraining_pipeline(
+            task, pipelines[task], module.champion_evaluation(), CHAMPION_INPUTS.get(task, set())
+        )
+    pipelines["rul_inference"] = rul_inference.create_pipeline()
+    pipelines["mnist"] = mnist.create_pipeline()
+    pipelines["__default__"] = pipelines[DEFAULT]
     return pipelines

@@ -134,8 +134,9 @@ def code_map_figure(images: np.ndarray, codes: np.ndarray, reconstructions: np.n
     return fig
 
 
-def confusion_matrix_figure(matrix: np.ndarray) -> Figure:
-    """Counts of true (rows) vs predicted (columns) digits."""
+def confusion_matrix_figure(matrix: np.ndarray, label_name: str, title: str = "Confusion matrix (test set)") -> Figure:
+    """Counts of true (rows) vs predicted (columns) classes; ``label_name`` names them
+    on the axes ("digit", "class")."""
     fig = Figure(figsize=(6.5, 5.5), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(np.log1p(matrix), cmap="Blues")
@@ -143,9 +144,9 @@ def confusion_matrix_figure(matrix: np.ndarray) -> Figure:
         ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="white" if count > matrix.max() / 2 else "black")
     ax.set_xticks(range(matrix.shape[1]))
     ax.set_yticks(range(matrix.shape[0]))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
-    ax.set_title("Confusion matrix (test set)")
+    ax.set_xlabel(f"predicted {label_name}")
+    ax.set_ylabel(f"true {label_name}")
+    ax.set_title(title)
     fig.colorbar(image, ax=ax, label="log(1 + count)")
     return fig
 

@@ -1,12 +1,16 @@
 """Champion/challenger promotion: is a newly trained model better than the one in service?
 
-Pure functions over metric dicts; the retraining pipelines call them in a node and the
-registry (``autoencoder_pipelines.registry``) acts on the decision.
+Pure functions over metric dicts. The one promotion stage every ``<task>_retrain``
+pipeline reuses (``pipelines.promotion``) calls them in its nodes, and the registry
+(``autoencoder_pipelines.registry``) acts on the decision. Metrics may be nested (the
+``contractive_ae`` metrics hold one dict per model): a metric name with dots is a path
+(``contractive.mse``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +21,7 @@ class PromotionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    metric: str = Field(min_length=1, description="headline metric, a key of the metrics JSON")
+    metric: str = Field(min_length=1, description="headline metric: a key of the metrics JSON, or a dotted path into it")
     greater_is_better: bool = Field(description="true for accuracy, false for RMSE")
     margin: float = Field(default=0.0, ge=0, description="the challenger must be better by more than this")
 
@@ -40,9 +44,7 @@ def decide_promotion(
         KeyError: the metric is not among the challenger's (or the champion's) metrics.
     """
     metric = config.metric
-    if metric not in challenger:
-        raise KeyError(f"Promotion metric {metric!r} is not in the challenger's metrics {sorted(challenger)}.")
-    value = float(challenger[metric])
+    value = float(metric_value(challenger, metric, "challenger"))
     decision = {
         "metric": metric,
         "greater_is_better": config.greater_is_better,
@@ -56,9 +58,7 @@ def decide_promotion(
         return {**decision, "promote": False, "reason": f"challenger {metric} is {value}, not a number"}
     if champion is None:
         return {**decision, "promote": True, "reason": "no champion yet: the challenger becomes the first"}
-    if metric not in champion:
-        raise KeyError(f"Promotion metric {metric!r} is not in the champion's metrics {sorted(champion)}.")
-    reference = float(champion[metric])
+    reference = float(metric_value(champion, metric, "champion"))
     improvement = value - reference if config.greater_is_better else reference - value
     promote = improvement > config.margin
     verb = "beats" if promote else "does not beat"
@@ -73,6 +73,32 @@ def decide_promotion(
             f"by more than {config.margin:g} (improvement {improvement:+.4g})"
         ),
     }
+
+
+def metric_value(metrics: dict[str, Any], metric: str, whose: str) -> Any:
+    """``metrics[metric]``, following dots into nested dicts (``contractive.mse``).
+
+    Raises:
+        KeyError: naming the metric and the keys that are there.
+    """
+    value: Any = metrics
+    for part in metric.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(f"Promotion metric {metric!r} is not in the {whose}'s metrics {sorted(flatten_numbers(metrics))}.")
+        value = value[part]
+    return value
+
+
+def champion_metrics(champion, evaluate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """The champion's metrics on this run's test data, with its ``version``.
+
+    ``evaluate`` takes the champion's model and returns the task's test metrics, the
+    same function its evaluation of the challenger uses. Without a champion (the first
+    retraining): ``{"version": None}``.
+    """
+    if champion is None:
+        return {"version": None}
+    return {"version": champion.version, **evaluate(champion.model)}
 
 
 def decide(challenger_metrics: dict[str, Any], champion_metrics: dict[str, Any], promotion: PromotionConfig) -> dict[str, Any]:
@@ -99,6 +125,19 @@ def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> d
     }
 
 
-def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """The top-level numbers of a metrics dict (what a registered version carries)."""
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+def flatten_numbers(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """The numbers of a (nested) metrics dict, keys joined by dots: what a registered
+    version carries. Lists (confusion matrices) are left out."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(flatten_numbers(value, f"{prefix}{key}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
+def register_challenger(model, model_metadata: dict[str, Any], metrics: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    """The registration node: the challenger, what inference needs (``model_metadata``,
+    from the task), its metrics and the decision, as the registry dataset saves them."""
+    return registration(model, {**model_metadata, "metrics": flatten_numbers(metrics)}, decision)

@@ -22,9 +22,10 @@ import logging
 from dataclasses import dataclass, field
 from importlib import metadata as distributions
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
+if TYPE_CHECKING:
+    import keras
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,9 @@ def load_version(name: str, version: str, client=None) -> RegisteredModel:
     import mlflow.keras  # noqa: PLC0415
     from mlflow.models import get_model_info  # noqa: PLC0415
 
-    import autoencoder_pipelines.models  # noqa: F401, PLC0415 - registers the custom classes
+    from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
 
+    model_classes()  # registers the custom classes, so the model loads in safe mode
     client = client or _client()
     model_version = client.get_model_version(name, version)
     uri = f"models:/{name}/{version}"

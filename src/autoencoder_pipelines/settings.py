@@ -1,5 +1,13 @@
 """Project settings. https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
+import os
+
+# TensorFlow's C++ start-up messages (no CUDA driver, CPU instruction sets, cuInit
+# failures) are not the user's business on a CPU run: keep the terminal to Kedro's and
+# Keras's output. Python-level errors still surface; export TF_CPP_MIN_LOG_LEVEL=0 to
+# see everything. Set here, before any node imports TensorFlow.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 

@@ -106,7 +106,7 @@ def test_dag_runs_the_retraining_end_to_end_under_airflow(deployment, tmp_path):
     # The retraining registered the first champion in the project's registry ...
     assert champion_version("rul_vae_FD001", client=_client(project)) == "1"
     # ... and wrote its versioned outputs under the project, not the working directory.
-    assert any((project / "data/08_reporting/rul_vae/FD001/promotion.json").iterdir())
+    assert any((project / "data/08_reporting/rul_vae/FD001/promotion_decision.json").iterdir())
     assert not (elsewhere / "data").exists()
 
 

@@ -63,7 +63,7 @@ CASES = {
         },
     ),
     "recurrent_vae": (
-        dict(window=6, n_features=3, lstm_units=4, regressor_units=5, mask_value=-99.0, seed=0, decoder=True),
+        dict(input_shape=(6, 3), lstm_units=4, regressor_units=5, mask_value=-99.0, seed=0, decoder=True),
         WINDOWS, RUL, {"z_mean": (16, 2), "z_log_var": (16, 2), "z": (16, 2), "rul": (16,), "reconstruction": (16, 6, 3)},
     ),
 }

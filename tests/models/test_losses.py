@@ -21,7 +21,7 @@ from autoencoder_pipelines.models.losses import (
     reconstruction_error,
 )
 from autoencoder_pipelines.models.vae import test_bounds
-from autoencoder_pipelines.models.vq_vae import code_usage
+from autoencoder_pipelines.evaluation import code_usage
 
 
 def np_(t):

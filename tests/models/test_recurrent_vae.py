@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig, TrainingConfig, fit_model
-from autoencoder_pipelines.models.training import restart_seeds
+from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig, TrainingConfig
+from autoencoder_pipelines.training import fit_model, restart_seeds
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 MASK = -99.0
 
 
 def _config(**overrides) -> RecurrentVAEConfig:
-    values = dict(window=6, n_features=3, lstm_units=4, regressor_units=5, mask_value=MASK, seed=0)
+    values = dict(input_shape=(6, 3), lstm_units=4, regressor_units=5, mask_value=MASK, seed=0)
     return RecurrentVAEConfig(**{**values, **overrides})
 
 
@@ -77,7 +77,7 @@ def test_masked_time_steps_do_not_change_the_encoding():
     padded = x.copy()
     padded[:, :2] = MASK
     # The same encoder weights on the unpadded 4-step tail must give the same code.
-    short = RecurrentVAE(_config(window=4)).encoder
+    short = RecurrentVAE(_config(input_shape=(4, 3))).encoder
     short.set_weights(model.encoder.get_weights())
     np.testing.assert_allclose(model.encode(padded), short.predict(x[:, 2:], verbose=0)[0], rtol=1e-5, atol=1e-6)
 
@@ -227,7 +227,7 @@ def test_the_rul_output_starts_at_its_bias():
 
 
 def test_run_fingerprint_changes_with_configuration_and_data_only():
-    from autoencoder_pipelines.models.training import run_fingerprint
+    from autoencoder_pipelines.training import run_fingerprint
 
     x = np.arange(12.0).reshape(3, 4)
     assert run_fingerprint({"a": 1}, x) == run_fingerprint({"a": 1}, x.copy())

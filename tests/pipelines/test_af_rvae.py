@@ -28,15 +28,15 @@ _latest = latest
 @pytest.mark.slow
 def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
     catalog = _run(project)
-    patients = catalog.load("af_patients")
+    patients = catalog.load("af_rvae.patients")
     assert len(patients) == 120 and sorted(patients["class"].unique()) == list(range(6))
-    episodes = catalog.load("af_episodes")
+    episodes = catalog.load("af_rvae.episodes")
     assert (episodes["end"] > episodes["start"]).all() and episodes["end"].max() <= 3650
-    series = catalog.load("af_burden_series")
+    series = catalog.load("af_rvae.burden_series")
     assert series.shape == (120, 146) and series.min() >= 0 and series.max() <= 1
-    x_train, x_val, x_test = (catalog.load(f"af_x_{s}") for s in ("train", "val", "test"))
+    x_train, x_val, x_test = (catalog.load(f"af_rvae.x_{s}") for s in ("train", "val", "test"))
     assert (len(x_train), len(x_val), len(x_test)) == (72, 24, 24) and x_train.shape[1:] == (146, 1)
-    np.testing.assert_array_equal(np.bincount(catalog.load("af_y_test")), [4] * 6)  # stratified
+    np.testing.assert_array_equal(np.bincount(catalog.load("af_rvae.y_test")), [4] * 6)  # stratified
 
     reports = project / "data/08_reporting/af_rvae"
     metrics = json.loads(_latest(reports / "metrics.json").read_text())
@@ -44,8 +44,8 @@ def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
     assert np.sum(metrics["confusion_matrix"]) == 24
     for figure in ("diagnosis_map", "confusion_matrix", "reconstructions"):
         assert _latest(reports / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
-    model = catalog.load("af_rvae_model")
-    saved = catalog.load("af_test_probabilities")
+    model = catalog.load("af_rvae.model")
+    saved = catalog.load("af_rvae.test_probabilities")
     np.testing.assert_allclose(model.predict(x_test, verbose=0)["probabilities"], saved, rtol=1e-5, atol=1e-6)
 
 
@@ -80,13 +80,13 @@ def test_af_rvae_retraining_registers_a_champion_and_keeps_it_against_a_worse_ch
 
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     run_pipeline(project, "af_rvae_retrain")
-    first = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion.json").read_text())
+    first = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion_decision.json").read_text())
     assert first["promote"] is True and first["metric"] == "accuracy" and first["champion_version"] is None
     assert champion_version("af_rvae", client=client) == "1"
 
     # Accuracy cannot rise by more than 1: this challenger is registered, not promoted.
-    run_pipeline(project, "af_rvae_retrain", **{"af_rvae_retrain.promotion.margin": 1.0})
-    second = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion.json").read_text())
+    run_pipeline(project, "af_rvae_retrain", **{"af_rvae.promotion.margin": 1.0})
+    second = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion_decision.json").read_text())
     champion = json.loads(_latest(project / "data/08_reporting/af_rvae/champion_metrics.json").read_text())
     assert second["promote"] is False and second["champion_version"] == "1"
     assert champion["version"] == "1" and 0 <= champion["accuracy"] <= 1

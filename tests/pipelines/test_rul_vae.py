@@ -44,8 +44,8 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
         assert _latest(out / "08_reporting/rul_vae/FD001" / figure).read_bytes()[:4] == b"\x89PNG"
 
     # The saved model reloads through the catalog and reproduces the saved predictions.
-    model = catalog.load("rul_vae_model")
-    x_test = catalog.load("rul_vae_x_test")
+    model = catalog.load("rul_vae.model")
+    x_test = catalog.load("rul_vae.x_test")
     predictions = pd.read_parquet(_latest(out / "07_model_output/rul_vae/FD001/test_predictions.parquet"))
     np.testing.assert_allclose(model.predict(x_test, verbose=0)["rul"], predictions["predicted_rul"], rtol=1e-6)
     assert x_test.shape == (6, 10, 5)

@@ -1,4 +1,5 @@
-"""Champion/challenger retraining, the model registry and batch inference, through Kedro.
+"""``rul_vae_retrain``'s tracking and batch inference with its champion, through Kedro
+(the promotion itself: ``test_retraining.py``).
 
 Each test works in a temporary copy of the project with its own MLflow database
 (``mlflow.db`` in that folder, ``MLFLOW_TRACKING_URI``), so the registry starts empty.
@@ -6,7 +7,6 @@ Each test works in a temporary copy of the project with its own MLflow database
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from mlflow import MlflowClient
 from autoencoder_pipelines.data.cmapss import COLUMNS, CMAPSSValidationError
 from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig
 from autoencoder_pipelines.pipelines.rul_inference.nodes import NoChampionError
-from autoencoder_pipelines.registry import champion_version, load_champion, register_version
+from autoencoder_pipelines.registry import load_champion
 from tests.conftest import make_engines, to_text, write_cmapss
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
@@ -32,75 +32,8 @@ def _retrain(project, **params):
     return run_pipeline(project, "rul_vae_retrain", **params)
 
 
-def _promotion(project) -> dict:
-    return json.loads(latest(project / "data/08_reporting/rul_vae/FD001/promotion.json").read_text())
-
-
 def _client(project) -> MlflowClient:
     return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-
-
-def _register_bad_champion(project) -> str:
-    """A champion that predicts about -1000 cycles, with the first champion's metadata."""
-    client = _client(project)
-    first = load_champion(MODEL, client=client)
-    config = RecurrentVAEConfig(**{**first.model.config.model_dump(), "rul_bias": -1000.0})
-    return register_version(
-        RecurrentVAE(config), MODEL, metadata=first.metadata, tags={}, promote=True,
-        expected_champion=first.version,
-    )
-
-
-@pytest.mark.slow
-def test_retraining_registers_a_first_champion_then_promotes_only_a_better_challenger(project, monkeypatch):
-    # 1. An empty registry: the challenger becomes the first champion.
-    _retrain(project)
-    decision = _promotion(project)
-    assert decision["promote"] is True and decision["champion_version"] is None
-    client = _client(project)
-    assert champion_version(MODEL, client=client) == "1"
-    first = load_champion(MODEL, client=client)
-    assert set(first.metadata) >= {"condition_scaler", "data", "metrics", "health_map"}
-    assert first.tags["promoted"] == "true"
-
-    # 2. A worse challenger (it must beat the champion by a margin no model reaches):
-    # registered as version 2 for the record, the champion stays version 1.
-    _retrain(project, **{"rul_vae_retrain.promotion.margin": 1e6})
-    decision = _promotion(project)
-    assert decision["promote"] is False and decision["champion_version"] == "1"
-    assert decision["champion"] == pytest.approx(decision["challenger"], rel=0.5)  # same data, both scored
-    assert champion_version(MODEL, client=client) == "1"
-    assert client.get_model_version(MODEL, "2").tags["promoted"] == "false"
-
-    # 3. A better challenger: against a champion that predicts -1000 cycles, it wins.
-    bad = _register_bad_champion(project)
-    assert champion_version(MODEL, client=client) == bad == "3"
-    _retrain(project)
-    decision = _promotion(project)
-    assert decision["promote"] is True and decision["champion_version"] == "3"
-    assert decision["champion"] > 500 > decision["challenger"]
-    assert champion_version(MODEL, client=client) == "4"
-
-    # The champion's own figure and metrics are versioned next to the challenger's.
-    champion_metrics = json.loads(latest(project / "data/08_reporting/rul_vae/FD001/champion_metrics.json").read_text())
-    assert champion_metrics["version"] == "3" and champion_metrics["n_engines"] == 6
-    assert latest(project / "data/08_reporting/rul_vae/FD001/champion_rul_per_engine.png").read_bytes()[:4] == b"\x89PNG"
-
-
-@pytest.mark.slow
-def test_a_training_that_raises_leaves_the_champion_unchanged(project, monkeypatch):
-    _retrain(project)
-    client = _client(project)
-    assert champion_version(MODEL, client=client) == "1"
-
-    def broken_fit(*args, **kwargs):
-        raise RuntimeError("training diverged")
-
-    monkeypatch.setattr("autoencoder_pipelines.pipelines.rul_vae.nodes.fit_model", broken_fit)
-    with pytest.raises(RuntimeError, match="training diverged"):
-        _retrain(project)
-    assert champion_version(MODEL, client=client) == "1"
-    assert [str(v.version) for v in client.search_model_versions(f"name='{MODEL}'")] == ["1"]
 
 
 @pytest.mark.slow
@@ -115,10 +48,10 @@ def test_retraining_is_tracked_in_mlflow(project):
     assert {"rmse", "nasa_score", "r2", "promotion.challenger"} <= set(run.data.metrics)
     assert len(client.get_metric_history(run.info.run_id, "epoch.loss")) == 2  # conf/test: 2 epochs
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "figures")}
-    assert {"figures/rul_vae_health_map.png", "figures/rul_vae_rul_per_engine.png"} <= artifacts
-    assert "rul_vae_promotion.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"figures/figure_health_map.png", "figures/figure_rul_per_engine.png", "figures/figure_champion_rul_per_engine.png"} <= artifacts
+    assert "promotion_decision.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
     logged = client.search_logged_models([experiment.experiment_id])
-    assert {m.name for m in logged} >= {"rul_vae_model", MODEL}
+    assert {m.name for m in logged} >= {"model", MODEL}
 
 
 @pytest.mark.slow
@@ -141,7 +74,7 @@ def test_inference_scores_new_engines_with_the_champion(project, tmp_path):
     # The champion's own predictions, through the registry, match its direct use.
     champion = load_champion(MODEL, client=_client(project))
     from autoencoder_pipelines.data.config import CMAPSSConfig
-    from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
+    from autoencoder_pipelines.inference import score_engines
 
     direct = score_engines(
         champion.model, engines, champion.metadata["condition_scaler"], CMAPSSConfig(**champion.metadata["data"]), "x"
@@ -181,12 +114,12 @@ def test_inference_rejects_malformed_engine_files(project, tmp_path):
 def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(engines):
     from autoencoder_pipelines.data.cmapss import ConditionScaler
     from autoencoder_pipelines.data.config import CMAPSSConfig
-    from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
+    from autoencoder_pipelines.inference import score_engines
 
     _, test, _ = engines
     data = CMAPSSConfig(subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2,
                         split_seed=0, mask_value=-99.0)
-    model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, window=12, n_features=5, mask_value=-99.0))
+    model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, input_shape=(12, 5), mask_value=-99.0))
     scaler = ConditionScaler.fit(test, data.sensor_columns).to_dict()
     with pytest.raises(CMAPSSValidationError, match="takes windows of 12 cycles x 5 sensors.*10 cycles x 5 sensors"):
         score_engines(model, test, scaler, data, "engines.txt")

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from scipy.signal import lfilter
 
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 INDEX_COLUMNS = ("unit_nr", "time_cycles")
@@ -341,6 +340,8 @@ def exponential_smoothing(frame: pd.DataFrame, sensors: Sequence[str], alpha: fl
     """
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f"alpha must be in (0, 1], got {alpha}.")
+    from scipy.signal import lfilter  # noqa: PLC0415 - slow to import
+
     values = frame[list(sensors)].to_numpy(np.float64)
     units = frame["unit_nr"].to_numpy()
     bounds = np.r_[0, np.flatnonzero(units[1:] != units[:-1]) + 1, len(units)]

@@ -14,7 +14,6 @@ import zlib
 from typing import Literal
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -133,6 +132,8 @@ def split_train_validation(
     """Seeded split of image indices, stratified by digit: ``(train_idx, val_idx)``, sorted."""
     if not 0 < validation_fraction < 1:
         raise ValueError(f"validation_fraction={validation_fraction}: expected a value in (0, 1).")
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - slow to import; only when splitting
+
     train_idx, val_idx = train_test_split(
         np.arange(len(labels)), test_size=validation_fraction, random_state=seed, stratify=labels
     )

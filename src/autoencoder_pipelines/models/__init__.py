@@ -1,15 +1,25 @@
-"""Keras model library: layers, losses, models and the shared fitting routine.
+"""Keras model library: layers, losses and the seven model classes.
 
-Independent of Kedro: the pipelines import this package, never the reverse.
-Importing it registers every custom class with Keras, so ``.keras`` files load with
-``safe_mode=True``.
+Independent of Kedro (the pipelines import this package, never the reverse) and of the
+Keras backend: the models use Keras ops only and train on TensorFlow and JAX. Fitting
+(devices, seeding, early stopping, backups) is the trainer's job,
+``autoencoder_pipelines.training``.
+
+The typed configurations are imported eagerly (pydantic only); the model classes are
+imported on first use (``models.VAE``, ``models.MODELS``), so a module that only names
+them, such as a pipeline's ``nodes.py``, does not load Keras. :func:`model_classes`
+imports every model module, which registers the custom classes with Keras so that
+``.keras`` files load with ``safe_mode=True``.
 """
 
-from autoencoder_pipelines.models.autoencoder import Autoencoder, ContractiveAutoencoder
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from autoencoder_pipelines.models.config import (
     AutoencoderConfig,
     ContractiveAutoencoderConfig,
-    RecurrentVAEArchitecture,
     RecurrentVAEClassifierConfig,
     RecurrentVAEConfig,
     TrainingConfig,
@@ -17,34 +27,80 @@ from autoencoder_pipelines.models.config import (
     VAEConfig,
     VQVAEConfig,
 )
-from autoencoder_pipelines.models.layers import Sampling, VectorQuantizer
-from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
-from autoencoder_pipelines.models.recurrent_vae_classifier import RecurrentVAEClassifier
-from autoencoder_pipelines.models.training import fit_model
-from autoencoder_pipelines.models.vae import VAE
-from autoencoder_pipelines.models.vae_classifier import VAEClassifier
-from autoencoder_pipelines.models.vq_vae import VQVAE
 
-MODELS = {
-    "autoencoder": Autoencoder,
-    "contractive_autoencoder": ContractiveAutoencoder,
-    "vae": VAE,
-    "vq_vae": VQVAE,
-    "vae_classifier": VAEClassifier,
-    "recurrent_vae": RecurrentVAE,
-    "recurrent_vae_classifier": RecurrentVAEClassifier,
+if TYPE_CHECKING:
+    from autoencoder_pipelines.models.autoencoder import Autoencoder, ContractiveAutoencoder
+    from autoencoder_pipelines.models.base import ConfiguredModel
+    from autoencoder_pipelines.models.layers import Sampling, VectorQuantizer
+    from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
+    from autoencoder_pipelines.models.recurrent_vae_classifier import RecurrentVAEClassifier
+    from autoencoder_pipelines.models.vae import VAE
+    from autoencoder_pipelines.models.vae_classifier import VAEClassifier
+    from autoencoder_pipelines.models.vq_vae import VQVAE
+
+# Public class -> the module that defines it (imported on first access).
+_LAZY = {
+    "Autoencoder": "autoencoder",
+    "ContractiveAutoencoder": "autoencoder",
+    "ConfiguredModel": "base",
+    "VAE": "vae",
+    "VQVAE": "vq_vae",
+    "VAEClassifier": "vae_classifier",
+    "RecurrentVAE": "recurrent_vae",
+    "RecurrentVAEClassifier": "recurrent_vae_classifier",
+    "Sampling": "layers",
+    "VectorQuantizer": "layers",
 }
+
+# Registry name -> class name: what a training node names, and what the contract suite covers.
+REGISTRY = {
+    "autoencoder": "Autoencoder",
+    "contractive_autoencoder": "ContractiveAutoencoder",
+    "vae": "VAE",
+    "vq_vae": "VQVAE",
+    "vae_classifier": "VAEClassifier",
+    "recurrent_vae": "RecurrentVAE",
+    "recurrent_vae_classifier": "RecurrentVAEClassifier",
+}
+
+
+def model_class(name: str) -> type[ConfiguredModel]:
+    """The model class registered as ``name`` (a key of :data:`REGISTRY`).
+
+    Raises:
+        ValueError: ``name`` is not a registered model; the message lists those that are.
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"Unknown model {name!r}; registered models: {sorted(REGISTRY)}.")
+    return __getattr__(REGISTRY[name])
+
+
+def model_classes() -> dict[str, type[ConfiguredModel]]:
+    """Every registered model class by name (imports, and so registers with Keras, all of them)."""
+    return {name: model_class(name) for name in REGISTRY}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MODELS":
+        return model_classes()
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MODELS",
+    "REGISTRY",
     "VAE",
     "VQVAE",
     "Autoencoder",
     "AutoencoderConfig",
+    "ConfiguredModel",
     "ContractiveAutoencoder",
     "ContractiveAutoencoderConfig",
     "RecurrentVAE",
-    "RecurrentVAEArchitecture",
     "RecurrentVAEClassifier",
     "RecurrentVAEClassifierConfig",
     "RecurrentVAEConfig",
@@ -55,5 +111,6 @@ __all__ = [
     "VAEConfig",
     "VQVAEConfig",
     "VectorQuantizer",
-    "fit_model",
+    "model_class",
+    "model_classes",
 ]

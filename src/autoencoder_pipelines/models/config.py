@@ -17,36 +17,10 @@ class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RecurrentVAEArchitecture(_Config):
-    """The hyperparameters of :class:`RecurrentVAE` chosen in the parameters files."""
-
-    lstm_units: int = Field(gt=0, description="units of each LSTM direction")
-    latent_dim: int = Field(default=2, gt=0)
-    regressor_units: int = Field(gt=0, description="units of the regressor's tanh layer")
-    decoder: bool = Field(default=False, description="add an LSTM decoder and its reconstruction loss")
-    kl_weight: float = Field(default=1.0, ge=0)
-    reconstruction_weight: float = Field(default=1.0, ge=0)
-    input_noise: float = Field(default=0.0, ge=0, description="std of Gaussian noise added to inputs in training")
-    encoder_dropout: float = Field(default=0.0, ge=0, lt=1, description="dropout on the BiLSTM output in training")
-
-
-class RecurrentVAEConfig(RecurrentVAEArchitecture):
-    """Everything :class:`RecurrentVAE` is built from: the architecture plus what the
-    data decides (window shape, padding value) and the seed of the sampling noise."""
-
-    window: int = Field(gt=0, description="time steps per input window")
-    n_features: int = Field(gt=0, description="sensors per time step")
-    mask_value: float = Field(description="padding value skipped by the Masking layer")
-    seed: int | None = Field(default=None, description="seed of the sampling noise")
-    rul_bias: float = Field(
-        default=0.0, description="initial bias of the RUL output; the mean training RUL starts the fit near the answer"
-    )
-
-
 class TrainingConfig(_Config):
     """How a model is fitted; shared by every pipeline's training node."""
 
-    seed: int = Field(ge=0, description="seeds Python, NumPy, TensorFlow and the sampling noise")
+    seed: int = Field(ge=0, description="seeds Python, NumPy, the Keras backend and the sampling noise")
     epochs: int = Field(gt=0)
     batch_size: int = Field(gt=0, description="global batch size (split across GPUs)")
     learning_rate: float = Field(gt=0)
@@ -57,10 +31,13 @@ class TrainingConfig(_Config):
     patience: int = Field(gt=0, description="epochs without val_loss improvement before stopping")
     min_delta: float = Field(default=0.0, ge=0)
     mixed_precision: bool = Field(default=False, description="mixed_float16 compute (GPUs)")
-    jit_compile: bool = Field(default=False, description="XLA-compile the train step")
+    jit_compile: bool | Literal["auto"] = Field(
+        default="auto",
+        description="XLA-compile the train step; auto: Keras decides (XLA on JAX and on TensorFlow GPUs, not on TensorFlow CPUs)",
+    )
     backup_dir: Path = Field(description="per-epoch backups; a killed run resumes from here")
     verbose: Literal[0, 1, 2] = Field(default=2, description="Keras fit output: 1 bar, 2 a line per epoch")
-    deterministic: bool = Field(default=True, description="TensorFlow deterministic ops")
+    deterministic: bool = Field(default=True, description="deterministic ops (TensorFlow op determinism; XLA's on JAX GPUs)")
     restarts: int = Field(
         default=1, ge=1, description="initialisations tried; the lowest validation loss after restart_epochs goes on"
     )
@@ -81,14 +58,14 @@ class TrainingConfig(_Config):
 # them out.
 
 
-class _ImageModelConfig(_Config):
+class _ModelConfig(_Config):
     input_shape: tuple[int, ...] | None = Field(
         default=None, description="shape of one input, set from the data by the training node"
     )
     seed: int | None = Field(default=None, description="seed of the model's own noise (sampling, dropout)")
 
 
-class AutoencoderConfig(_ImageModelConfig):
+class AutoencoderConfig(_ModelConfig):
     """Dense autoencoder (:class:`Autoencoder`), with an optional sparsity penalty.
 
     The decoder mirrors the encoder's hidden layers and ends in a sigmoid (pixels in [0, 1]).
@@ -126,7 +103,7 @@ class ContractiveAutoencoderConfig(AutoencoderConfig):
     contractive_weight: float = Field(ge=0, description="lambda; 0 gives the plain autoencoder")
 
 
-class VAEConfig(_ImageModelConfig):
+class VAEConfig(_ModelConfig):
     """MLP variational autoencoder with a Bernoulli likelihood (:class:`VAE`)."""
 
     hidden_units: tuple[int, ...] = Field(description="encoder hidden layers; the decoder mirrors them")
@@ -134,7 +111,7 @@ class VAEConfig(_ImageModelConfig):
     kl_weight: float = Field(default=1.0, ge=0, description="1 gives the ELBO; other values a beta-VAE")
 
 
-class VQVAEConfig(_ImageModelConfig):
+class VQVAEConfig(_ModelConfig):
     """Convolutional VQ-VAE (:class:`VQVAE`), van den Oord et al. 2017."""
 
     filters: tuple[int, ...] = Field(description="channels of the stride-2 convolutions; the decoder mirrors them")
@@ -148,7 +125,7 @@ class VQVAEConfig(_ImageModelConfig):
     )
 
 
-class VAEClassifierConfig(_ImageModelConfig):
+class VAEClassifierConfig(_ModelConfig):
     """Convolutional VAE (Keras VAE example) with a classifier head on the latent."""
 
     filters: tuple[int, ...] = Field(description="channels of the stride-2 convolutions; the decoder mirrors them")
@@ -168,7 +145,7 @@ class VAEClassifierConfig(_ImageModelConfig):
     classification_weight: float = Field(ge=0)
 
 
-class RecurrentVAEClassifierConfig(_ImageModelConfig):
+class RecurrentVAEClassifierConfig(_ModelConfig):
     """Recurrent VAE with a classifier head on its latent space (:class:`RecurrentVAEClassifier`).
 
     ``input_shape`` is ``(time steps, features)`` of one series.
@@ -181,3 +158,26 @@ class RecurrentVAEClassifierConfig(_ImageModelConfig):
     reconstruction_weight: float = Field(ge=0)
     kl_weight: float = Field(ge=0)
     classification_weight: float = Field(ge=0)
+
+
+class RecurrentVAEConfig(_ModelConfig):
+    """Recurrent variational encoder with a RUL regressor (:class:`RecurrentVAE`).
+
+    ``input_shape`` is ``(window, sensors)``; the training node sets it from the data,
+    ``mask_value`` from the data parameters and ``rul_bias`` from the training labels.
+    """
+
+    lstm_units: int = Field(gt=0, description="units of each LSTM direction")
+    latent_dim: int = Field(default=2, gt=0)
+    regressor_units: int = Field(gt=0, description="units of the regressor's tanh layer")
+    decoder: bool = Field(default=False, description="add an LSTM decoder and its reconstruction loss")
+    kl_weight: float = Field(default=1.0, ge=0)
+    reconstruction_weight: float = Field(default=1.0, ge=0)
+    input_noise: float = Field(default=0.0, ge=0, description="std of Gaussian noise added to inputs in training")
+    encoder_dropout: float = Field(default=0.0, ge=0, lt=1, description="dropout on the BiLSTM output in training")
+    mask_value: float | None = Field(
+        default=None, description="padding value skipped by the Masking layer (the data's mask_value)"
+    )
+    rul_bias: float = Field(
+        default=0.0, description="initial bias of the RUL output; the mean training RUL starts the fit near the answer"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 from keras import ops
 
 
@@ -104,21 +105,39 @@ def contractive_penalty(encoder, x):
 
     Computed by automatic differentiation of the encoder as it is (any depth, any
     activation), not by the closed form that holds only for a single sigmoid layer
-    (Rifai et al. 2011). TensorFlow backend: ``batch_jacobian`` gives the
-    ``(batch, latent, input)`` Jacobian in one vectorised pass; the outer training tape
-    differentiates through it.
+    (Rifai et al. 2011). Keras ops have no Jacobian, so this is the one backend-specific
+    function of the library: TensorFlow's ``batch_jacobian`` and JAX's ``vmap(jacrev)``
+    each give the ``(batch, latent, *input)`` Jacobian in one vectorised pass, and the
+    training step differentiates through it.
 
     Returns:
         Tensor of shape ``(batch,)``.
-    """
-    import tensorflow as tf
 
-    x = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        code = encoder(x, training=True)
-    jacobian = tape.batch_jacobian(code, x)  # (batch, latent, *input)
-    return tf.reduce_sum(tf.reshape(tf.square(jacobian), (tf.shape(x)[0], -1)), axis=-1)
+    Raises:
+        NotImplementedError: on a Keras backend other than TensorFlow and JAX.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf  # noqa: PLC0415 - only on the TensorFlow backend
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            code = encoder(x, training=True)
+        jacobian = tape.batch_jacobian(code, x)  # (batch, latent, *input)
+        return tf.reduce_sum(tf.reshape(tf.square(jacobian), (tf.shape(x)[0], -1)), axis=-1)
+    if backend == "jax":
+        import jax  # noqa: PLC0415 - only on the JAX backend
+
+        def code_of_one(sample):  # (*input) -> (latent,)
+            return encoder(sample[None], training=True)[0]
+
+        jacobian = jax.vmap(jax.jacrev(code_of_one))(ops.convert_to_tensor(x))  # (batch, latent, *input)
+        return ops.sum(ops.reshape(ops.square(jacobian), (ops.shape(x)[0], -1)), axis=-1)
+    raise NotImplementedError(
+        f"contractive_penalty needs a Jacobian, implemented for the tensorflow and jax Keras backends; "
+        f"the backend is {backend!r}."
+    )
 
 
 def vq_losses(z_e, z_q):

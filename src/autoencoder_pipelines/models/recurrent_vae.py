@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import RecurrentVAEConfig
 from autoencoder_pipelines.models.layers import Sampling, bidirectional_lstm
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
@@ -27,7 +28,7 @@ def build_recurrent_encoder(config: RecurrentVAEConfig) -> keras.Model:
     Time steps whose features all equal ``mask_value`` (the padding of short test
     engines) are skipped by the LSTMs.
     """
-    inputs = keras.Input((config.window, config.n_features), name="window")  # (B, T, F)
+    inputs = keras.Input(config.input_shape, name="window")  # (B, T, F)
     masked = layers.Masking(mask_value=config.mask_value, name="masking")(inputs)
     if config.input_noise > 0:
         # Regularises by jittering the (standardised) sensors; active in training only,
@@ -55,16 +56,17 @@ def build_regressor(config: RecurrentVAEConfig) -> keras.Model:
 def build_recurrent_decoder(config: RecurrentVAEConfig) -> keras.Model:
     """Latent code -> RepeatVector(T) -> LSTM -> per-step Dense: a reconstructed window."""
     z = keras.Input((config.latent_dim,), name="z")
-    repeated = layers.RepeatVector(config.window, name="repeat")(z)  # (B, T, L)
+    window, n_features = config.input_shape
+    repeated = layers.RepeatVector(window, name="repeat")(z)  # (B, T, L)
     hidden = layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")(repeated)  # (B, T, U)
     window = layers.TimeDistributed(
-        layers.Dense(config.n_features, dtype="float32"), name="reconstruction"
+        layers.Dense(n_features, dtype="float32"), name="reconstruction"
     )(hidden)  # (B, T, F)
     return keras.Model(z, window, name="decoder")
 
 
 @keras.saving.register_keras_serializable(package="autoencoder_pipelines")
-class RecurrentVAE(keras.Model):
+class RecurrentVAE(ConfiguredModel):
     """Recurrent variational encoder with a RUL regressor on its latent space (RVE).
 
     ``call`` returns a dict: ``z_mean``, ``z_log_var``, ``z`` (sampled in training,
@@ -76,12 +78,19 @@ class RecurrentVAE(keras.Model):
     (weighted per window when ``fit`` is given a ``sample_weight``).
 
     Args:
-        config: architecture and loss weights; plain dicts are accepted too.
+        config: architecture and loss weights, ``input_shape`` ``(window, sensors)`` and
+            ``mask_value``; plain dicts are accepted too.
     """
 
+    config_class = RecurrentVAEConfig
+
     def __init__(self, config: RecurrentVAEConfig | dict, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config if isinstance(config, RecurrentVAEConfig) else RecurrentVAEConfig(**config)
+        super().__init__(config, **kwargs)
+        if self.config.mask_value is None:
+            raise ValueError(
+                "RecurrentVAE: config.mask_value is not set; the training node fills it in from the data "
+                "parameters (the value that pads short engines)."
+            )
         self.encoder = build_recurrent_encoder(self.config)
         self.sampling = Sampling(seed=self.config.seed, name="sampling")
         self.regressor = build_regressor(self.config)
@@ -93,7 +102,7 @@ class RecurrentVAE(keras.Model):
         )
         # Every sub-network is built from its Input, so the whole model is built now:
         # a model trained only through fit() is saved with its weights.
-        self.build((None, self.config.window, self.config.n_features))
+        self.build((None, *self.config.input_shape))
 
     def build(self, input_shape):
         self.sampling.build([(None, self.config.latent_dim)] * 2)
@@ -137,10 +146,3 @@ class RecurrentVAE(keras.Model):
     def encode(self, x, batch_size: int = 1024):
         """Latent means ``(N, latent_dim)`` of a batch of windows (the health-map coordinates)."""
         return self.encoder.predict(x, batch_size=batch_size, verbose=0)[0]
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "config": self.config.model_dump()}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import layers, ops
 
 from autoencoder_pipelines.models.architectures import build_conv_stack, build_deconv_stack, check_conv_shape
@@ -62,15 +61,3 @@ class VQVAE(ConfiguredModel):
         self.codebook_tracker.update_state(codebook)
         self.commitment_tracker.update_state(commitment)
         return self.config.reconstruction_weight * reconstruction + codebook + self.config.commitment_cost * commitment
-
-
-def code_usage(codes: np.ndarray, num_embeddings: int) -> dict[str, float]:
-    """Perplexity ``exp(H(p))`` of the code histogram and the fraction of codes used.
-
-    Perplexity is the effective number of codes: K when all are used equally, 1 when
-    one code takes everything.
-    """
-    counts = np.bincount(np.asarray(codes).ravel(), minlength=num_embeddings).astype(np.float64)
-    p = counts / counts.sum()
-    nonzero = p[p > 0]
-    return {"perplexity": float(np.exp(-np.sum(nonzero * np.log(nonzero)))), "codes_used": float(np.mean(counts > 0))}

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.model_selection import train_test_split
 
+from autoencoder_pipelines import models
 from autoencoder_pipelines.data import pacemaker
 from autoencoder_pipelines.data.config import AFSeriesConfig, PacemakerSimulationConfig
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
-from autoencoder_pipelines.models import RecurrentVAEClassifier, RecurrentVAEClassifierConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
-from autoencoder_pipelines.plotting import confusion_matrix_figure, latent_scatter_figure, series_reconstruction_figure
+from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig, TrainingConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
+from autoencoder_pipelines.plotting import (
+    confusion_matrix_figure,
+    latent_scatter_figure,
+    message_figure,
+    series_reconstruction_figure,
+)
+from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.registry import RegisteredModel
 
 # --- ingestion: simulate the pacemaker logs ------------------------------------------
 
@@ -62,6 +68,8 @@ def split_patients(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Seeded split stratified by class into training, validation and test series,
     shaped ``(n, steps, 1)`` for the recurrent model, with their classes."""
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - slow to import
+
     labels = patients["class"].to_numpy()
     index = np.arange(len(labels))
     rest, test = train_test_split(index, test_size=series.test_fraction, random_state=series.split_seed, stratify=labels)
@@ -83,18 +91,18 @@ def train_af_rvae(
     y_val: np.ndarray,
     architecture: RecurrentVAEClassifierConfig,
     training: TrainingConfig,
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> tuple[models.RecurrentVAEClassifier, History]:
     """Fit the recurrent VAE and its classifier jointly."""
-    return fit_configured_model(RecurrentVAEClassifier, architecture, x_train, y_train, x_val, y_val, training)
+    return fit_configured_model("recurrent_vae_classifier", architecture, x_train, y_train, x_val, y_val, training)
 
 
-def diagnose_test_patients(model: RecurrentVAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def diagnose_test_patients(model: models.RecurrentVAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map positions (latent means), class probabilities and reconstructions of the test series."""
     outputs = predict_in_batches(model, x_test)
     return outputs["z_mean"], outputs["probabilities"], outputs["reconstruction"]
 
 
-def evaluate_af_rvae(probabilities: np.ndarray, y_test: np.ndarray, history: dict[str, list[float]]) -> dict:
+def evaluate_af_rvae(probabilities: np.ndarray, y_test: np.ndarray, history: History) -> dict:
     """Test accuracy, macro-F1, per-class report and confusion matrix."""
     return {**classification_metrics(probabilities, y_test), **training_summary(history)}
 
@@ -108,10 +116,45 @@ def plot_diagnosis_map(z_test: np.ndarray, y_test: np.ndarray, simulation: Pacem
 
 def plot_confusion_matrix(metrics: dict) -> Figure:
     """The test confusion matrix."""
-    return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]))
+    return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), label_name="class")
 
 
 def plot_reconstructions(x_test: np.ndarray, reconstructions: np.ndarray, y_test: np.ndarray, series: AFSeriesConfig) -> Figure:
     """One test patient per class: the series and its reconstruction."""
     picks = [int(np.flatnonzero(y_test == c)[0]) for c in np.unique(y_test)]
     return series_reconstruction_figure(x_test[picks], reconstructions[picks], y_test[picks], series.block_days)
+
+
+# --- promotion (af_rvae_retrain): the champion on this run's test patients ------------
+
+
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """The champion's accuracy, macro-F1 and confusion matrix on this run's test patients
+    (``{"version": None}`` without a champion).
+
+    Raises:
+        ValueError: the champion takes series of another shape than this run's.
+    """
+    if champion is not None and tuple(champion.model.config.input_shape) != tuple(x_test.shape[1:]):
+        raise ValueError(
+            f"The champion (version {champion.version}) takes series of shape {tuple(champion.model.config.input_shape)}, "
+            f"this run's test series are {tuple(x_test.shape[1:])}: compare on the champion's series settings."
+        )
+    return champion_metrics(champion, lambda model: classification_metrics(diagnose_test_patients(model, x_test)[1], y_test))
+
+
+def plot_champion_confusion_matrix(metrics: dict) -> Figure:
+    """The champion's test confusion matrix (the challenger's is ``af_rvae.figure_confusion_matrix``)."""
+    if metrics.get("version") is None:
+        return message_figure("Champion: confusion matrix", "No champion yet: this run's challenger is the first.")
+    return confusion_matrix_figure(
+        np.asarray(metrics["confusion_matrix"]),
+        label_name="class",
+        title=f"Champion (version {metrics['version']}): test confusion matrix",
+    )
+
+
+def describe_challenger(simulation: PacemakerSimulationConfig, series: AFSeriesConfig) -> dict:
+    """What a registered model carries besides its weights: the simulation and series
+    settings its inputs come from."""
+    return {"simulation": simulation.model_dump(mode="json"), "series": series.model_dump(mode="json")}

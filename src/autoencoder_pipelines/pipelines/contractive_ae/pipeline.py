@@ -3,6 +3,7 @@
 from kedro.pipeline import Pipeline, node
 
 from autoencoder_pipelines.pipelines.contractive_ae import nodes
+from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 
 
@@ -36,3 +37,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
     ]
     return model_pipeline("contractive_ae", training, evaluation)
+
+
+def champion_evaluation() -> Pipeline:
+    """The champion (a contractive model) on this run's test images (``contractive_ae_retrain``)."""
+    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test"])

@@ -1,15 +1,37 @@
-"""Training and evaluation nodes of ``denoising_ae``."""
+"""Nodes of ``denoising_ae``: noise injection, training noisy -> clean, evaluation."""
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from autoencoder_pipelines import models
+from autoencoder_pipelines.data import mnist
+from autoencoder_pipelines.data.config import NoiseConfig
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models import Autoencoder, AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
+from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import image_rows_figure
+from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.registry import RegisteredModel
+
+
+def inject_noise(
+    x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray, noise: NoiseConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Corrupted copies of the three sets, each from its own seeded stream.
+
+    The training set gets ``noise.train_copies`` noisy versions of every image (stacked:
+    copy ``k`` of image ``i`` is row ``k * len(x_train) + i``), so the model cannot learn
+    one fixed noise pattern per image; validation and test get one each.
+    """
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(noise.seed).spawn(3)]
+    train = np.concatenate([mnist.add_noise(x_train, noise.kind, noise.factor, streams[0]) for _ in range(noise.train_copies)])
+    return (
+        train,
+        mnist.add_noise(x_val, noise.kind, noise.factor, streams[1]),
+        mnist.add_noise(x_test, noise.kind, noise.factor, streams[2]),
+    )
 
 
 def train_denoising_ae(
@@ -19,7 +41,7 @@ def train_denoising_ae(
     x_val: np.ndarray,
     architecture: AutoencoderConfig,
     training: TrainingConfig,
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> tuple[models.Autoencoder, History]:
     """Fit noisy -> clean: the loss compares the output with the clean image.
 
     ``noisy_x_train`` may hold several noisy copies of the training set, stacked; the
@@ -32,23 +54,26 @@ def train_denoising_ae(
             f"{len(x_train)} clean training images."
         )
     targets = np.concatenate([x_train] * copies) if copies > 1 else x_train
-    return fit_configured_model(Autoencoder, architecture, noisy_x_train, targets, noisy_x_val, x_val, training)
+    return fit_configured_model("autoencoder", architecture, noisy_x_train, targets, noisy_x_val, x_val, training)
 
 
-def denoise_test_set(model: Autoencoder, noisy_x_test: np.ndarray) -> np.ndarray:
+def denoise_test_set(model: models.Autoencoder, noisy_x_test: np.ndarray) -> np.ndarray:
     """The model's output for every noisy test image."""
     return predict_in_batches(model, noisy_x_test)["reconstruction"]
 
 
-def evaluate_denoising(
-    denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray, history: dict[str, list[float]]
-) -> dict[str, float]:
+def evaluate_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray, history: History) -> dict[str, float]:
     """MSE and PSNR against the clean images, for the output and for the noisy input itself."""
     return {
         **reconstruction_metrics(x_test, denoised),
         **reconstruction_metrics(x_test, noisy_x_test, prefix="noisy_input_"),
         **training_summary(history),
     }
+
+
+def evaluate_champion(champion: RegisteredModel | None, noisy_x_test: np.ndarray, x_test: np.ndarray) -> dict:
+    """The champion's MSE and PSNR against the clean test images, from this run's noisy ones."""
+    return champion_metrics(champion, lambda model: reconstruction_metrics(x_test, denoise_test_set(model, noisy_x_test)))
 
 
 def plot_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray) -> Figure:

@@ -4,9 +4,18 @@ from kedro.pipeline import Pipeline, node
 
 from autoencoder_pipelines.pipelines.denoising_ae import nodes
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
+from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    preprocessing = [
+        node(
+            nodes.inject_noise,
+            ["x_train", "x_val", "x_test", "params:noise"],
+            ["noisy_x_train", "noisy_x_val", "noisy_x_test"],
+            name="inject_noise",
+        )
+    ]
     training = [
         node(
             nodes.train_denoising_ae,
@@ -25,4 +34,9 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
         node(nodes.plot_denoising, ["denoised_x_test", "noisy_x_test", "x_test"], "figure_denoising", name="plot_denoising"),
     ]
-    return model_pipeline("denoising_ae", training, evaluation, noise=True)
+    return model_pipeline("denoising_ae", training, evaluation, preprocessing)
+
+
+def champion_evaluation() -> Pipeline:
+    """The champion denoises this run's noisy test images (``denoising_ae_retrain``)."""
+    return mnist_champion_evaluation(nodes.evaluate_champion, ["noisy_x_test", "x_test"])

@@ -1,4 +1,4 @@
-"""Nodes shared by the six MNIST pipelines: ingestion and preprocessing.
+"""Nodes shared by the six MNIST pipelines: ingestion, preprocessing, the model description.
 
 Pure functions: bytes and arrays in, arrays out; the catalog does the I/O.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from autoencoder_pipelines.data import mnist
-from autoencoder_pipelines.data.config import MNISTDataConfig, MNISTIngestionConfig, NoiseConfig
+from autoencoder_pipelines.data.config import MNISTDataConfig, MNISTIngestionConfig
 
 # --- ingestion (shared, not namespaced) ----------------------------------------------
 
@@ -47,19 +47,7 @@ def scale_test_set(images: np.ndarray, labels: np.ndarray, data: MNISTDataConfig
     return mnist.scale_images(images, data.layout), labels
 
 
-def inject_noise(
-    x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray, noise: NoiseConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Corrupted copies of the three sets, each from its own seeded stream.
-
-    The training set gets ``noise.train_copies`` noisy versions of every image (stacked:
-    copy ``k`` of image ``i`` is row ``k * len(x_train) + i``), so the model cannot learn
-    one fixed noise pattern per image; validation and test get one each.
-    """
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(noise.seed).spawn(3)]
-    train = np.concatenate([mnist.add_noise(x_train, noise.kind, noise.factor, streams[0]) for _ in range(noise.train_copies)])
-    return (
-        train,
-        mnist.add_noise(x_val, noise.kind, noise.factor, streams[1]),
-        mnist.add_noise(x_test, noise.kind, noise.factor, streams[2]),
-    )
+def describe_model(data: MNISTDataConfig) -> dict:
+    """What a registered MNIST model carries besides its weights: the data settings
+    (layout, scaling, split) its inputs need."""
+    return {"data": data.model_dump(mode="json")}

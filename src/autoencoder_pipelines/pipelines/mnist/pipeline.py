@@ -4,13 +4,16 @@
 ``ingestion`` (shared; the same nodes and datasets for all six) plus its own
 ``preprocessing``, ``training`` and ``evaluation`` stages under the model's namespace,
 so the model's datasets and parameters are ``<model>.x_train``, ``params:<model>.data``
-and so on, and kedro-viz draws each stage as a group.
+and so on, and kedro-viz draws each model as one group with its stages inside. The
+preprocessing every model shares (scale, split) is here; a model's own steps (the noise
+injection of ``denoising_ae``) are in its own package.
 """
 
 from __future__ import annotations
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline, node, pipeline
 
+from autoencoder_pipelines.pipelines.common import stage
 from autoencoder_pipelines.pipelines.mnist import nodes
 
 INGESTED = {"mnist_train_images", "mnist_train_labels", "mnist_test_images", "mnist_test_labels"}
@@ -37,9 +40,9 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def preprocessing_nodes(noise: bool = False) -> list:
-    """Scale and split (and, for denoising, corrupt): ``x_/y_{train,val,test}`` (+ ``noisy_x_*``)."""
-    steps = [
+def shared_preprocessing() -> list:
+    """Scale to [0, 1] and split: ``x_/y_{train,val,test}``."""
+    return [
         node(
             nodes.split_training_set,
             ["mnist_train_images", "mnist_train_labels", "params:data"],
@@ -48,24 +51,30 @@ def preprocessing_nodes(noise: bool = False) -> list:
         ),
         node(nodes.scale_test_set, ["mnist_test_images", "mnist_test_labels", "params:data"], ["x_test", "y_test"], name="scale_test_set"),
     ]
-    if noise:
-        steps.append(
-            node(
-                nodes.inject_noise,
-                ["x_train", "x_val", "x_test", "params:noise"],
-                ["noisy_x_train", "noisy_x_val", "noisy_x_test"],
-                name="inject_noise",
-            )
-        )
-    return steps
 
 
-def model_pipeline(name: str, training: list, evaluation: list, noise: bool = False) -> Pipeline:
-    """``mnist`` ingestion + the model's preprocessing, training and evaluation stages,
-    namespaced ``name``."""
+def model_pipeline(name: str, training: list, evaluation: list, preprocessing: list = ()) -> Pipeline:
+    """``mnist`` ingestion + the model's stages, namespaced ``name``.
 
-    def stage(stage_name: str, stage_nodes: list) -> Pipeline:
-        return Pipeline(stage_nodes, namespace=stage_name, prefix_datasets_with_namespace=False)
+    Args:
+        name: the model's pipeline (and namespace).
+        training, evaluation: the model's nodes of those stages.
+        preprocessing: the model's own preprocessing nodes, after the shared ones.
+    """
+    stages = (
+        stage("preprocessing", [*shared_preprocessing(), *preprocessing])
+        + stage("training", training)
+        + stage("evaluation", evaluation)
+    )
+    return create_pipeline() + pipeline(stages, namespace=name, inputs=INGESTED)
 
-    stages = stage("preprocessing", preprocessing_nodes(noise)) + stage("training", training) + stage("evaluation", evaluation)
-    return create_pipeline() + Pipeline(stages, namespace=name, inputs=INGESTED)
+
+def champion_evaluation(evaluate_champion, inputs: list[str]) -> Pipeline:
+    """The MNIST tasks' part of the promotion stage: ``evaluate_champion(champion, *inputs)``
+    gives ``champion_metrics``; the model's description is its data settings."""
+    return Pipeline(
+        [
+            node(evaluate_champion, ["champion", *inputs], "champion_metrics", name="evaluate_champion"),
+            node(nodes.describe_model, "params:data", "model_metadata", name="describe_challenger"),
+        ]
+    )

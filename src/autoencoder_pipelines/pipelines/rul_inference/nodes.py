@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.pipelines.rul_vae.nodes import score_engines
+from autoencoder_pipelines.inference import score_engines
 from autoencoder_pipelines.plotting import health_map_figure
 from autoencoder_pipelines.registry import RegisteredModel
 

@@ -2,40 +2,27 @@
 
     kedro run --pipeline=rul_inference --params=engines_file=path/to/engines.txt
 
-Two stages: ``ingestion`` reads and checks the engines file; ``scoring`` runs the champion
-(registry alias ``champion`` of ``rul_vae_<subset>``), which brings its scaler and window
-settings. The predictions (one row per engine) and the health map are versioned.
+Two stages under the namespace ``rul_inference``: ``ingestion`` reads and checks the
+engines file; ``scoring`` runs the champion (``rul_inference.champion``: the registry alias
+``champion`` of ``rul_vae_<subset>``, the model ``rul_vae_retrain`` promotes), which
+brings its scaler and window settings. The
+predictions (one row per engine) and the health map are versioned.
 """
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline, node, pipeline
 
+from autoencoder_pipelines.pipelines.common import stage
 from autoencoder_pipelines.pipelines.rul_inference import nodes
 
-PARAMS = "params:rul_inference"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    ingestion = Pipeline(
-        [node(nodes.read_engines, ["rul_inference_engines_raw", PARAMS], "rul_inference_engines", name="read_engines")],
-        namespace="rul_inference.ingestion",
-        prefix_datasets_with_namespace=False,
-    )
-    scoring = Pipeline(
+    ingestion = stage("ingestion", [node(nodes.read_engines, ["engines_raw", "params:rul_inference"], "engines", name="read_engines")])
+    scoring = stage(
+        "scoring",
         [
-            node(
-                nodes.score_new_engines,
-                ["rul_vae_champion", "rul_inference_engines", PARAMS],
-                "rul_inference_predictions",
-                name="score_engines",
-            ),
-            node(
-                nodes.plot_engines_on_health_map,
-                ["rul_inference_predictions", "rul_vae_champion"],
-                "rul_inference_health_map",
-                name="plot_engines_on_health_map",
-            ),
+            node(nodes.score_new_engines, ["champion", "engines", "params:rul_inference"], "predictions", name="score_engines"),
+            node(nodes.plot_engines_on_health_map, ["predictions", "champion"], "figure_health_map", name="plot_engines_on_health_map"),
         ],
-        namespace="rul_inference.scoring",
-        prefix_datasets_with_namespace=False,
     )
-    return ingestion + scoring
+    return pipeline(ingestion + scoring, namespace="rul_inference", parameters={"params:rul_inference"})

@@ -1,28 +1,26 @@
 """Nodes of the ``rul_vae`` pipeline: thin wrappers over ``data``, ``models``,
-``evaluation`` and ``plotting``. Each node is pure: inputs and typed parameters in,
-outputs out; the catalog does the I/O.
+``evaluation``, ``inference`` and ``plotting``. Each node is pure: inputs and typed
+parameters in, outputs out; the catalog does the I/O.
 """
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from autoencoder_pipelines import models
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.evaluation import nasa_score, r2, rmse
-from autoencoder_pipelines.models import (
-    RecurrentVAE,
-    RecurrentVAEArchitecture,
-    RecurrentVAEConfig,
-    TrainingConfig,
-    fit_model,
-)
-from autoencoder_pipelines.models.training import run_fingerprint
-from autoencoder_pipelines.plotting import health_map_figure, rul_per_engine_figure
+from autoencoder_pipelines.evaluation import rul_metrics
+from autoencoder_pipelines.inference import score_engines
+from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model
+from autoencoder_pipelines.plotting import health_map_figure, message_figure, rul_per_engine_figure
+from autoencoder_pipelines.registry import RegisteredModel
+
+HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
 
 # --- ingestion --------------------------------------------------------------------
 
@@ -128,37 +126,27 @@ def train_rul_vae(
     y_train: np.ndarray,
     x_val: np.ndarray,
     y_val: np.ndarray,
-    architecture: RecurrentVAEArchitecture,
+    architecture: RecurrentVAEConfig,
     training: TrainingConfig,
     data: CMAPSSConfig,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Fit the recurrent variational encoder; returns the best model and its history."""
-    config = RecurrentVAEConfig(
-        **architecture.model_dump(),
-        window=x_train.shape[1],
-        n_features=x_train.shape[2],
-        mask_value=data.mask_value,
-        seed=training.seed,
-        rul_bias=float(np.mean(y_train)),
-    )
-    train_weight = window_weights(y_train, data.max_rul, data.capped_window_weight)
-    val_weight = window_weights(y_val, data.max_rul, data.validation_capped_weight)
-    run_key = run_fingerprint(
-        "rul_vae",
-        config.model_dump(),
-        training.model_dump(exclude={"verbose", "backup_dir"}),
-        data.capped_window_weight,
-        data.validation_capped_weight,
-        x_train, y_train, x_val, y_val,
-    )
-    return fit_model(
-        lambda: RecurrentVAE(config),
+) -> tuple[models.RecurrentVAE, History]:
+    """Fit the recurrent variational encoder; returns the best model and its history.
+
+    The data decide what the parameters leave open: the padding value to mask, the
+    RUL output's initial bias (the mean training RUL) and, when the capped windows are
+    weighted, the per-window loss weights.
+    """
+    config = architecture.model_copy(update={"mask_value": data.mask_value, "rul_bias": float(np.mean(y_train))})
+    return fit_configured_model(
+        "recurrent_vae",
+        config,
         x_train,
         y_train,
-        (x_val, y_val) if val_weight is None else (x_val, y_val, val_weight),
+        x_val,
+        y_val,
         training,
-        run_key=f"rul_vae-{run_key}",
-        sample_weight=train_weight,
+        sample_weight=window_weights(y_train, data.max_rul, data.capped_window_weight),
+        validation_weight=window_weights(y_val, data.max_rul, data.validation_capped_weight),
     )
 
 
@@ -175,7 +163,7 @@ def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.nd
 # --- evaluation -------------------------------------------------------------------
 
 
-def predict_test_rul(model: RecurrentVAE, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
+def predict_test_rul(model: models.RecurrentVAE, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
     """RUL estimate and health-map position (latent mean) of every test engine."""
     outputs = model.predict(x_test, batch_size=1024, verbose=0)
     return truth.assign(
@@ -186,7 +174,7 @@ def predict_test_rul(model: RecurrentVAE, x_test: np.ndarray, truth: pd.DataFram
     ).rename(columns={cmapss.RUL_COLUMN: "true_rul"})
 
 
-def encode_training_windows(model: RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
+def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
     """Health-map position (latent mean) of every training window, with its RUL."""
     z = model.encode(x_train)
     return pd.DataFrame(
@@ -194,11 +182,11 @@ def encode_training_windows(model: RecurrentVAE, x_train: np.ndarray, y_train: n
     )
 
 
-def compute_rul_metrics(predictions: pd.DataFrame, history: dict[str, list[float]]) -> dict[str, float]:
+def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict[str, float]:
     """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``)."""
     best_epoch = int(np.argmin(history["val_loss"]))
     return {
-        **rul_metrics(predictions),
+        **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         "epochs_trained": len(history["val_loss"]),
         "best_epoch": best_epoch + 1,
         "best_val_loss": float(history["val_loss"][best_epoch]),
@@ -215,48 +203,51 @@ def plot_rul_predictions(predictions: pd.DataFrame) -> Figure:
     return rul_per_engine_figure(predictions)
 
 
-# --- scoring with a registered model (retraining, batch inference) ---------------
+# --- promotion (rul_vae_retrain): the champion on this run's test engines -----------
 
 
-def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str) -> pd.DataFrame:
-    """RUL and health-map position of every engine, from its last window.
+def evaluate_champion(
+    champion: RegisteredModel | None, test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig
+) -> tuple[dict, pd.DataFrame]:
+    """The champion's metrics and predictions on this run's test engines.
 
-    The engines go through the model's own preprocessing (its fitted scaler and data
-    settings, stored with it in the registry), not the current parameters.
-
-    Raises:
-        CMAPSSValidationError: the model expects windows of another shape than the data
-            settings produce, or ``engines`` lacks a column the scaler needs.
+    The champion scores the engines through its own scaler and data settings; the truth
+    is capped at this run's ``max_rul``, as for the challenger. Without a champion:
+    ``{"version": None}`` and no predictions.
     """
-    sensors = data.sensor_columns
-    expected = (model.config.window, model.config.n_features)
-    if expected != (data.window, len(sensors)):
-        raise CMAPSSValidationError(
-            f"{name}: the model takes windows of {expected[0]} cycles x {expected[1]} sensors, but its "
-            f"data settings give {data.window} cycles x {len(sensors)} sensors {list(sensors)}."
-        )
-    scaled = ConditionScaler.from_dict(scaler).transform(engines, name)
-    smoothed = cmapss.exponential_smoothing(scaled, sensors, data.smoothing_alpha)
-    windows, units = cmapss.last_windows(smoothed, sensors, data.window, data.mask_value)
-    outputs = model.predict(windows, batch_size=1024, verbose=0)
-    z = outputs["z_mean"].astype(np.float64)
-    return pd.DataFrame(
-        {
-            "unit_nr": units,
-            "n_cycles": cmapss.engine_lengths(engines).loc[units].to_numpy(),
-            "predicted_rul": outputs["rul"].astype(np.float64),
-            "z_1": z[:, 0],
-            "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
-        }
+    columns = ["unit_nr", "n_cycles", "predicted_rul", "z_1", "z_2", "true_rul", "true_rul_capped"]
+    if champion is None:
+        return {"version": None}, pd.DataFrame(columns=columns)
+    champion_data = CMAPSSConfig(**champion.metadata["data"])
+    scored = score_engines(
+        champion.model, test, champion.metadata["condition_scaler"], champion_data, f"test engines ({data.subset})"
     )
+    truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
+    predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
+    return {"version": champion.version, **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"])}, predictions
 
 
-def rul_metrics(predictions: pd.DataFrame) -> dict[str, float]:
-    """RMSE, R² and NASA score of predictions against ``true_rul_capped``."""
-    y_true, y_pred = predictions["true_rul_capped"], predictions["predicted_rul"]
+def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> Figure:
+    """Predicted vs true RUL per test engine for the champion (the challenger's is
+    ``rul_vae.figure_rul_per_engine``)."""
+    if metrics.get("version") is None:
+        return message_figure("Champion: predicted vs true RUL", "No champion yet: this run's challenger is the first.")
+    fig = rul_per_engine_figure(predictions)
+    fig.axes[0].set_title(f"Champion (version {metrics['version']}): predicted vs true RUL per test engine")
+    return fig
+
+
+def describe_challenger(scaler: dict, train_latent: pd.DataFrame, data: CMAPSSConfig) -> dict:
+    """What a registered model needs for inference besides its weights: its fitted
+    scaler, its data settings and a sample of its training health map."""
+    step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
+    sample = train_latent.iloc[::step]
     return {
-        "rmse": rmse(y_true, y_pred),
-        "r2": r2(y_true, y_pred),
-        "nasa_score": nasa_score(y_true, y_pred),
-        "n_engines": len(predictions),
+        "condition_scaler": scaler,
+        "data": data.model_dump(mode="json"),
+        "health_map": {
+            "z_1": sample["z_1"].round(5).tolist(),
+            "z_2": sample["z_2"].round(5).tolist(),
+            cmapss.RUL_COLUMN: sample[cmapss.RUL_COLUMN].tolist(),
+        },
     }

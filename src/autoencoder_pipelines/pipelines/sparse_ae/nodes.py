@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from autoencoder_pipelines import models
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models import Autoencoder, AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
+from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import code_activity_figure, image_rows_figure
+from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.registry import RegisteredModel
 
 
 def train_sparse_ae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: AutoencoderConfig, training: TrainingConfig
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> tuple[models.Autoencoder, History]:
     """Fit the autoencoder to reconstruct its input, with the configured sparsity penalty."""
-    return fit_configured_model(Autoencoder, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model("autoencoder", architecture, x_train, x_train, x_val, x_val, training)
 
 
-def encode_test_set(model: Autoencoder, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def encode_test_set(model: models.Autoencoder, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes ``(n, latent_dim)`` and reconstructions of the test images."""
     outputs = predict_in_batches(model, x_test)
     return outputs["code"], outputs["reconstruction"]
@@ -45,7 +47,7 @@ def evaluate_sparse_ae(
     codes: np.ndarray,
     reconstructions: np.ndarray,
     x_test: np.ndarray,
-    history: dict[str, list[float]],
+    history: History,
     activity_threshold: float,
 ) -> dict[str, float]:
     """Test MSE/PSNR and the sparsity of the codes."""
@@ -54,6 +56,16 @@ def evaluate_sparse_ae(
         **activity_metrics(codes, activity_threshold),
         **training_summary(history),
     }
+
+
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, activity_threshold: float) -> dict:
+    """The champion's test MSE/PSNR and code sparsity on this run's test images."""
+
+    def evaluate(model):
+        codes, reconstructions = encode_test_set(model, x_test)
+        return {**reconstruction_metrics(x_test, reconstructions), **activity_metrics(codes, activity_threshold)}
+
+    return champion_metrics(champion, evaluate)
 
 
 def plot_sparse_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:

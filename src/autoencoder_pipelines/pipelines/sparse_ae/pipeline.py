@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.sparse_ae import nodes
 
@@ -37,3 +38,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
     ]
     return model_pipeline("sparse_ae", training, evaluation)
+
+
+def champion_evaluation() -> Pipeline:
+    """The champion reconstructs this run's test images (``sparse_ae_retrain``)."""
+    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test", "params:evaluation.activity_threshold"])

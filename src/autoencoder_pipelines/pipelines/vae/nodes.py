@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
-from scipy.stats import norm
 
+from autoencoder_pipelines import models
 from autoencoder_pipelines.evaluation import training_summary
-from autoencoder_pipelines.models import VAE, TrainingConfig, VAEConfig
-from autoencoder_pipelines.models.vae import test_bounds
-from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
+from autoencoder_pipelines.models.config import TrainingConfig, VAEConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import image_rows_figure, latent_grid_figure, latent_scatter_figure
+from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.registry import RegisteredModel
 
 
 def train_vae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: VAEConfig, training: TrainingConfig
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> tuple[models.VAE, History]:
     """Fit the VAE by maximising the ELBO of the training images."""
-    return fit_configured_model(VAE, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model("vae", architecture, x_train, x_train, x_val, x_val, training)
 
 
-def encode_test_set(model: VAE, x_test: np.ndarray) -> np.ndarray:
+def encode_test_set(model: models.VAE, x_test: np.ndarray) -> np.ndarray:
     """Latent means of the test images, ``(n, latent_dim)``."""
     return model.encode(x_test)
 
 
-def evaluate_vae(model: VAE, x_test: np.ndarray, history: dict[str, list[float]], iwae_samples: int, seed: int) -> dict[str, float]:
+def model_metrics(model: models.VAE, x_test: np.ndarray, iwae_samples: int, seed: int) -> dict[str, float]:
     """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in nats."""
+    from autoencoder_pipelines.models.vae import test_bounds  # noqa: PLC0415 - loads Keras
+
     bounds = test_bounds(model, x_test, num_samples=iwae_samples, seed=seed)
     return {
         "neg_elbo": float(-bounds["elbo"].mean()),
@@ -36,11 +38,20 @@ def evaluate_vae(model: VAE, x_test: np.ndarray, history: dict[str, list[float]]
         "neg_log_likelihood_iwae": float(-bounds["iwae"].mean()),
         "iwae_samples": iwae_samples,
         "latent_dim": model.config.latent_dim,
-        **training_summary(history),
     }
 
 
-def plot_vae_reconstructions(model: VAE, x_test: np.ndarray) -> Figure:
+def evaluate_vae(model: models.VAE, x_test: np.ndarray, history: History, iwae_samples: int, seed: int) -> dict[str, float]:
+    """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in nats."""
+    return {**model_metrics(model, x_test, iwae_samples, seed), **training_summary(history)}
+
+
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, iwae_samples: int, seed: int) -> dict:
+    """The champion's test -ELBO and IWAE bound on this run's test images."""
+    return champion_metrics(champion, lambda model: model_metrics(model, x_test, iwae_samples, seed))
+
+
+def plot_vae_reconstructions(model: models.VAE, x_test: np.ndarray) -> Figure:
     """Rows: test image, its reconstruction (decoded latent mean)."""
     x = x_test[:10]
     return image_rows_figure({"input": x, "reconstruction": predict_in_batches(model, x)["reconstruction"]})
@@ -51,11 +62,13 @@ def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray) -> Figure:
     return latent_scatter_figure(z_test, y_test, "VAE latent space (test set)")
 
 
-def plot_latent_grid(model: VAE, grid_size: int) -> Figure:
+def plot_latent_grid(model: models.VAE, grid_size: int) -> Figure:
     """Digits decoded from a grid over the 2-D latent plane, evenly spaced in prior
     probability (inverse normal CDF), as in Kingma & Welling's figure 4."""
     if model.config.latent_dim != 2:
         raise ValueError(f"plot_latent_grid draws a 2-D latent plane; the model has latent_dim={model.config.latent_dim}.")
+    from scipy.stats import norm  # noqa: PLC0415 - slow to import
+
     values = norm.ppf(np.linspace(0.05, 0.95, grid_size))
     z1, z2 = np.meshgrid(values, values[::-1])
     return latent_grid_figure(model.decode(np.stack([z1.ravel(), z2.ravel()], axis=1)), values)

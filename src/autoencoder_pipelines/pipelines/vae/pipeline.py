@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.vae import nodes
 
@@ -23,3 +24,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.plot_latent_grid, ["model", "params:evaluation.grid_size"], "figure_latent_grid", name="plot_latent_grid"),
     ]
     return model_pipeline("vae", training, evaluation)
+
+
+def champion_evaluation() -> Pipeline:
+    """The champion"s test -ELBO on this run"s test images (``vae_retrain``)."""
+    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test", "params:evaluation.iwae_samples", "params:evaluation.seed"])

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
-from sklearn.manifold import TSNE
 
+from autoencoder_pipelines import models
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
-from autoencoder_pipelines.models import TrainingConfig, VAEClassifier, VAEClassifierConfig
-from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
+from autoencoder_pipelines.models.config import TrainingConfig, VAEClassifierConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import confusion_matrix_figure, latent_scatter_figure
+from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.registry import RegisteredModel
 
 
 def train_vae_classifier(
@@ -20,25 +21,30 @@ def train_vae_classifier(
     y_val: np.ndarray,
     architecture: VAEClassifierConfig,
     training: TrainingConfig,
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> tuple[models.VAEClassifier, History]:
     """Fit the VAE and its classifier jointly; ``y`` are the digit labels."""
-    return fit_configured_model(VAEClassifier, architecture, x_train, y_train, x_val, y_val, training)
+    return fit_configured_model("vae_classifier", architecture, x_train, y_train, x_val, y_val, training)
 
 
-def classify_test_set(model: VAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def classify_test_set(model: models.VAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Latent means ``(n, latent_dim)`` and class probabilities ``(n, n_classes)``."""
     outputs = predict_in_batches(model, x_test)
     return outputs["z_mean"], outputs["probabilities"]
 
 
-def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, history: dict[str, list[float]]) -> dict:
+def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, history: History) -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
     return {**classification_metrics(probabilities, y_test), **training_summary(history)}
 
 
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """The champion's test accuracy, macro-F1 and confusion matrix on this run's test images."""
+    return champion_metrics(champion, lambda model: classification_metrics(classify_test_set(model, x_test)[1], y_test))
+
+
 def plot_confusion_matrix(metrics: dict) -> Figure:
     """The test confusion matrix."""
-    return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]))
+    return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), label_name="digit")
 
 
 def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray, tsne_points: int, seed: int) -> Figure:
@@ -46,6 +52,8 @@ def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray, tsne_points: int, 
     2-D, else a t-SNE embedding of ``tsne_points`` images drawn with ``seed``."""
     if z_test.shape[1] == 2:
         return latent_scatter_figure(z_test, y_test, "Latent space (test set)")
+    from sklearn.manifold import TSNE  # noqa: PLC0415 - slow to import; only for latents above 2-D
+
     pick = np.random.default_rng(seed).choice(len(z_test), size=min(tsne_points, len(z_test)), replace=False)
     embedded = TSNE(n_components=2, perplexity=min(30.0, (len(pick) - 1) / 3), random_state=seed).fit_transform(z_test[pick])
     return latent_scatter_figure(

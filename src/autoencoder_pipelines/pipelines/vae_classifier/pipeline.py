@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.vae_classifier import nodes
 
@@ -27,3 +28,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
     ]
     return model_pipeline("vae_classifier", training, evaluation)
+
+
+def champion_evaluation() -> Pipeline:
+    """The champion classifies this run"s test images (``vae_classifier_retrain``)."""
+    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test", "y_test"])

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models import VQVAE, TrainingConfig, VQVAEConfig
-from autoencoder_pipelines.models.vq_vae import code_usage
-from autoencoder_pipelines.pipelines.common import fit_configured_model, predict_in_batches
+from autoencoder_pipelines import models
+from autoencoder_pipelines.evaluation import code_usage, reconstruction_metrics, training_summary
+from autoencoder_pipelines.models.config import TrainingConfig, VQVAEConfig
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
 from autoencoder_pipelines.plotting import code_map_figure, image_rows_figure
+from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.registry import RegisteredModel
 
 
 def train_vq_vae(
     x_train: np.ndarray, x_val: np.ndarray, architecture: VQVAEConfig, training: TrainingConfig
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> tuple[models.VQVAE, History]:
     """Fit the VQ-VAE (reconstruction + codebook + commitment losses)."""
-    return fit_configured_model(VQVAE, architecture, x_train, x_train, x_val, x_val, training)
+    return fit_configured_model("vq_vae", architecture, x_train, x_train, x_val, x_val, training)
 
 
-def quantize_test_set(model: VQVAE, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quantize_test_set(model: models.VQVAE, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Code maps ``(n, h, w)`` and reconstructions (decoded from the quantised latents)."""
     outputs = predict_in_batches(model, x_test)
     return outputs["codes"].astype(np.int32), outputs["reconstruction"]
 
 
 def evaluate_vq_vae(
-    codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray, history: dict[str, list[float]], num_embeddings: int
+    codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray, history: History, num_embeddings: int
 ) -> dict[str, float]:
     """Test MSE/PSNR, codebook perplexity and the fraction of codes used."""
     return {
@@ -36,6 +37,16 @@ def evaluate_vq_vae(
         "num_embeddings": num_embeddings,
         **training_summary(history),
     }
+
+
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> dict:
+    """The champion's test MSE/PSNR and code usage on this run's test images."""
+
+    def evaluate(model):
+        codes, reconstructions = quantize_test_set(model, x_test)
+        return {**reconstruction_metrics(x_test, reconstructions), **code_usage(codes, model.config.num_embeddings)}
+
+    return champion_metrics(champion, evaluate)
 
 
 def plot_vq_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.vq_vae import nodes
 
@@ -22,3 +23,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.plot_code_maps, ["test_codes", "test_reconstructions", "x_test"], "figure_code_maps", name="plot_code_maps"),
     ]
     return model_pipeline("vq_vae", training, evaluation)
+
+
+def champion_evaluation() -> Pipeline:
+    """The champion reconstructs this run"s test images (``vq_vae_retrain``)."""
+    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test"])

@@ -1,9 +1,15 @@
-"""Fitting a Keras model: devices, precision, seeding, early stopping and resumption.
+"""The trainer: fitting a Keras model with devices, precision, seeding, early stopping
+and resumption.
 
-One function, :func:`fit_model`, used by every pipeline's training node:
+One function, :func:`fit_model`, used by every pipeline's training node (through
+``pipelines.common.fit_configured_model``). The models themselves are backend-agnostic;
+what depends on the Keras backend lives here:
 
-- runs where TensorFlow finds devices: one GPU, several GPUs (``MirroredStrategy``)
-  or the CPU, with no code change;
+- runs where the backend finds devices: one GPU, several GPUs or the CPU, with no code
+  change. Several GPUs train data-parallel: ``tf.distribute.MirroredStrategy`` on
+  TensorFlow, ``keras.distribution.DataParallel`` on JAX;
+- seeded, with deterministic ops when asked (TensorFlow's op determinism; on JAX, XLA's
+  deterministic GPU ops; JAX on the CPU is deterministic already);
 - mixed precision (``mixed_float16``) and XLA compilation as options;
 - Adam, or AdamW with ``weight_decay``; an optional exponential learning-rate decay per epoch;
 - early stopping on ``val_loss``, restoring the best weights;
@@ -29,7 +35,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from autoencoder_pipelines.models.config import TrainingConfig
 
@@ -52,20 +57,69 @@ def run_fingerprint(*parts) -> str:
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and TensorFlow; optionally make TensorFlow ops deterministic."""
+    """Seed Python, NumPy and the Keras backend; optionally make the backend's ops deterministic."""
     keras.utils.set_random_seed(seed)
-    if deterministic:
+    if not deterministic:
+        return
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf  # noqa: PLC0415 - TensorFlow only on its own backend
+
         tf.config.experimental.enable_op_determinism()
+    elif backend == "jax":
+        # JAX is deterministic on the CPU; on GPUs XLA needs this flag, read when JAX
+        # starts its GPU backend (so it holds for a process that has not used one yet).
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "--xla_gpu_deterministic_ops" not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} --xla_gpu_deterministic_ops=true".strip()
+    else:
+        raise NotImplementedError(
+            f"deterministic=True is implemented for the tensorflow and jax Keras backends; the backend is {backend!r}."
+        )
 
 
-def select_strategy() -> tf.distribute.Strategy:
-    """``MirroredStrategy`` over all visible GPUs when there are several, else the default."""
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        logger.info("Training on %d GPUs with MirroredStrategy.", len(gpus))
-        return tf.distribute.MirroredStrategy()
-    logger.info("Training on %s.", gpus[0].name if gpus else "the CPU")
-    return tf.distribute.get_strategy()
+class Devices:
+    """Where a model trains, chosen once per run: the scope its model is built in and
+    the scope ``fit`` runs in.
+
+    TensorFlow: ``MirroredStrategy`` over all visible GPUs when there are several, else
+    the default strategy. JAX: ``keras.distribution.DataParallel`` over all GPUs when
+    there are several (the batch is split across them), else none.
+    """
+
+    def __init__(self) -> None:
+        self.backend = keras.backend.backend()
+        self._strategy = None
+        self._distribution = None
+        if self.backend == "tensorflow":
+            import tensorflow as tf  # noqa: PLC0415
+
+            gpus = tf.config.list_logical_devices("GPU")
+            if len(gpus) > 1:
+                logger.info("Training on %d GPUs with MirroredStrategy.", len(gpus))
+                self._strategy = tf.distribute.MirroredStrategy()
+            else:
+                logger.info("Training on %s.", gpus[0].name if gpus else "the CPU")
+                self._strategy = tf.distribute.get_strategy()
+        elif self.backend == "jax":
+            gpus = keras.distribution.list_devices("gpu")
+            if len(gpus) > 1:
+                logger.info("Training on %d GPUs with keras.distribution.DataParallel.", len(gpus))
+                self._distribution = keras.distribution.DataParallel(devices=gpus)
+            else:
+                logger.info("Training on %s.", gpus[0] if gpus else "the CPU")
+
+    def build_scope(self):
+        """Variables created here are placed (and mirrored) across the devices."""
+        if self._strategy is not None:
+            return self._strategy.scope()
+        return self.fit_scope()
+
+    def fit_scope(self):
+        """``fit`` splits each batch across the devices in here (JAX's distribution is global)."""
+        if self._distribution is not None:
+            return self._distribution.scope()
+        return contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -190,7 +244,7 @@ def fit_model(
 
     Args:
         build_model: returns a new, built model; called inside the distribution
-            strategy's scope and the dtype policy.
+            devices' build scope and the dtype policy.
         x_train, y_train: training inputs and targets (NumPy).
         validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``,
             monitored for early stopping.
@@ -207,7 +261,7 @@ def fit_model(
     """
     directory = Path(config.backup_dir) / run_key
     fit = functools.partial(
-        _fit, build_model, x_train, y_train, validation_data, config, select_strategy(), sample_weight=sample_weight
+        _fit, build_model, x_train, y_train, validation_data, config, Devices(), sample_weight=sample_weight
     )
     if config.restarts == 1:
         model, history = fit(config.seed, directory, config.epochs, callbacks)
@@ -230,12 +284,12 @@ def fit_model(
 
 
 def _fit(
-    build_model, x_train, y_train, validation_data, config: TrainingConfig, strategy: tf.distribute.Strategy,
+    build_model, x_train, y_train, validation_data, config: TrainingConfig, devices: Devices,
     seed: int, directory: Path, epochs: int, callbacks, sample_weight=None,
 ) -> tuple[keras.Model, History]:
     """One model from ``seed``, fitted up to ``epochs`` with the per-epoch backup in ``directory``."""
     seed_everything(seed, config.deterministic)
-    with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), strategy.scope():
+    with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), devices.build_scope():
         model = build_model()
         learning_rate = config.learning_rate
         if config.lr_decay < 1.0:
@@ -263,18 +317,19 @@ def _fit(
         verbose=1 if config.verbose else 0,
     )
     backup = EpochBackup(directory, early_stopping)
-    with strategy.scope():
+    with devices.build_scope():
         initial_epoch = backup.restore(model)
-    model.fit(
-        x_train,
-        y_train,
-        sample_weight=sample_weight,
-        validation_data=validation_data,
-        batch_size=config.batch_size,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        shuffle=True,
-        callbacks=[early_stopping, backup, *(callbacks or [])],
-        verbose=config.verbose,
-    )
+    with devices.fit_scope():
+        model.fit(
+            x_train,
+            y_train,
+            sample_weight=sample_weight,
+            validation_data=validation_data,
+            batch_size=config.batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            shuffle=True,
+            callbacks=[early_stopping, backup, *(callbacks or [])],
+            verbose=config.verbose,
+        )
     return model, backup.history

@@ -1,0 +1,62 @@
+"""Scoring engines with a trained RUL model: engine logs in, RUL and health-map position out.
+
+Used wherever a trained ``RecurrentVAE`` meets engine logs that did not go through the
+training run's preprocessing: the champion's evaluation in ``rul_vae_retrain`` and
+batch scoring in ``rul_inference``. The engines go through the model's own
+preprocessing (the scaler it was trained with and its data settings, stored with it
+in the registry), not the current parameters. No Kedro here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
+from autoencoder_pipelines.data.config import CMAPSSConfig
+
+if TYPE_CHECKING:
+    from autoencoder_pipelines.models import RecurrentVAE
+
+
+def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str) -> pd.DataFrame:
+    """RUL and health-map position of every engine, from its last window.
+
+    Args:
+        model: the trained model.
+        engines: engine logs in the CMAPSS layout (unit, cycle, settings, sensors).
+        scaler: the model's fitted ``ConditionScaler`` as a dict.
+        data: the data settings the model was trained with.
+        name: what error messages call ``engines`` (a file name).
+
+    Returns:
+        One row per engine: ``unit_nr``, ``n_cycles``, ``predicted_rul``, ``z_1``, ``z_2``.
+
+    Raises:
+        CMAPSSValidationError: the model expects windows of another shape than the data
+            settings produce, or ``engines`` lacks a column the scaler needs.
+    """
+    sensors = data.sensor_columns
+    expected = tuple(model.config.input_shape)
+    if expected != (data.window, len(sensors)):
+        raise CMAPSSValidationError(
+            f"{name}: the model takes windows of {expected[0]} cycles x {expected[1]} sensors, but its "
+            f"data settings give {data.window} cycles x {len(sensors)} sensors {list(sensors)}."
+        )
+    scaled = ConditionScaler.from_dict(scaler).transform(engines, name)
+    smoothed = cmapss.exponential_smoothing(scaled, sensors, data.smoothing_alpha)
+    windows, units = cmapss.last_windows(smoothed, sensors, data.window, data.mask_value)
+    outputs = model.predict(windows, batch_size=1024, verbose=0)
+    z = outputs["z_mean"].astype(np.float64)
+    return pd.DataFrame(
+        {
+            "unit_nr": units,
+            "n_cycles": cmapss.engine_lengths(engines).loc[units].to_numpy(),
+            "predicted_rul": outputs["rul"].astype(np.float64),
+            "z_1": z[:, 0],
+            "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+        }
+    )

@@ -1,0 +1,1 @@
+"""The champion/challenger stage every ``<task>_retrain`` pipeline reuses."""

@@ -1,0 +1,111 @@
+"""The one promotion stage (``pipelines.promotion``), through ``<task>_retrain`` for a
+recurrent and an MNIST task: a first champion, a worse challenger kept out, a better one
+promoted, and a training that raises leaving the registry as it was.
+
+Each test works in a temporary copy of the project with its own MLflow database, so the
+registry starts empty.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from autoencoder_pipelines.registry import champion_version, load_champion, register_version
+from tests.conftest import write_cmapss, write_mnist
+from tests.pipelines.kedro_project import latest, make_project, run_pipeline
+
+# task -> (registered model, its reports folder, promotion metric)
+TASKS = {
+    "rul_vae": ("rul_vae_FD001", "data/08_reporting/rul_vae/FD001", "rmse"),
+    "sparse_ae": ("sparse_ae", "data/08_reporting/sparse_ae", "mse"),
+}
+
+
+@pytest.fixture(params=sorted(TASKS))
+def task(request, tmp_path, monkeypatch):
+    """``(task, project)``: a project copy with the task's raw data generated."""
+    make_project(
+        tmp_path,
+        monkeypatch,
+        CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "cmapss")),
+        MNIST_DATA_DIR=str(write_mnist(tmp_path / "mnist")),
+    )
+    return request.param, tmp_path
+
+
+def _retrain(task: str, project, **params):
+    return run_pipeline(project, f"{task}_retrain", **params)
+
+
+def _decision(task: str, project) -> dict:
+    return json.loads(latest(project / TASKS[task][1] / "promotion_decision.json").read_text())
+
+
+def _client(project) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+
+
+def _register_broken_champion(name: str, client: MlflowClient) -> str:
+    """The champion's model with every weight set to zero (a constant output, worse on
+    any test set), registered and promoted with the champion's metadata."""
+    champion = load_champion(name, client=client)
+    champion.model.set_weights([np.zeros_like(w) for w in champion.model.get_weights()])
+    return register_version(
+        champion.model, name, metadata=champion.metadata, tags={}, promote=True, expected_champion=champion.version
+    )
+
+
+@pytest.mark.slow
+def test_a_first_champion_then_only_a_better_challenger_is_promoted(task):
+    task, project = task
+    name, _, metric = TASKS[task]
+    client = _client(project)
+
+    # 1. An empty registry: the challenger becomes the first champion.
+    _retrain(task, project)
+    decision = _decision(task, project)
+    assert decision["promote"] is True and decision["champion_version"] is None and decision["metric"] == metric
+    assert champion_version(name, client=client) == "1"
+    first = load_champion(name, client=client)
+    assert first.tags["promoted"] == "true" and metric in first.metadata["metrics"]
+
+    # 2. A worse challenger (it must win by a margin no model reaches): registered as
+    # version 2 for the record; the champion stays version 1.
+    _retrain(task, project, **{f"{task}.promotion.margin": 1e6})
+    decision = _decision(task, project)
+    assert decision["promote"] is False and decision["champion_version"] == "1"
+    assert decision["champion"] == pytest.approx(decision["challenger"], rel=0.5)  # same data, both scored
+    assert champion_version(name, client=client) == "1"
+    assert client.get_model_version(name, "2").tags["promoted"] == "false"
+
+    # 3. A better challenger: against a champion with all weights zero, it wins.
+    assert _register_broken_champion(name, client) == "3" == champion_version(name, client=client)
+    _retrain(task, project)
+    decision = _decision(task, project)
+    assert decision["promote"] is True and decision["champion_version"] == "3"
+    assert decision["improvement"] > 0
+    assert champion_version(name, client=client) == "4"
+    champion_metrics = json.loads(latest(project / TASKS[task][1] / "champion_metrics.json").read_text())
+    assert champion_metrics["version"] == "3" and champion_metrics[metric] == pytest.approx(decision["champion"])
+
+
+@pytest.mark.slow
+def test_a_training_that_raises_leaves_the_champion_untouched(task, monkeypatch):
+    task, project = task
+    name = TASKS[task][0]
+    _retrain(task, project)
+    client = _client(project)
+    assert champion_version(name, client=client) == "1"
+
+    def broken_fit(*args, **kwargs):
+        raise RuntimeError("training diverged")
+
+    monkeypatch.setattr("autoencoder_pipelines.training.fit_model", broken_fit)
+    with pytest.raises(RuntimeError, match="training diverged"):
+        _retrain(task, project)
+    assert champion_version(name, client=client) == "1"
+    assert [str(v.version) for v in client.search_model_versions(f"name='{name}'")] == ["1"]
