@@ -1,11 +1,14 @@
-"""Training throughput of the ``af_rvae`` model (series per second) at a given size.
+"""Training throughput of the ``af_rvae`` model (series per second) at given LSTM sizes.
 
-Builds :class:`RecurrentVAEClassifier` for 146-point AF-burden series and times training
-epochs on random series (throughput does not depend on the values). The study's size is
-300-unit LSTMs; ``conf/base`` uses a smaller one for CPUs.
+Through Kedro (``kedro_slice.PipelineSlice``): the registered ``af_rvae`` pipeline, with
+the project's configuration, in memory. The pipeline's own nodes simulate ``--patients``
+patients per class and make their 146-point series; then its training node
+(``train_af_rvae``) runs for ``1`` and ``1 + k`` epochs at each LSTM size, and the
+difference divided by ``k`` is the steady-state epoch time. The study's size is 300-unit
+LSTMs; ``conf/base`` uses 64 for CPUs. ``KERAS_BACKEND=jax`` runs it on JAX.
 
-    python benchmarks/af_rvae_throughput.py --lstm-units 300 64 --series 4096 --batch-size 256
-    KERAS_BACKEND=jax python benchmarks/af_rvae_throughput.py ...   # also without TensorFlow
+    python benchmarks/af_rvae_throughput.py --lstm-units 300 64 --patients 600
+    KERAS_BACKEND=jax python benchmarks/af_rvae_throughput.py ...
 
 Prints one line per size; ``--json FILE`` writes the figures.
 """
@@ -14,82 +17,71 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from kedro_slice import PipelineSlice, machine, node_inputs  # noqa: E402
 
-def time_size(lstm_units: int, args) -> dict:
+TRAIN = "af_rvae.training.train_af_rvae"
+
+
+def time_size(lstm_units: int, arrays: dict, args) -> dict:
+    times, node, outputs = {}, None, {}
+    for n in (1, 1 + args.epochs):
+        training = {"epochs": n, "patience": n + 1, "verbose": 0, "mixed_precision": args.mixed_precision}
+        if args.batch_size:
+            training["batch_size"] = args.batch_size
+        node = PipelineSlice(
+            "af_rvae", from_nodes=[TRAIN], to_nodes=[TRAIN], inputs=arrays,
+            runtime_params={"af_rvae": {"model": {"lstm_units": lstm_units}, "training": training}},
+        )
+        times[n], outputs = node.timed_run()
     import keras
-    import numpy as np
 
-    from model_library import import_model_module
-
-    RecurrentVAEClassifier = import_model_module("recurrent_vae_classifier").RecurrentVAEClassifier
-    RecurrentVAEClassifierConfig = import_model_module("config").RecurrentVAEClassifierConfig
-
-    if args.mixed_precision:
-        keras.config.set_dtype_policy("mixed_float16")
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.random((args.series, args.steps, 1), dtype=np.float32)
-    y = rng.integers(0, 6, args.series)
-    config = RecurrentVAEClassifierConfig(
-        input_shape=(args.steps, 1), lstm_units=lstm_units, classifier_units=200, n_classes=6,
-        reconstruction_weight=1.0, kl_weight=1.0, classification_weight=10.0, seed=0,
-    )
-    model = RecurrentVAEClassifier(config)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True if args.jit else "auto")
-    model.fit(x[: args.batch_size * 2], y[: args.batch_size * 2], batch_size=args.batch_size, epochs=1, verbose=0)
-    times = []
-    for _ in range(args.epochs):
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
-    epoch_s = statistics.median(times)
+    series = len(arrays["af_rvae.x_train"])
+    epoch_s = (times[1 + args.epochs] - times[1]) / args.epochs
+    config = node.inputs["params:af_rvae.training"]
     return {
         "lstm_units": lstm_units,
-        "batch_size": args.batch_size,
-        "series": args.series,
+        "batch_size": config.batch_size,
+        "series": series,
         "epoch_s": epoch_s,
-        "series_per_s": args.series / epoch_s,
+        "series_per_s": series / epoch_s,
         "backend": keras.config.backend(),
-        "jit_compile": args.jit,
-        "mixed_precision": args.mixed_precision,
-        "parameters": model.count_params(),
+        "jit_compile": config.jit_compile,
+        "mixed_precision": config.mixed_precision,
+        "parameters": outputs["af_rvae.model"].count_params(),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lstm-units", type=int, nargs="+", default=[300, 64])
-    parser.add_argument("--series", type=int, default=2048, help="series per timed epoch")
-    parser.add_argument("--steps", type=int, default=146)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs (after one warm-up)")
-    parser.add_argument("--jit", action="store_true", help="force XLA; default: Keras \"auto\" (XLA on JAX and on TensorFlow GPUs)")
+    parser.add_argument("--patients", type=int, default=600, help="simulated patients per class (60%% train)")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: conf/base's")
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs (k)")
     parser.add_argument("--mixed-precision", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    datasets = node_inputs("af_rvae", TRAIN)
+    arrays = PipelineSlice(
+        "af_rvae", to_outputs=datasets, runtime_params={"af_rvae": {"simulation": {"patients_per_class": args.patients}}}
+    ).run()
+    arrays = {dataset: arrays[dataset] for dataset in datasets}
     rows = []
     for units in args.lstm_units:
-        row = time_size(units, args)
+        row = time_size(units, arrays, args)
         rows.append(row)
         print(
-            f"LSTM {units:4d}, batch {args.batch_size}, {row['backend']}, jit={args.jit}, mixed={args.mixed_precision}: "
-            f"{row['epoch_s']:.2f} s per {args.series} series = {row['series_per_s']:.0f} series/s "
+            f"LSTM {units:4d}, batch {row['batch_size']}, {row['backend']}, jit={row['jit_compile']}, mixed={row['mixed_precision']}: "
+            f"{row['epoch_s']:.2f} s per {row['series']} series = {row['series_per_s']:.0f} series/s "
             f"({row['parameters']:,} parameters)",
             flush=True,
         )
     if args.json:
-        machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()}
-        args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+        args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""kedro-viz draws every pipeline with its layers: no layer may depend on a later one.
+"""kedro-viz draws every pipeline with its layers (no layer may depend on a later one),
+and every task as one group named after it, its stages inside.
 
 kedro-viz disables the layer view of a pipeline (with only a warning) when the layers of
 its datasets form a cycle, counting the edges of the collapsible namespace groups too:
@@ -24,10 +25,21 @@ def test_every_pipeline_has_an_acyclic_layer_order():
     bootstrap_project(REPO)
     logging.getLogger("kedro_viz").setLevel(logging.ERROR)
     load_and_populate_data(REPO, include_hooks=False)
-    orders = {}
+    orders, trees = {}, {}
     for name in pipelines:
-        data_access_manager.create_modular_pipelines_tree_for_registered_pipeline(name)
+        trees[name] = data_access_manager.create_modular_pipelines_tree_for_registered_pipeline(name)
         orders[name] = data_access_manager.get_sorted_layers_for_registered_pipeline(name)
     assert [name for name, layers in orders.items() if not layers] == []  # empty = a cycle
-    default = orders["__default__"]
-    assert default.index("raw") < default.index("models") < default.index("reporting") < default.index("registry")
+    retrain = orders["rul_vae_retrain"]
+    assert retrain.index("raw") < retrain.index("models") < retrain.index("reporting") < retrain.index("registry")
+
+    from autoencoder_pipelines.pipeline_registry import TASKS
+
+    for task in TASKS:
+        for name in (task, f"{task}_retrain"):
+            root = trees[name]["__root__"]
+            groups = {child.id for child in root.children if child.type == "modularPipeline"}
+            assert task in groups, (name, groups)
+            stages = {child.id for child in trees[name][task].children if child.type == "modularPipeline"}
+            expected = {"preprocessing", "training", "evaluation"} | ({"promotion"} if name.endswith("_retrain") else set())
+            assert {f"{task}.{stage}" for stage in expected} <= stages, (name, stages)

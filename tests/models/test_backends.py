@@ -1,8 +1,11 @@
-"""The model contract suite on the JAX backend too.
+"""The model contract suite, the loss functions and the trainer on the JAX backend too.
 
-The Keras backend is fixed when Keras is first imported, so the suite runs again in a
-fresh interpreter with ``KERAS_BACKEND=jax``; this process runs it on TensorFlow, the
-default. JAX is a dev dependency.
+The Keras backend is fixed when Keras is first imported, so these run again in a fresh
+interpreter with ``KERAS_BACKEND=jax``; this process runs them on TensorFlow, the
+default. On JAX: every model's contract (``test_contract.py``), every loss against its
+closed form or finite differences (the contractive penalty has a JAX branch of its own),
+and the trainer's seeding, early stopping and resumption from a backup. JAX is a dev
+dependency.
 """
 
 from __future__ import annotations
@@ -14,17 +17,24 @@ from pathlib import Path
 
 import pytest
 
-SUITE = Path(__file__).with_name("test_contract.py")
+HERE = Path(__file__).parent
+SUITES = [
+    str(HERE / "test_contract.py"),
+    str(HERE / "test_losses.py"),
+    str(HERE / "test_recurrent_vae.py"),
+    "-k",
+    "not test_recurrent_vae or same_seed or interrupted or early_stopping",
+]
 
 
 @pytest.mark.slow
-def test_the_model_contract_suite_passes_on_jax():
+def test_the_model_suites_pass_on_jax():
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(SUITE), "-p", "no:cacheprovider", "--durations=8", "-W", "ignore::DeprecationWarning"],
+        [sys.executable, "-m", "pytest", *SUITES, "-p", "no:cacheprovider", "--durations=5", "-W", "ignore::DeprecationWarning"],
         capture_output=True,
         text=True,
         env={**os.environ, "KERAS_BACKEND": "jax"},
-        cwd=SUITE.parents[2],
+        cwd=HERE.parents[1],
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout

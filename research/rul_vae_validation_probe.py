@@ -11,7 +11,7 @@ test engine observed for L cycles, if its lifetime T is drawn like the training 
 lifetimes, is above the cap with probability P(T >= L + cap | T > L). That is what a
 capped-window weight chosen without the test set could be based on.
 
-    CMAPSS_DATA_DIR=../shared/data/cmapss python benchmarks/rul_vae_validation_probe.py
+    CMAPSS_DATA_DIR=../shared/data/cmapss python research/rul_vae_validation_probe.py
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-import autoencoder_pipelines.models  # noqa: E402,F401  (registers the model classes)
+from autoencoder_pipelines.models import model_classes  # noqa: E402
 from autoencoder_pipelines.data.cmapss import COLUMNS, engine_lengths, parse_engine_file  # noqa: E402
+
+model_classes()  # registers the project's Keras classes, so the saved models load in safe mode
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,16 +10,16 @@ Three steps, so that the training can run on a machine that has Keras but not
 TensorFlow (a GPU machine with JAX, ``KERAS_BACKEND=jax``):
 
     # 1. the windows, from the pipeline's preprocessing nodes (needs the project installed)
-    CMAPSS_DATA_DIR=../shared/data/cmapss python benchmarks/rul_vae_sweep.py prepare --out .sweep/fd001.npz
+    CMAPSS_DATA_DIR=../shared/data/cmapss python research/rul_vae_sweep.py prepare --out .sweep/fd001.npz
     # 2. every recipe x seed, a process each, results as JSON lines
-    python benchmarks/rul_vae_sweep.py run --data .sweep/fd001.npz --recipes base ref --seeds 42 43 44 \
+    python research/rul_vae_sweep.py run --data .sweep/fd001.npz --recipes base ref --seeds 42 43 44 \
         --jobs 6 --out .sweep/results.jsonl
     # 3. the table: median over seeds per recipe
-    python benchmarks/rul_vae_sweep.py table .sweep/results.jsonl
+    python research/rul_vae_sweep.py table .sweep/results.jsonl
 
 Runs on different backends or devices do not give the same numbers for the same seed;
 compare recipes within one sweep, then confirm the chosen one with ``kedro run``
-(``benchmarks/rul_vae_seeds.py``).
+(``research/rul_vae_seeds.py``).
 """
 
 from __future__ import annotations
@@ -75,27 +75,31 @@ def group_shuffle_split(train, data) -> dict[str, list[int]]:
 
 
 def prepare(args) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from rul_vae_benchmark import _base_parameters, preprocess
-
-    from autoencoder_pipelines.data.config import CMAPSSConfig
-
-    params = _base_parameters()
-    if args.sensors:
-        params["data"]["sensors"] = args.sensors
-    data = CMAPSSConfig(**params["data"])
-    folder = Path(args.data_dir)
-    raw = {
-        kind: (folder / f"{prefix}_FD001.txt").read_bytes()
-        for kind, prefix in (("train", "train"), ("test", "test"), ("rul", "RUL"))
-    }
-    arrays = preprocess(raw, data, group_shuffle_split if args.split == "group-shuffle" else None)
-    truth = arrays.pop("truth")
-    arrays["y_test"] = truth["RUL"].clip(upper=data.max_rul).to_numpy("float64")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    """The pipeline's own windows, through Kedro (``benchmarks/kedro_slice.py``): the
+    ``rul_vae`` preprocessing slice with the project's configuration, in memory."""
     import numpy as np
 
-    np.savez(args.out, mask_value=data.mask_value, model=json.dumps(params["model"]), **arrays)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from kedro_slice import PipelineSlice
+
+    windows = ["rul_vae.preprocessing.make_training_windows", "rul_vae.preprocessing.make_test_windows"]
+    runtime = {"rul_vae": {"data": {"sensors": args.sensors}}} if args.sensors else {}
+    preprocessing = PipelineSlice("rul_vae", to_nodes=windows, runtime_params=runtime)
+    out = preprocessing.run()
+    data = preprocessing.inputs["params:rul_vae.data"]
+    if args.split == "group-shuffle":  # the reference code's engine split instead of the pipeline's
+        split = group_shuffle_split(out["rul_vae.train_smoothed"], data)
+        make = "rul_vae.preprocessing.make_training_windows"
+        inputs = {"rul_vae.train_smoothed": out["rul_vae.train_smoothed"], "rul_vae.engine_split": split}
+        out.update(PipelineSlice("rul_vae", from_nodes=[make], to_nodes=[make], runtime_params=runtime, inputs=inputs).run())
+    model = PipelineSlice(
+        "rul_vae", from_nodes=["rul_vae.training.train_rul_vae"], to_nodes=["rul_vae.training.train_rul_vae"],
+        runtime_params=runtime, inputs={k: out[k] for k in ("rul_vae.x_train", "rul_vae.y_train", "rul_vae.x_val", "rul_vae.y_val")},
+    ).inputs["params:rul_vae.model"]
+    arrays = {k.split(".")[-1]: out[f"rul_vae.{k.split('.')[-1]}"] for k in ("x_train", "y_train", "x_val", "y_val", "x_test")}
+    arrays["y_test"] = out["rul_vae.test_truth"]["RUL"].clip(upper=data.max_rul).to_numpy("float64")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, mask_value=data.mask_value, model=json.dumps(model.model_dump(mode="json")), **arrays)
     print({k: v.shape for k, v in arrays.items()})
 
 
@@ -103,16 +107,13 @@ def build_model(arrays: dict, model_params: dict, seed: int, y):
     """The pipeline's ``RecurrentVAE`` for the prepared ``arrays``, its RUL bias at ``mean(y)``."""
     import numpy as np
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    from model_library import import_model_module
+    from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig
 
-    RecurrentVAE = import_model_module("recurrent_vae").RecurrentVAE
-    RecurrentVAEConfig = import_model_module("config").RecurrentVAEConfig
     x = arrays["x_train"]
+    settings = {k: v for k, v in model_params.items() if k not in ("input_shape", "mask_value", "seed", "rul_bias")}
     config = RecurrentVAEConfig(
-        **model_params,
-        window=x.shape[1],
-        n_features=x.shape[2],
+        **settings,
+        input_shape=x.shape[1:],
         mask_value=float(arrays["mask_value"]),
         seed=seed,
         rul_bias=float(np.mean(y)),
@@ -253,7 +254,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare")
-    p.add_argument("--data-dir", default=os.environ.get("CMAPSS_DATA_DIR", str(REPO.parent / "shared/data/cmapss")))
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--split", choices=["pipeline", "group-shuffle"], default="pipeline",
                    help="engine split: the pipeline's, or the reference code's GroupShuffleSplit")

@@ -14,10 +14,10 @@ noise). Also prints
 the mean pairwise correlation of the runs' per-engine errors, the mean prediction's RMSE
 and NASA score, and its error by true RUL. No training.
 
-    python benchmarks/rul_vae_error_probe.py                       # every saved run
-    python benchmarks/rul_vae_error_probe.py --last 3              # the 3 newest runs
-    python benchmarks/rul_vae_error_probe.py --versions 2026-11-26T17.11.08.316Z ...
-    python benchmarks/rul_vae_error_probe.py --traces .sweep/trace/s14/kl1-4[234]
+    python research/rul_vae_error_probe.py                       # every saved run
+    python research/rul_vae_error_probe.py --last 3              # the 3 newest runs
+    python research/rul_vae_error_probe.py --versions 2026-11-26T17.11.08.316Z ...
+    python research/rul_vae_error_probe.py --traces .sweep/trace/s14/kl1-4[234]
 
 ``--traces`` reads runs of ``rul_vae_sweep.py run --trace`` instead: each run's test
 predictions at the epoch with the lowest validation loss (the checkpoint the pipeline keeps).

@@ -7,7 +7,7 @@ report the test RMSE and NASA score of each ``w``. It is cheap (seconds per run,
 encoder training), so it only indicates the direction of the effect; the weight itself
 is ``rul_vae.data.capped_window_weight`` and must be judged by full runs.
 
-    python benchmarks/rul_vae_reweight_probe.py --weights 1 0.5 0.25 0.1 0
+    python research/rul_vae_reweight_probe.py --weights 1 0.5 0.25 0.1 0
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import autoencoder_pipelines.models  # noqa: E402,F401  (registers the model classes)
+from autoencoder_pipelines.models import model_classes  # noqa: E402
 from autoencoder_pipelines.evaluation import nasa_score  # noqa: E402
+
+model_classes()  # registers the project's Keras classes, so the saved models load in safe mode
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 Each seed is a full ``kedro run --pipeline=rul_vae`` (conf/base, the real data), so the
 figures are those of the pipeline users run. Prints a Markdown table with the median.
 
-    CMAPSS_DATA_DIR=../shared/data/cmapss python benchmarks/rul_vae_seeds.py --seeds 42 43 44
+    CMAPSS_DATA_DIR=../shared/data/cmapss python research/rul_vae_seeds.py --seeds 42 43 44
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 # wheels are too large to carry). Needs, in ignored folders of the repo:
 #   .whl/    keras, namex, optree, pydantic, pydantic-core, annotated-types,
 #            typing-inspection, typing-extensions wheels for CPython 3.12 (manylinux x86_64)
-#   .sweep/fd001.npz   from `python benchmarks/rul_vae_sweep.py prepare --out .sweep/fd001.npz`
+#   .sweep/fd001.npz   from `python research/rul_vae_sweep.py prepare --out .sweep/fd001.npz`
 # Usage there: bash benchmarks/device_sweep.sh OUTDIR BUDGET_S RECIPE...
 set -uo pipefail
 out=$1; budget=$2; shift 2
@@ -15,6 +15,6 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
 python3 benchmarks/af_rvae_throughput.py --lstm-units 300 64 --series 8192 --batch-size 256 --epochs 2 \
     --json "$out/af_rvae_throughput_jax_gpu.json" 2>&1 | grep -v "^WARNING\|^I0000\|^W0000"
 # rul_vae recipes x seeds 42 43 44, every process at once on the one GPU
-python3 benchmarks/rul_vae_sweep.py run --data .sweep/fd001.npz --out "$out/rul_vae_sweep.jsonl" \
+python3 research/rul_vae_sweep.py run --data .sweep/fd001.npz --out "$out/rul_vae_sweep.jsonl" \
     --recipes "$@" --seeds 42 43 44 --jobs 16 --budget-s "$budget" 2>&1 | grep -v "^WARNING\|^I0000\|^W0000"
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader

@@ -13,7 +13,7 @@ scores, for each run, the test engines under several choices made from validatio
 - ``oracle``: the epoch with the lowest *test* RMSE, a bound on any checkpoint choice (it
   uses the test labels, so it is not a method).
 
-    python benchmarks/rul_vae_checkpoint_probe.py --data .sweep/fd001.npz .sweep/trace/pipeline/base-*
+    python research/rul_vae_checkpoint_probe.py --data .sweep/fd001.npz .sweep/trace/pipeline/base-*
 
 Prints test RMSE / NASA score per run and choice, and the medians over runs.
 """
