@@ -1,12 +1,16 @@
 """Project settings. https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
-import os
+import warnings
 
-# TensorFlow's C++ start-up messages (no CUDA driver, CPU instruction sets, cuInit
-# failures) are not the user's business on a CPU run: keep the terminal to Kedro's and
-# Keras's output. Python-level errors still surface; export TF_CPP_MIN_LOG_LEVEL=0 to
-# see everything. Set here, before any node imports TensorFlow.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from autoencoder_pipelines import quiet_startup
+
+# TensorFlow's C++ start-up messages (no CUDA driver, cuInit failures) are not the
+# user's business on a CPU run: the terminal shows Kedro's and Keras's output.
+# TF_CPP_MIN_LOG_LEVEL=0 shows everything. Before any node loads TensorFlow.
+quiet_startup.install()
+# Kedro and kedro-mlflow call OmegaConf's deprecated resolver API: five warnings a run
+# that no user of this project can act on.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
 
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
