@@ -1,14 +1,28 @@
 """Figures of the evaluation nodes, returned as matplotlib ``Figure`` objects.
 
 Figures are built with the object API (no ``pyplot`` state, no ``show``); the catalog
-saves them as PNG.
+saves them as PNG. Matplotlib loads when a figure is drawn, not when a pipeline that
+draws one is defined; nodes annotate their figures as ``plotting.Figure``, which this
+module resolves on first use.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Figure":
+        from matplotlib.figure import Figure  # noqa: PLC0415
+
+        return Figure
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def health_map_figure(
@@ -27,6 +41,8 @@ def health_map_figure(
         column: the RUL column of ``test_latent`` that colours it (true or predicted).
         title: what the right panel shows.
     """
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(12, 5.5), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     panels = (
@@ -49,6 +65,8 @@ def health_map_figure(
 
 def rul_per_engine_figure(predictions: pd.DataFrame) -> Figure:
     """Predicted and true RUL of every test engine, engines sorted by true RUL."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     ordered = predictions.sort_values("true_rul_capped").reset_index(drop=True)
     x = np.arange(len(ordered))
     fig = Figure(figsize=(12, 4.5), layout="constrained")
@@ -66,6 +84,8 @@ def rul_per_engine_figure(predictions: pd.DataFrame) -> Figure:
 def image_rows_figure(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
     """A grid of images: one row per entry of ``rows`` (e.g. noisy / denoised / clean),
     the first ``n`` images of each side by side."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(1.2 * n, 1.3 * len(rows)), layout="constrained")
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (label, images) in enumerate(rows.items()):
@@ -88,6 +108,8 @@ def latent_scatter_figure(
     label_name: str = "digit",
 ) -> Figure:
     """2-D codes coloured by class (digit by default)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(7, 6), layout="constrained")
     ax = fig.subplots()
     points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=n_classes - 0.5, s=2)
@@ -106,6 +128,8 @@ def latent_grid_figure(images: np.ndarray, grid_values: np.ndarray) -> Figure:
             the rows so the picture reads like the scatter plot.
         grid_values: the coordinates along each axis.
     """
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     n = len(grid_values)
     canvas = np.asarray(images).reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
     fig = Figure(figsize=(8, 8), layout="constrained")
@@ -120,6 +144,8 @@ def latent_grid_figure(images: np.ndarray, grid_values: np.ndarray) -> Figure:
 
 def code_map_figure(images: np.ndarray, codes: np.ndarray, reconstructions: np.ndarray, n: int = 8) -> Figure:
     """VQ-VAE: each image, its map of codebook indices, and its reconstruction."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(1.6 * n, 5), layout="constrained")
     axes = fig.subplots(3, n, squeeze=False)
     for c in range(n):
@@ -137,6 +163,8 @@ def code_map_figure(images: np.ndarray, codes: np.ndarray, reconstructions: np.n
 def confusion_matrix_figure(matrix: np.ndarray, label_name: str, title: str = "Confusion matrix (test set)") -> Figure:
     """Counts of true (rows) vs predicted (columns) classes; ``label_name`` names them
     on the axes ("digit", "class")."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(6.5, 5.5), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(np.log1p(matrix), cmap="Blues")
@@ -153,6 +181,8 @@ def confusion_matrix_figure(matrix: np.ndarray, label_name: str, title: str = "C
 
 def code_activity_figure(codes: np.ndarray, threshold: float) -> Figure:
     """Sparse autoencoder: mean activation of each code unit, and a histogram of all values."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(12, 4), layout="constrained")
     units, values = fig.subplots(1, 2)
     units.bar(np.arange(codes.shape[1]), codes.mean(axis=0), color="tab:blue")
@@ -169,6 +199,8 @@ def code_activity_figure(codes: np.ndarray, threshold: float) -> Figure:
 
 def series_reconstruction_figure(series: np.ndarray, reconstructions: np.ndarray, labels: np.ndarray, block_days: int) -> Figure:
     """A few patients' smoothed AF-burden series and their reconstructions."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     n = len(series)
     fig = Figure(figsize=(4 * n, 3.2), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
@@ -185,6 +217,8 @@ def series_reconstruction_figure(series: np.ndarray, reconstructions: np.ndarray
 
 def message_figure(title: str, message: str) -> Figure:
     """A figure that states why there is nothing to plot (e.g. no champion model yet)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(8, 3), layout="constrained")
     ax = fig.subplots()
     ax.set_axis_off()

@@ -102,7 +102,7 @@ class Devices:
                 logger.info("Training on %s.", gpus[0].name if gpus else "the CPU")
                 self._strategy = tf.distribute.get_strategy()
         elif self.backend == "jax":
-            gpus = keras.distribution.list_devices("gpu")
+            gpus = [d for d in keras.distribution.list_devices() if d.startswith("gpu")]  # e.g. "gpu:0"
             if len(gpus) > 1:
                 logger.info("Training on %d GPUs with keras.distribution.DataParallel.", len(gpus))
                 self._distribution = keras.distribution.DataParallel(devices=gpus)

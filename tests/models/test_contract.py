@@ -81,8 +81,11 @@ def _model(name):
     return model, x, y, shapes
 
 
-@pytest.fixture(params=sorted(CASES))
+@pytest.fixture(params=sorted(CASES), scope="module")
 def case(request):
+    """One model per case, shared by the tests of that case (each checks one property
+    that holds whatever the others did to the weights): its train, test and predict
+    functions are traced once, which matters on JAX, where each is an XLA compilation."""
     return (request.param, *_model(request.param))
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import pacemaker
 from autoencoder_pipelines.data.config import AFSeriesConfig, PacemakerSimulationConfig
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
@@ -107,19 +106,19 @@ def evaluate_af_rvae(probabilities: np.ndarray, y_test: np.ndarray, history: His
     return {**classification_metrics(probabilities, y_test), **training_summary(history)}
 
 
-def plot_diagnosis_map(z_test: np.ndarray, y_test: np.ndarray, simulation: PacemakerSimulationConfig) -> Figure:
+def plot_diagnosis_map(z_test: np.ndarray, y_test: np.ndarray, simulation: PacemakerSimulationConfig) -> plotting.Figure:
     """The 2-D latent map of the test patients coloured by class: the visual diagnosis."""
     return latent_scatter_figure(
         z_test, y_test, "AF progression map (test patients)", n_classes=len(simulation.classes), label_name="class"
     )
 
 
-def plot_confusion_matrix(metrics: dict) -> Figure:
+def plot_confusion_matrix(metrics: dict) -> plotting.Figure:
     """The test confusion matrix."""
     return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), label_name="class")
 
 
-def plot_reconstructions(x_test: np.ndarray, reconstructions: np.ndarray, y_test: np.ndarray, series: AFSeriesConfig) -> Figure:
+def plot_reconstructions(x_test: np.ndarray, reconstructions: np.ndarray, y_test: np.ndarray, series: AFSeriesConfig) -> plotting.Figure:
     """One test patient per class: the series and its reconstruction."""
     picks = [int(np.flatnonzero(y_test == c)[0]) for c in np.unique(y_test)]
     return series_reconstruction_figure(x_test[picks], reconstructions[picks], y_test[picks], series.block_days)
@@ -143,7 +142,7 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_te
     return champion_metrics(champion, lambda model: classification_metrics(diagnose_test_patients(model, x_test)[1], y_test))
 
 
-def plot_champion_confusion_matrix(metrics: dict) -> Figure:
+def plot_champion_confusion_matrix(metrics: dict) -> plotting.Figure:
     """The champion's test confusion matrix (the challenger's is ``af_rvae.figure_confusion_matrix``)."""
     if metrics.get("version") is None:
         return message_figure("Champion: confusion matrix", "No champion yet: this run's challenger is the first.")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models.config import ContractiveAutoencoderConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
@@ -77,7 +76,7 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> d
     return champion_metrics(champion, lambda model: {"contractive": model_metrics(model, x_test)})
 
 
-def plot_contractive_reconstructions(model: models.ContractiveAutoencoder, plain_model: models.ContractiveAutoencoder, x_test: np.ndarray) -> Figure:
+def plot_contractive_reconstructions(model: models.ContractiveAutoencoder, plain_model: models.ContractiveAutoencoder, x_test: np.ndarray) -> plotting.Figure:
     """Rows: input, contractive reconstruction, plain reconstruction."""
     x = x_test[:10]
     return image_rows_figure(

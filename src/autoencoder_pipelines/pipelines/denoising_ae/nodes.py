@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import mnist
 from autoencoder_pipelines.data.config import NoiseConfig
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
@@ -76,6 +75,6 @@ def evaluate_champion(champion: RegisteredModel | None, noisy_x_test: np.ndarray
     return champion_metrics(champion, lambda model: reconstruction_metrics(x_test, denoise_test_set(model, noisy_x_test)))
 
 
-def plot_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray) -> Figure:
+def plot_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray) -> plotting.Figure:
     """Rows: noisy input, denoised output, clean image."""
     return image_rows_figure({"noisy": noisy_x_test, "denoised": denoised, "clean": x_test})

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import pandas as pd
-from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
+from autoencoder_pipelines import plotting
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
 from autoencoder_pipelines.data.config import CMAPSSConfig
@@ -73,7 +73,7 @@ def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, i
     return scored.assign(model=champion.name, model_version=champion.version)
 
 
-def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> Figure:
+def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> plotting.Figure:
     """The scored engines on the champion's health map (a sample of its training windows)."""
     champion = _require(champion)
     background = pd.DataFrame(champion.metadata["health_map"])

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
@@ -193,12 +192,12 @@ def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict[str
     }
 
 
-def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data: CMAPSSConfig) -> Figure:
+def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data: CMAPSSConfig) -> plotting.Figure:
     """The 2-D health map of training windows and test engines, coloured by RUL."""
     return health_map_figure(train_latent, predictions, data.max_rul)
 
 
-def plot_rul_predictions(predictions: pd.DataFrame) -> Figure:
+def plot_rul_predictions(predictions: pd.DataFrame) -> plotting.Figure:
     """Predicted vs true RUL of each test engine."""
     return rul_per_engine_figure(predictions)
 
@@ -227,7 +226,7 @@ def evaluate_champion(
     return {"version": champion.version, **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"])}, predictions
 
 
-def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> Figure:
+def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> plotting.Figure:
     """Predicted vs true RUL per test engine for the champion (the challenger's is
     ``rul_vae.figure_rul_per_engine``)."""
     if metrics.get("version") is None:

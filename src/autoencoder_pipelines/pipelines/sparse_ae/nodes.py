@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
@@ -68,11 +67,11 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, acti
     return champion_metrics(champion, evaluate)
 
 
-def plot_sparse_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:
+def plot_sparse_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> plotting.Figure:
     """Rows: input, reconstruction."""
     return image_rows_figure({"input": x_test, "reconstruction": reconstructions})
 
 
-def plot_code_activity(codes: np.ndarray, activity_threshold: float) -> Figure:
+def plot_code_activity(codes: np.ndarray, activity_threshold: float) -> plotting.Figure:
     """Mean activation per code unit, and the distribution of all code values."""
     return code_activity_figure(codes, activity_threshold)

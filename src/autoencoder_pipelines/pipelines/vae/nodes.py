@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import training_summary
 from autoencoder_pipelines.models.config import TrainingConfig, VAEConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
@@ -51,18 +50,18 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, iwae
     return champion_metrics(champion, lambda model: model_metrics(model, x_test, iwae_samples, seed))
 
 
-def plot_vae_reconstructions(model: models.VAE, x_test: np.ndarray) -> Figure:
+def plot_vae_reconstructions(model: models.VAE, x_test: np.ndarray) -> plotting.Figure:
     """Rows: test image, its reconstruction (decoded latent mean)."""
     x = x_test[:10]
     return image_rows_figure({"input": x, "reconstruction": predict_in_batches(model, x)["reconstruction"]})
 
 
-def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray) -> Figure:
+def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray) -> plotting.Figure:
     """Latent means of the test images coloured by digit (first two dimensions)."""
     return latent_scatter_figure(z_test, y_test, "VAE latent space (test set)")
 
 
-def plot_latent_grid(model: models.VAE, grid_size: int) -> Figure:
+def plot_latent_grid(model: models.VAE, grid_size: int) -> plotting.Figure:
     """Digits decoded from a grid over the 2-D latent plane, evenly spaced in prior
     probability (inverse normal CDF), as in Kingma & Welling's figure 4."""
     if model.config.latent_dim != 2:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
 from autoencoder_pipelines.models.config import TrainingConfig, VAEClassifierConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
@@ -42,12 +41,12 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_te
     return champion_metrics(champion, lambda model: classification_metrics(classify_test_set(model, x_test)[1], y_test))
 
 
-def plot_confusion_matrix(metrics: dict) -> Figure:
+def plot_confusion_matrix(metrics: dict) -> plotting.Figure:
     """The test confusion matrix."""
     return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), label_name="digit")
 
 
-def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray, tsne_points: int, seed: int) -> Figure:
+def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray, tsne_points: int, seed: int) -> plotting.Figure:
     """Latent means of test images coloured by digit: the plane itself when the latent is
     2-D, else a t-SNE embedding of ``tsne_points`` images drawn with ``seed``."""
     if z_test.shape[1] == 2:

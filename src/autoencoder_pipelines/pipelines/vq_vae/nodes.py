@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from autoencoder_pipelines import models
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import code_usage, reconstruction_metrics, training_summary
 from autoencoder_pipelines.models.config import TrainingConfig, VQVAEConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
@@ -49,11 +48,11 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> d
     return champion_metrics(champion, evaluate)
 
 
-def plot_vq_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:
+def plot_vq_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> plotting.Figure:
     """Rows: input, reconstruction."""
     return image_rows_figure({"input": x_test, "reconstruction": reconstructions})
 
 
-def plot_code_maps(codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray) -> Figure:
+def plot_code_maps(codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray) -> plotting.Figure:
     """Each image, its map of codebook indices and its reconstruction."""
     return code_map_figure(x_test, codes, reconstructions)
