@@ -74,7 +74,7 @@ def test_contractive_penalty_matches_a_finite_difference_jacobian():
         [keras.Input((5,)), keras.layers.Dense(7, activation="relu"), keras.layers.Dense(3, activation="tanh")]
     )
     x = np.random.default_rng(0).normal(size=(4, 5))
-    f = lambda v: encoder(v.astype("float64")[None].astype("float32")).numpy()[0].astype(np.float64)  # noqa: E731
+    f = lambda v: keras.ops.convert_to_numpy(encoder(v[None].astype("float32")))[0].astype(np.float64)  # noqa: E731
     h = 1e-3
     expected = []
     for sample in x:
