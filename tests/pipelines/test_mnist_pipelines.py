@@ -40,10 +40,18 @@ def _run(project: Path, pipeline: str, **runtime_params):
 _latest = latest
 
 
+# pipeline -> its promotion metric (conf/base/parameters_<pipeline>.yml)
+PROMOTION_METRICS = {
+    "denoising_ae": "mse", "sparse_ae": "mse", "contractive_ae": "contractive.mse",
+    "vae": "neg_elbo", "vq_vae": "mse", "vae_classifier": "accuracy",
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("pipeline", sorted(EXPECTED))
 def test_pipeline_runs_end_to_end_and_writes_versioned_outputs(project, pipeline):
-    catalog = _run(project, pipeline)
+    # <pipeline>_retrain: the task's pipeline, and its promotion stage on an empty registry
+    catalog = _run(project, f"{pipeline}_retrain")
     keys, figures, shape = EXPECTED[pipeline]
     reports = project / "data/08_reporting" / pipeline
     metrics = json.loads(_latest(reports / "metrics.json").read_text())
@@ -63,6 +71,20 @@ def test_pipeline_runs_end_to_end_and_writes_versioned_outputs(project, pipeline
     outputs = model.predict(x_test[:5], verbose=0)
     assert all(np.all(np.isfinite(v)) for v in outputs.values())
     assert not list((project / "data/06_models/backups").glob("*"))
+
+    # The first challenger became the champion of the task's own registered model, and
+    # carries its metrics and data settings.
+    from mlflow import MlflowClient
+
+    from autoencoder_pipelines.promotion import metric_value
+    from autoencoder_pipelines.registry import load_champion
+
+    decision = json.loads(_latest(reports / "promotion_decision.json").read_text())
+    assert decision["promote"] is True and decision["metric"] == PROMOTION_METRICS[pipeline]
+    assert decision["challenger"] == pytest.approx(metric_value(metrics, decision["metric"], "challenger"))
+    champion = load_champion(pipeline, client=MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}"))
+    assert champion.version == "1" and champion.metadata["data"]["layout"] in ("flat", "image")
+    assert json.loads(_latest(reports / "champion_metrics.json").read_text()) == {"version": None}
 
 
 @pytest.mark.slow

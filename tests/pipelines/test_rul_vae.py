@@ -140,17 +140,17 @@ class _KillAfterSecondEpoch(keras.callbacks.Callback):
 
 @pytest.mark.slow
 def test_a_killed_run_started_again_resumes_training(project, monkeypatch, caplog):
-    from autoencoder_pipelines.pipelines.rul_vae import nodes
+    from autoencoder_pipelines import training
 
-    fit_model = nodes.fit_model
-    monkeypatch.setattr(nodes, "fit_model", lambda *a, **k: fit_model(*a, **k, callbacks=[_KillAfterSecondEpoch()]))
+    fit_model = training.fit_model
+    monkeypatch.setattr(training, "fit_model", lambda *a, **k: fit_model(*a, **k, callbacks=[_KillAfterSecondEpoch()]))
     with pytest.raises(KeyboardInterrupt):
         _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
     assert not (project / "data/06_models/rul_vae").exists()  # no model from a killed run
     (backup,) = (project / "data/06_models/backups").iterdir()
     assert json.loads((backup / "state.json").read_text())["epoch"] == 2
 
-    monkeypatch.setattr(nodes, "fit_model", fit_model)
+    monkeypatch.setattr(training, "fit_model", fit_model)
     with caplog.at_level("INFO", logger="autoencoder_pipelines"):
         _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
     assert f"Resuming training from the backup in {backup.relative_to(project)} after epoch 2" in caplog.text

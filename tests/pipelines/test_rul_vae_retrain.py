@@ -1,8 +1,9 @@
 """``rul_vae_retrain``'s tracking and batch inference with its champion, through Kedro
 (the promotion itself: ``test_retraining.py``).
 
-Each test works in a temporary copy of the project with its own MLflow database
-(``mlflow.db`` in that folder, ``MLFLOW_TRACKING_URI``), so the registry starts empty.
+The tests share one temporary copy of the project, with its own MLflow database
+(``mlflow.db`` in that folder, ``MLFLOW_TRACKING_URI``), where ``rul_vae_retrain`` ran
+once and registered the first champion.
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ MODEL = "rul_vae_FD001"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
+    """A project copy with an empty registry."""
     return make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
+
+
+@pytest.fixture(scope="module")
+def retrained(tmp_path_factory):
+    """A project copy where ``rul_vae_retrain`` ran once (champion: version 1)."""
+    folder = tmp_path_factory.mktemp("retrained")
+    patch = pytest.MonkeyPatch()
+    project = make_project(folder, patch, CMAPSS_DATA_DIR=str(write_cmapss(folder / "raw")))
+    _retrain(project)
+    yield project
+    patch.undo()
 
 
 def _retrain(project, **params):
@@ -37,8 +50,8 @@ def _client(project) -> MlflowClient:
 
 
 @pytest.mark.slow
-def test_retraining_is_tracked_in_mlflow(project):
-    _retrain(project)
+def test_retraining_is_tracked_in_mlflow(retrained):
+    project = retrained
     client = _client(project)
     (experiment,) = [e for e in client.search_experiments() if e.name == "autoencoder_pipelines"]
     (run,) = client.search_runs([experiment.experiment_id])
@@ -55,10 +68,14 @@ def test_retraining_is_tracked_in_mlflow(project):
 
 
 @pytest.mark.slow
-def test_inference_scores_new_engines_with_the_champion(project, tmp_path):
+def test_inference_without_a_champion_says_how_to_make_one(project, tmp_path):
     with pytest.raises(NoChampionError, match="rul_vae_retrain"):
         run_pipeline(project, "rul_inference", engines_file=str(tmp_path / "raw/test_FD001.txt"))
-    _retrain(project)
+
+
+@pytest.mark.slow
+def test_inference_scores_new_engines_with_the_champion(retrained, tmp_path):
+    project = retrained
     engines, _ = make_engines(5, 8, 60, seed=7, truncate=True)  # some shorter than the window
     path = tmp_path / "new_engines.txt"
     path.write_bytes(to_text(engines))
@@ -101,14 +118,20 @@ MALFORMED = {
 
 
 @pytest.mark.slow
-def test_inference_rejects_malformed_engine_files(project, tmp_path):
-    _retrain(project)
+def test_inference_rejects_malformed_engine_files(retrained, tmp_path):
+    project = retrained
+    outputs = project / "data/07_model_output/rul_inference"
+
+    def written() -> list:
+        return sorted(outputs.rglob("*")) if outputs.exists() else []
+
+    before = written()
     for case, (content, message) in MALFORMED.items():
         path = tmp_path / "engines.txt"
         path.write_bytes(content)
         with pytest.raises(CMAPSSValidationError, match=message):
             run_pipeline(project, "rul_inference", engines_file=str(path))
-        assert not (project / "data/07_model_output/rul_inference").exists(), case
+        assert written() == before, case  # no prediction written
 
 
 def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(engines):
