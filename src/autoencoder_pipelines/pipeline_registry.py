@@ -24,9 +24,6 @@ from autoencoder_pipelines.pipelines.promotion.pipeline import retraining_pipeli
 TASKS = ("rul_vae", "af_rvae", "denoising_ae", "sparse_ae", "contractive_ae", "vae", "vq_vae", "vae_classifier")
 DEFAULT = "rul_vae"
 
-# Datasets outside a task's namespace that its champion's evaluation reads.
-CHAMPION_INPUTS = {"rul_vae": {"cmapss_test", "cmapss_test_rul"}}
-
 
 def register_pipelines() -> dict[str, Pipeline]:
     """The project's pipelines by name; ``__default__`` is ``rul_vae``."""
@@ -34,9 +31,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     for task in TASKS:
         module = importlib.import_module(f"autoencoder_pipelines.pipelines.{task}.pipeline")
         pipelines[task] = module.create_pipeline()
-        pipelines[f"{task}_retrain"] = retraining_pipeline(
-            task, pipelines[task], module.champion_evaluation(), CHAMPION_INPUTS.get(task, set())
-        )
+        pipelines[f"{task}_retrain"] = retraining_pipeline(task, pipelines[task], module.champion_evaluation())
     pipelines["rul_inference"] = rul_inference.create_pipeline()
     pipelines["mnist"] = mnist.create_pipeline()
     pipelines["__default__"] = pipelines[DEFAULT]

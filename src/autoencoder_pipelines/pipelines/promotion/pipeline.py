@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def retraining_pipeline(task: str, task_pipeline: Pipeline, champion_evaluation: Pipeline, shared_inputs: set[str] = frozenset()) -> Pipeline:
+def retraining_pipeline(task: str, task_pipeline: Pipeline, champion_evaluation: Pipeline) -> Pipeline:
     """``task_pipeline`` (already namespaced ``task``) plus the promotion stage.
 
     Args:
@@ -50,9 +50,9 @@ def retraining_pipeline(task: str, task_pipeline: Pipeline, champion_evaluation:
         task_pipeline: the task's own pipeline, whose outputs ``<task>.model`` and
             ``<task>.metrics`` the stage compares.
         champion_evaluation: the task's nodes that produce ``champion_metrics`` and
-            ``model_metadata``, names relative to the task's namespace.
-        shared_inputs: datasets outside the namespace that the champion's evaluation
-            reads (``cmapss_test`` ...).
+            ``model_metadata``, names relative to the task's namespace. An input that the
+            task's pipeline has outside its namespace (``cmapss_test``) stays shared.
     """
     stage = Pipeline(champion_evaluation + create_pipeline(), namespace="promotion", prefix_datasets_with_namespace=False)
-    return task_pipeline + pipeline(stage, namespace=task, inputs=set(shared_inputs))
+    shared = champion_evaluation.inputs() & task_pipeline.datasets()
+    return task_pipeline + pipeline(stage, namespace=task, inputs=shared)
