@@ -17,7 +17,9 @@ what depends on the Keras backend lives here:
   few epochs trained on (``restarts``);
 - a backup at the end of every epoch (weights, optimizer state, early-stopping state
   and history), so a killed run started again resumes where it stopped; the backup is
-  removed once training has finished.
+  removed once training has finished. The batch order and the model's noise of every
+  epoch are derived from ``(seed, epoch)`` (:class:`EpochRandomness`),
+  so a resumed run ends exactly where an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -216,6 +218,62 @@ class EpochBackup(keras.callbacks.Callback):
         os.replace(tmp, self.state_path)
 
 
+def derived_seed(*entropy: int) -> int:
+    """A 31-bit seed derived from integers such as ``(seed, epoch)`` by NumPy's
+    ``SeedSequence``: neighbouring inputs give unrelated seeds."""
+    return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0] >> 1)
+
+
+class EpochBatches(keras.utils.PyDataset):
+    """Training arrays in shuffled batches, the order of each epoch derived from ``(seed, epoch)``.
+
+    Keras' own ``shuffle=True`` does not continue across a resumed run: on TensorFlow,
+    with a global seed set, it draws the same permutation in every epoch (the shuffle op
+    is re-created with the same seed each epoch), and on JAX it draws from NumPy's global
+    state, which a resumed process does not have. Here epoch ``e`` always sees the same
+    order, whichever process trains it, and different epochs see different orders.
+    :class:`EpochRandomness` sets the epoch.
+    """
+
+    def __init__(self, arrays: tuple, batch_size: int, seed: int):
+        super().__init__()
+        self.arrays = tuple(a for a in arrays if a is not None)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        self._order = np.random.default_rng([self.seed, epoch]).permutation(len(self.arrays[0]))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.arrays[0]) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple:
+        rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        return tuple(a[rows] for a in self.arrays)
+
+
+class EpochRandomness(keras.callbacks.Callback):
+    """At the start of each epoch, derives its randomness from ``(seed, epoch)``: the batch
+    order of :class:`EpochBatches` and the state of every random-number generator of the
+    model (``keras.random.SeedGenerator``: sampling, dropout, noise layers), the ``i``-th
+    from ``(seed, epoch, i)``.
+
+    Keras does not save the generators' states with the weights, so without this a
+    resumed run would draw other noise than the run it continues."""
+
+    def __init__(self, seed: int, batches: EpochBatches):
+        super().__init__()
+        self.seed = seed
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
+        states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+        for i, state in enumerate(states):
+            state.assign(np.array([derived_seed(self.seed, epoch, i), 0]).astype(state.dtype))
+
+
 def restart_seeds(seed: int, restarts: int) -> list[int]:
     """Seeds of the restarts: ``seed`` itself first, then seeds derived from ``(seed, i)``.
 
@@ -319,17 +377,16 @@ def _fit(
     backup = EpochBackup(directory, early_stopping)
     with devices.build_scope():
         initial_epoch = backup.restore(model)
+    batches = EpochBatches((x_train, y_train, sample_weight), config.batch_size, seed)
     with devices.fit_scope():
         model.fit(
-            x_train,
-            y_train,
-            sample_weight=sample_weight,
+            batches,
             validation_data=validation_data,
-            batch_size=config.batch_size,
+            validation_batch_size=config.batch_size,
             epochs=epochs,
             initial_epoch=initial_epoch,
-            shuffle=True,
-            callbacks=[early_stopping, backup, *(callbacks or [])],
+            shuffle=False,  # EpochBatches shuffles
+            callbacks=[EpochRandomness(seed, batches), early_stopping, backup, *(callbacks or [])],
             verbose=config.verbose,
         )
     return model, backup.history

@@ -167,9 +167,10 @@ def test_fit_model_trains_and_validates_with_sample_weights(tmp_path):
     assert one_window["loss"][0] < unweighted["loss"][0] / 10
 
 
-def test_an_interrupted_fit_resumes_from_the_saved_epoch(tmp_path):
+def test_an_interrupted_fit_resumes_from_the_saved_epoch_and_ends_as_an_uninterrupted_fit(tmp_path):
     x, y = _data()
     config = _training(tmp_path, lr_decay=0.5)
+    uninterrupted, uninterrupted_history = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "whole")
     with pytest.raises(KeyboardInterrupt):
         fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "run", callbacks=[_Interrupt(at_epoch=1)])
     state = json.loads((config.backup_dir / "run" / "state.json").read_text())
@@ -182,6 +183,10 @@ def test_an_interrupted_fit_resumes_from_the_saved_epoch(tmp_path):
     assert len(history["val_loss"]) == 4
     assert history["loss"][:2] == state["history"]["loss"]
     assert not (config.backup_dir / "run").exists()  # removed once training has finished
+    # The batch order and the sampling noise of epochs 3 and 4 are those of the uninterrupted fit.
+    assert history == uninterrupted_history
+    for resumed, whole in zip(model.get_weights(), uninterrupted.get_weights(), strict=True):
+        np.testing.assert_array_equal(resumed, whole)
 
 
 def test_early_stopping_restores_the_best_weights(tmp_path):

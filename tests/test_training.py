@@ -1,0 +1,57 @@
+"""The trainer's per-epoch randomness: batch order and model noise derived from (seed, epoch)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from autoencoder_pipelines.training import EpochBatches, EpochRandomness, derived_seed
+
+
+def _epoch_rows(batches: EpochBatches, epoch: int) -> list[int]:
+    batches.set_epoch(epoch)
+    return [int(v) for i in range(len(batches)) for v in batches[i][0][:, 0]]
+
+
+def test_every_epoch_sees_each_sample_once_in_an_order_of_its_own():
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    batches = EpochBatches((x, x, None), batch_size=4, seed=3)
+    assert len(batches) == 3 and [len(batches[i][0]) for i in range(3)] == [4, 4, 2]
+    assert len(batches[0]) == 2  # the absent sample weights are left out
+    orders = [_epoch_rows(batches, epoch) for epoch in range(3)]
+    assert all(sorted(order) == list(range(10)) for order in orders)
+    assert len({tuple(order) for order in orders}) == 3
+    # The same (seed, epoch) gives the same order, in another object (another process).
+    assert _epoch_rows(EpochBatches((x, x), batch_size=4, seed=3), 1) == orders[1]
+    assert _epoch_rows(EpochBatches((x, x), batch_size=4, seed=4), 1) != orders[1]
+
+
+def test_targets_and_weights_stay_with_their_inputs():
+    x = np.arange(12, dtype="float32").reshape(6, 2)
+    y, w = x[:, 0] * 10, x[:, 0] + 0.5
+    batches = EpochBatches((x, y, w), batch_size=4, seed=0)
+    for i in range(len(batches)):
+        bx, by, bw = batches[i]
+        np.testing.assert_array_equal(by, bx[:, 0] * 10)
+        np.testing.assert_array_equal(bw, bx[:, 0] + 0.5)
+
+
+def test_the_model_noise_of_an_epoch_depends_on_seed_and_epoch_only():
+    def noise(epoch: int, draws_before: int) -> np.ndarray:
+        model = keras.Sequential([keras.Input((3,)), keras.layers.GaussianNoise(1.0, seed=0)])
+        layer = model.layers[0]
+        for _ in range(draws_before):  # what an earlier epoch (or another process) drew
+            layer(np.zeros((2, 3), "float32"), training=True)
+        callback = EpochRandomness(seed=5, batches=EpochBatches((np.zeros((2, 3)),), 2, seed=5))
+        callback.set_model(model)
+        callback.on_epoch_begin(epoch)
+        return keras.ops.convert_to_numpy(layer(np.zeros((2, 3), "float32"), training=True))
+
+    np.testing.assert_array_equal(noise(2, draws_before=0), noise(2, draws_before=7))
+    assert not np.array_equal(noise(2, draws_before=0), noise(3, draws_before=0))
+
+
+def test_derived_seeds_are_31_bit_and_differ_between_neighbours():
+    seeds = {derived_seed(42, epoch) for epoch in range(100)}
+    assert len(seeds) == 100 and all(0 <= s < 2**31 for s in seeds)
+    assert derived_seed(42, 1) == derived_seed(42, 1) != derived_seed(43, 1)
