@@ -18,6 +18,9 @@
     ``metrics``: the numeric leaves of a dict (nested keys joined by "."), with an
     optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``history``: a Keras
     history, one step per epoch; ``figure``: a Matplotlib figure as ``<dataset>.png``;
+    an ensemble's history (``members``) also gives one nested child run per member;
+    ``trials``: a sweep's table, one nested child run per trial (its values as
+    parameters, its scores as metrics);
     ``model``: a Keras model as an MLflow model named after the dataset. Kedro keeps
     versioning the files; MLflow gets a copy. With tracking disabled for a pipeline
     (``conf/<env>/mlflow.yml``), no run is active and nothing is logged.
@@ -86,6 +89,18 @@ def _numeric_leaves(data: Any, prefix: str = "") -> dict[str, float]:
         for key, value in _leaves(data, prefix).items()
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     }
+
+
+def _log_curves(history: dict, prefix: str) -> None:
+    """The per-epoch lists of a Keras history as MLflow metrics, one step per epoch."""
+    import mlflow  # noqa: PLC0415
+
+    for key, values in history.items():
+        if key == "members":
+            continue
+        for step, value in enumerate(values):
+            if math.isfinite(value):
+                mlflow.log_metric(f"{prefix}{key}", float(value), step=step)
 
 
 class MlflowOutputsHook:
@@ -175,10 +190,22 @@ class MlflowOutputsHook:
         elif kind == "json":
             mlflow.log_dict(data, f"{short_name}.json")
         elif kind == "history":
-            for key, values in data.items():
-                for step, value in enumerate(values):
-                    if math.isfinite(value):
-                        mlflow.log_metric(f"{prefix or 'epoch.'}{key}", float(value), step=step)
+            _log_curves(data, prefix or "epoch.")
+            # An ensemble's members: one child run each, logged from this process (one
+            # writer, whatever the store), after the members have trained.
+            for member in data.get("members", []):
+                with mlflow.start_run(run_name=f"{dataset_name}.member-{member['member']}", nested=True):
+                    mlflow.log_params({"member": member["member"], "seed": member["seed"], "lead": member["lead"]})
+                    _log_curves(member["history"], prefix or "epoch.")
+                    if member["history"].get("val_loss"):
+                        mlflow.log_metric("best_val_loss", float(min(member["history"]["val_loss"])))
+        elif kind == "trials":
+            # A sweep's trials: one child run each, logged from this process after the sweep.
+            for row in data.to_dict("records"):
+                with mlflow.start_run(run_name=f"{dataset_name}.{row['trial_id']}", nested=True):
+                    numbers = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+                    mlflow.log_params({k: str(v)[:6000] for k, v in row.items() if k not in numbers or "." in k})
+                    mlflow.log_metrics({k: float(v) for k, v in numbers.items() if "." not in k and math.isfinite(v)})
         elif kind == "figure":
             mlflow.log_figure(data, f"figures/{short_name}.png")
         elif kind == "model":
@@ -190,7 +217,7 @@ class MlflowOutputsHook:
         else:
             raise ValueError(
                 f"Catalog entry '{dataset_name}': metadata.mlflow.log must be one (or a list) of "
-                f"metrics, json, history, figure, model; got {kind!r}."
+                f"metrics, json, history, trials, figure, model; got {kind!r}."
             )
 
     def _spec(self, dataset_name: str) -> dict | None:

@@ -4,6 +4,8 @@
   default: ``kedro run``), ``af_rvae`` and the six MNIST models;
 - ``<task>_retrain`` for each: the task plus the one promotion stage
   (``pipelines.promotion``) that registers the challenger and promotes it if better;
+- ``<task>_sweep`` for each: a search over the task's parameters on Ray Tune
+  (``pipelines.sweep``, ``conf/base/parameters_<task>_sweep.yml``);
 - ``rul_inference``: batch scoring with the ``rul_vae`` champion;
 - ``mnist``: the MNIST ingestion the six MNIST tasks share.
 
@@ -20,6 +22,7 @@ from kedro.pipeline import Pipeline
 
 from autoencoder_pipelines.pipelines import mnist, rul_inference
 from autoencoder_pipelines.pipelines.promotion.pipeline import retraining_pipeline
+from autoencoder_pipelines.pipelines.sweep.pipeline import sweep_pipeline
 
 TASKS = ("rul_vae", "af_rvae", "denoising_ae", "sparse_ae", "contractive_ae", "vae", "vq_vae", "vae_classifier")
 DEFAULT = "rul_vae"
@@ -32,6 +35,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         module = importlib.import_module(f"autoencoder_pipelines.pipelines.{task}.pipeline")
         pipelines[task] = module.create_pipeline()
         pipelines[f"{task}_retrain"] = retraining_pipeline(task, pipelines[task], module.champion_evaluation())
+        pipelines[f"{task}_sweep"] = sweep_pipeline(task, pipelines[task])
     pipelines["rul_inference"] = rul_inference.create_pipeline()
     pipelines["mnist"] = mnist.create_pipeline()
     pipelines["__default__"] = pipelines[DEFAULT]

@@ -365,7 +365,8 @@ def _fit(
         )
         model.compile(
             optimizer=optimizer,
-            jit_compile=config.jit_compile,
+            jit_compile=False if config.run_eagerly else config.jit_compile,
+            run_eagerly=config.run_eagerly,
         )
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss",
@@ -390,3 +391,99 @@ def _fit(
             verbose=config.verbose,
         )
     return model, backup.history
+
+
+# --- Ensembles: members trained in parallel on Ray ----------------------------------
+
+_MEMBER = 0x6D656D62  # "memb": member seeds never coincide with restart seeds (SeedSequence([seed, i]))
+
+
+def member_seeds(seed: int, members: int) -> list[int]:
+    """Seeds of an ensemble's members: ``seed`` itself first (a one-member ensemble is the
+    single run of that seed), then seeds derived from ``(seed, i)``, distinct from the
+    restarts' (:func:`restart_seeds`)."""
+    return [seed] + [int(np.random.SeedSequence([seed, _MEMBER, i]).generate_state(1)[0]) for i in range(1, members)]
+
+
+def _fit_member(build_model, x_train, y_train, validation_data, config, run_key, callbacks, sample_weight):
+    """One member, in a Ray worker: returns its weights (not the model: Keras objects stay
+    in the process that made them) and history."""
+    model, history = fit_model(
+        build_model, x_train, y_train, validation_data, config, run_key, callbacks=callbacks, sample_weight=sample_weight
+    )
+    return [np.asarray(w) for w in model.get_weights()], history
+
+
+def fit_members(
+    build_model: Callable[[int], keras.Model],
+    x_train,
+    y_train,
+    validation_data: tuple,
+    config: TrainingConfig,
+    run_key: str,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+    sample_weight=None,
+) -> tuple[list[keras.Model], list[History], list[int]]:
+    """Fit ``config.ensemble.members`` models, one per seed of :func:`member_seeds`, as Ray tasks.
+
+    Ray: an existing cluster when ``RAY_ADDRESS`` is set (or Ray is already initialised in
+    this process), else a local Ray started here on all the machine's CPUs and stopped
+    after. Each member reserves ``cpus_per_member`` CPUs and its worker runs that many
+    compute threads. A member whose worker dies is started again (``max_retries``) and
+    resumes from its epoch backup in ``config.backup_dir / f"{run_key}-member{i}"``: on a
+    cluster, ``backup_dir`` must be storage every node sees.
+
+    Args:
+        build_model: ``seed -> new built model`` (the member's own noise seeded by it).
+        callbacks: extra Keras callbacks of every member, pickled to the workers.
+        Others: as :func:`fit_model`.
+
+    Returns:
+        The members (rebuilt here with their trained weights), their histories and seeds,
+        in member order.
+    """
+    import ray  # noqa: PLC0415 - only ensembles need Ray
+
+    from autoencoder_pipelines.parallel import ray_runtime, thread_limits  # noqa: PLC0415
+
+    ensemble = config.ensemble
+    seeds = member_seeds(config.seed, ensemble.members)
+    with ray_runtime():
+        task = ray.remote(_fit_member).options(
+            num_cpus=ensemble.cpus_per_member,
+            max_retries=ensemble.max_retries,
+            runtime_env={"env_vars": thread_limits(ensemble.cpus_per_member)},
+        )
+        shared = [ray.put(a) for a in (x_train, y_train, validation_data, sample_weight)]
+        # Workers may run in another directory (or machine): the backups' path made absolute.
+        member_config = config.model_copy(
+            update={"backup_dir": Path(config.backup_dir).resolve(), "ensemble": ensemble.model_copy(update={"members": 1})}
+        )
+        refs = [
+            task.remote(
+                functools.partial(build_model, seed),
+                shared[0],
+                shared[1],
+                shared[2],
+                member_config.model_copy(update={"seed": seed}),
+                f"{run_key}-member{i}",
+                callbacks,
+                shared[3],
+            )
+            for i, seed in enumerate(seeds)
+        ]
+        logger.info(
+            "Training %d ensemble members on Ray (%s CPUs), %d CPU(s) each; seeds %s.",
+            len(seeds), ray.cluster_resources().get("CPU"), ensemble.cpus_per_member, seeds,
+        )
+        results = ray.get(refs)
+    members, histories = [], []
+    for i, seed in enumerate(seeds):
+        weights, history = results[i]
+        with dtype_policy("mixed_float16" if config.mixed_precision else "float32"):
+            member = build_model(seed)
+        member.set_weights(weights)
+        members.append(member)
+        histories.append(history)
+        logger.info("Member %d (seed %d): best validation loss %.4g.", i, seed, min(history["val_loss"]))
+    return members, histories, seeds

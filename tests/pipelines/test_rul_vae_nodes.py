@@ -42,11 +42,34 @@ def test_training_windows_use_only_their_split_and_capped_labels():
 
 
 def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
-    predictions = pd.DataFrame({"true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0]})
+    predictions = pd.DataFrame(
+        {"true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0], "rul_spread": [0.0, 1.0, 2.0]}
+    )
     metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]})
     assert metrics["rmse"] == pytest.approx(np.sqrt(100 / 3))
     assert metrics["nasa_score"] == pytest.approx(np.exp(1) - 1)
     assert (metrics["best_epoch"], metrics["epochs_trained"], metrics["best_val_loss"]) == (2, 3, 3.0)
+    assert metrics["rul_spread_mean"] == 1.0 and "members" not in metrics
+
+
+def test_an_ensemble_reports_each_member_beside_the_ensemble():
+    predictions = pd.DataFrame(
+        {
+            "true_rul_capped": [10.0, 20.0],
+            "predicted_rul": [11.0, 20.0],
+            "rul_spread": [1.0, 0.0],
+            "member_0_rul": [10.0, 20.0],
+            "member_1_rul": [12.0, 20.0],
+        }
+    )
+    members = [
+        {"member": 0, "seed": 42, "lead": False, "history": {"val_loss": [4.0, 3.5]}},
+        {"member": 1, "seed": 7, "lead": True, "history": {"val_loss": [3.0, 3.2]}},
+    ]
+    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [3.0, 3.2], "members": members})
+    assert metrics["rmse"] == pytest.approx(np.sqrt(0.5))
+    assert [(m["seed"], m["lead"], m["best_val_loss"]) for m in metrics["members"]] == [(42, False, 3.5), (7, True, 3.0)]
+    assert [m["rmse"] for m in metrics["members"]] == pytest.approx([0.0, np.sqrt(2.0)])
 
 
 def test_windows_at_the_rul_cap_get_the_capped_window_weight():

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from autoencoder_pipelines.models.config import (
     AutoencoderConfig,
     ContractiveAutoencoderConfig,
+    EnsembleConfig,
     RecurrentVAEClassifierConfig,
     RecurrentVAEConfig,
     TrainingConfig,
@@ -31,6 +32,7 @@ from autoencoder_pipelines.models.config import (
 if TYPE_CHECKING:
     from autoencoder_pipelines.models.autoencoder import Autoencoder, ContractiveAutoencoder
     from autoencoder_pipelines.models.base import ConfiguredModel
+    from autoencoder_pipelines.models.ensemble import Ensemble
     from autoencoder_pipelines.models.layers import Sampling, VectorQuantizer
     from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
     from autoencoder_pipelines.models.recurrent_vae_classifier import RecurrentVAEClassifier
@@ -43,6 +45,7 @@ _LAZY = {
     "Autoencoder": "autoencoder",
     "ContractiveAutoencoder": "autoencoder",
     "ConfiguredModel": "base",
+    "Ensemble": "ensemble",
     "VAE": "vae",
     "VQVAE": "vq_vae",
     "VAEClassifier": "vae_classifier",
@@ -76,7 +79,9 @@ def model_class(name: str) -> type[ConfiguredModel]:
 
 
 def model_classes() -> dict[str, type[ConfiguredModel]]:
-    """Every registered model class by name (imports, and so registers with Keras, all of them)."""
+    """Every registered model class by name (imports, and so registers with Keras, all of
+    them, and the ``Ensemble`` that holds several)."""
+    importlib.import_module(f"{__name__}.ensemble")
     return {name: model_class(name) for name in REGISTRY}
 
 
@@ -100,6 +105,8 @@ __all__ = [
     "ConfiguredModel",
     "ContractiveAutoencoder",
     "ContractiveAutoencoderConfig",
+    "Ensemble",
+    "EnsembleConfig",
     "RecurrentVAE",
     "RecurrentVAEClassifier",
     "RecurrentVAEClassifierConfig",

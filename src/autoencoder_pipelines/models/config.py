@@ -17,6 +17,20 @@ class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class EnsembleConfig(_Config):
+    """Several members trained from seeds derived from the run's seed, predicting as one
+    model (``models.Ensemble``); with more than one member they train in parallel as
+    tasks on Ray (``autoencoder_pipelines.training.fit_members``)."""
+
+    members: int = Field(default=1, ge=1, description="members trained; 1: one model, trained in the run's process")
+    cpus_per_member: int = Field(
+        default=1, ge=1, description="CPUs Ray reserves for a member, and the threads its TensorFlow/JAX may use"
+    )
+    max_retries: int = Field(
+        default=3, ge=0, description="times a member whose worker died is started again (it resumes from its backup)"
+    )
+
+
 class TrainingConfig(_Config):
     """How a model is fitted; shared by every pipeline's training node."""
 
@@ -35,6 +49,11 @@ class TrainingConfig(_Config):
         default="auto",
         description="XLA-compile the train step; auto: Keras decides (XLA on JAX and on TensorFlow GPUs, not on TensorFlow CPUs)",
     )
+    run_eagerly: bool = Field(
+        default=False,
+        description="train step run eagerly, not compiled: for debugging, and for tiny runs (conf/test) where tracing the "
+        "compiled step costs more than the training",
+    )
     backup_dir: Path = Field(description="per-epoch backups; a killed run resumes from here")
     verbose: Literal[0, 1, 2] = Field(default=2, description="Keras fit output: 1 bar, 2 a line per epoch")
     deterministic: bool = Field(default=True, description="deterministic ops (TensorFlow op determinism; XLA's on JAX GPUs)")
@@ -42,6 +61,7 @@ class TrainingConfig(_Config):
         default=1, ge=1, description="initialisations tried; the lowest validation loss after restart_epochs goes on"
     )
     restart_epochs: int = Field(default=10, gt=0, description="epochs each restart trains before one is chosen")
+    ensemble: EnsembleConfig = Field(default_factory=EnsembleConfig, description="members trained and averaged")
 
     @model_validator(mode="after")
     def _restarts_end_before_training(self):

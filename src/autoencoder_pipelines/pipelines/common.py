@@ -24,7 +24,8 @@ from autoencoder_pipelines.models.config import TrainingConfig
 if TYPE_CHECKING:
     from autoencoder_pipelines.models import ConfiguredModel
 
-History = dict[str, list[float]]
+# Per-epoch loss terms; an ensemble's adds "members" (see fit_ensemble).
+History = dict[str, list]
 
 
 def stage(stage_name: str, stage_nodes: list) -> Pipeline:
@@ -72,15 +73,54 @@ def fit_configured_model(
         x_train, y_train, x_val, y_val, sample_weight, validation_weight,
     )
     validation = (x_val, y_val) if validation_weight is None else (x_val, y_val, validation_weight)
-    return fit_model(
-        lambda: model_class(config),
-        x_train,
-        y_train,
-        validation,
-        training,
-        run_key=f"{model_class.__name__}-{key}",
-        sample_weight=sample_weight,
+    if training.ensemble.members == 1:
+        return fit_model(
+            lambda: model_class(config),
+            x_train,
+            y_train,
+            validation,
+            training,
+            run_key=f"{model_class.__name__}-{key}",
+            sample_weight=sample_weight,
+        )
+    return fit_ensemble(model_class, config, x_train, y_train, validation, training, f"{model_class.__name__}-{key}", sample_weight)
+
+
+def fit_ensemble(
+    model_class: type[ConfiguredModel],
+    config: BaseModel,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    validation: tuple,
+    training: TrainingConfig,
+    run_key: str,
+    sample_weight: np.ndarray | None = None,
+    callbacks: list | None = None,
+) -> tuple[models.Ensemble, History]:
+    """``training.ensemble.members`` models of ``model_class`` trained on Ray
+    (``training.fit_members``), as one ``models.Ensemble`` led by the member with the lowest
+    validation loss.
+
+    Returns:
+        The ensemble, and the lead member's history with a ``members`` entry: per member
+        its index, seed, whether it leads, and its history (each an MLflow child run).
+    """
+    from autoencoder_pipelines.models import Ensemble  # noqa: PLC0415 - loads Keras
+    from autoencoder_pipelines.training import fit_members  # noqa: PLC0415
+
+    members, histories, seeds = fit_members(
+        lambda seed: model_class(config.model_copy(update={"seed": seed})),
+        x_train, y_train, validation, training, run_key, callbacks=callbacks, sample_weight=sample_weight,
     )
+    lead = int(np.argmin([min(h["val_loss"]) for h in histories]))
+    history = {
+        **histories[lead],
+        "members": [
+            {"member": i, "seed": seed, "lead": i == lead, "history": h}
+            for i, (seed, h) in enumerate(zip(seeds, histories, strict=True))
+        ],
+    }
+    return Ensemble(members, lead=lead, seeds=seeds), history
 
 
 def predict_in_batches(model: ConfiguredModel, x: np.ndarray, batch_size: int = 1000) -> dict[str, np.ndarray]:

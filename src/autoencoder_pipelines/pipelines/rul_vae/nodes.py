@@ -162,15 +162,23 @@ def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.nd
 # --- evaluation -------------------------------------------------------------------
 
 
-def predict_test_rul(model: models.RecurrentVAE, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
-    """RUL estimate and health-map position (latent mean) of every test engine."""
+def predict_test_rul(
+    model: models.RecurrentVAE | models.Ensemble, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig
+) -> pd.DataFrame:
+    """RUL estimate, its spread between ensemble members (0 for one model) and health-map
+    position (latent mean; an ensemble's lead member's) of every test engine; for an
+    ensemble also each member's own estimate (``member_<i>_rul``)."""
     outputs = model.predict(x_test, batch_size=1024, verbose=0)
-    return truth.assign(
+    predictions = truth.assign(
         true_rul_capped=truth[cmapss.RUL_COLUMN].clip(upper=data.max_rul).astype(np.float64),
         predicted_rul=outputs["rul"].astype(np.float64),
+        rul_spread=outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else 0.0,
         z_1=outputs["z_mean"][:, 0].astype(np.float64),
         z_2=outputs["z_mean"][:, 1].astype(np.float64) if outputs["z_mean"].shape[1] > 1 else 0.0,
     ).rename(columns={cmapss.RUL_COLUMN: "true_rul"})
+    for i, member in enumerate(getattr(model, "members", [])):
+        predictions[f"member_{i}_rul"] = member.predict(x_test, batch_size=1024, verbose=0)["rul"].astype(np.float64)
+    return predictions
 
 
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
@@ -181,15 +189,31 @@ def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_t
     )
 
 
-def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict[str, float]:
-    """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``)."""
+def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict:
+    """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``), the
+    mean spread between ensemble members, and for an ensemble each member's own figures
+    (``members``), so single runs and their ensemble stand side by side. The epoch
+    figures are the (lead) model's."""
     best_epoch = int(np.argmin(history["val_loss"]))
-    return {
+    metrics = {
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
+        "rul_spread_mean": float(predictions["rul_spread"].mean()),
         "epochs_trained": len(history["val_loss"]),
         "best_epoch": best_epoch + 1,
         "best_val_loss": float(history["val_loss"][best_epoch]),
     }
+    if "members" in history:
+        metrics["members"] = [
+            {
+                "member": m["member"],
+                "seed": m["seed"],
+                "lead": m["lead"],
+                "best_val_loss": float(min(m["history"]["val_loss"])),
+                **rul_metrics(predictions["true_rul_capped"], predictions[f"member_{m['member']}_rul"]),
+            }
+            for m in history["members"]
+        ]
+    return metrics
 
 
 def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data: CMAPSSConfig) -> plotting.Figure:

@@ -1,0 +1,105 @@
+"""``<task>_sweep`` through Kedro: trials on a local 2-CPU Ray, each an MLflow child run,
+the best chosen on validation; and the sweep settings' errors, before any trial."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from kedro.framework.project import pipelines
+from mlflow import MlflowClient
+from pydantic import ValidationError
+
+from autoencoder_pipelines.pipelines.sweep.config import SweepConfig
+from autoencoder_pipelines.pipelines.sweep.nodes import best_of, check_space
+from autoencoder_pipelines.pipelines.sweep.pipeline import trial_pipeline
+from tests.conftest import write_cmapss
+from tests.pipelines.kedro_project import latest, make_project, run_pipeline
+
+
+@pytest.mark.slow
+def test_a_two_trial_sweep_tracks_both_and_picks_the_lower_validation_loss(local_ray, tmp_path, monkeypatch):
+    project = make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
+    run_pipeline(project, "rul_vae_sweep")  # conf/test: kl_weight 1 and 5
+
+    trials = pd.read_parquet(latest(project / "data/08_reporting/rul_vae/sweep_trials.parquet"))
+    assert sorted(trials["rul_vae.model.kl_weight"]) == [1.0, 5.0]
+    assert (trials["status"] == "ok").all() and (trials["epochs_trained"] == 2).all()  # conf/test: 2 epochs
+    best = json.loads(latest(project / "data/08_reporting/rul_vae/sweep_best.json").read_text())
+    winner = trials.loc[trials["val_regression_loss"].idxmin()]
+    assert trials["val_regression_loss"].nunique() == 2
+    assert best["parameters"] == {"rul_vae.model.kl_weight": winner["rul_vae.model.kl_weight"]}
+    assert best["value"] == winner["val_regression_loss"] and best["trials"] == [winner["trial_id"]]
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    (experiment,) = [e for e in client.search_experiments() if e.name == "autoencoder_pipelines"]
+    runs = client.search_runs([experiment.experiment_id])
+    (parent,) = [r for r in runs if r.info.run_name == "rul_vae_sweep"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert sorted(float(r.data.params["rul_vae.model.kl_weight"]) for r in children) == [1.0, 5.0]
+    assert sorted(r.data.metrics["val_regression_loss"] for r in children) == sorted(trials["val_regression_loss"])
+
+
+def test_a_trial_trains_on_training_and_validation_data_and_never_reads_the_test_labels():
+    from kedro.framework.startup import bootstrap_project
+
+    from tests.pipelines.kedro_project import REPO
+
+    bootstrap_project(REPO)
+    trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
+    assert {n.name.split(".")[1] for n in trial.nodes} == {"preprocessing", "training"}
+    assert "cmapss_test_rul" not in trial.inputs() and "rul_vae.x_test" not in trial.all_outputs()
+    assert trial.all_outputs() >= {"rul_vae.training_history", "rul_vae.x_val"}
+
+
+def _sweep(**overrides) -> SweepConfig:
+    values = {"space": [{"parameter": "rul_vae.model.kl_weight", "grid": [1.0, 5.0]}], "storage_dir": "s"}
+    return SweepConfig(**{**values, **overrides})
+
+
+def test_bad_sweep_settings_name_the_parameter():
+    with pytest.raises(ValidationError, match="rul_vae.model.kl_weight.*grid domains only"):
+        _sweep(space=[{"parameter": "rul_vae.model.kl_weight", "uniform": [1.0, 5.0]}])
+    with pytest.raises(ValidationError, match="a list value .* needs search: grid"):
+        _sweep(search="optuna", space=[{"parameter": "rul_vae.data.sensors", "choice": [["s_2"], None]}])
+    with pytest.raises(ValidationError, match="exactly one of"):
+        _sweep(space=[{"parameter": "rul_vae.model.kl_weight", "grid": [1.0], "choice": [2.0]}])
+    with pytest.raises(ValidationError, match="low must be below high"):
+        _sweep(search="optuna", space=[{"parameter": "rul_vae.training.learning_rate", "loguniform": [0.1, 0.01]}])
+
+
+def test_a_space_outside_the_trials_parameters_stops_the_sweep_before_any_trial():
+    from kedro.framework.startup import bootstrap_project
+
+    from tests.pipelines.kedro_project import REPO
+
+    bootstrap_project(REPO)
+    trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
+    parameters = {"rul_vae": {"model": {"kl_weight": 1.0}, "promotion": {"margin": 0.0}}}
+    with pytest.raises(ValueError, match="'rul_vae.model.kl_wieght' is not a parameter"):
+        check_space(_sweep(space=[{"parameter": "rul_vae.model.kl_wieght", "grid": [1.0]}]), parameters, trial)
+    with pytest.raises(ValueError, match="'rul_vae.promotion.margin' is not read by the trial"):
+        check_space(_sweep(space=[{"parameter": "rul_vae.promotion.margin", "grid": [1.0]}]), parameters, trial)
+
+
+def test_with_seeds_in_the_space_the_best_recipe_has_the_best_mean_over_its_seeds():
+    sweep = _sweep(
+        space=[
+            {"parameter": "rul_vae.model.kl_weight", "grid": [1.0, 5.0]},
+            {"parameter": "rul_vae.training.seed", "grid": [42, 43]},
+        ],
+        metric="val_regression_loss",
+    )
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["a", "b", "c", "d"],
+            "rul_vae.model.kl_weight": [1.0, 1.0, 5.0, 5.0],
+            "rul_vae.training.seed": [42, 43, 42, 43],
+            "val_regression_loss": [10.0, 30.0, 15.0, 16.0],  # the single best trial (a) is not the best recipe
+            "status": "ok",
+        }
+    )
+    best = best_of(trials, sweep, "rul_vae")
+    assert best["parameters"] == {"rul_vae.model.kl_weight": 5.0}
+    assert best["value"] == 15.5 and best["trials"] == ["c", "d"] and best["chosen_by"].startswith("mean")
