@@ -33,7 +33,9 @@ def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data
         name: what error messages call ``engines`` (a file name).
 
     Returns:
-        One row per engine: ``unit_nr``, ``n_cycles``, ``predicted_rul``, ``z_1``, ``z_2``.
+        One row per engine: ``unit_nr``, ``n_cycles``, ``predicted_rul``, ``rul_spread``
+        (the standard deviation between an ensemble's members; 0 for one model), ``z_1``,
+        ``z_2`` (the health map; an ensemble's lead member's).
 
     Raises:
         CMAPSSValidationError: the model expects windows of another shape than the data
@@ -56,6 +58,7 @@ def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data
             "unit_nr": units,
             "n_cycles": cmapss.engine_lengths(engines).loc[units].to_numpy(),
             "predicted_rul": outputs["rul"].astype(np.float64),
+            "rul_spread": outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else 0.0,
             "z_1": z[:, 0],
             "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
         }

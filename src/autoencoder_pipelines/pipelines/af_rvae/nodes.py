@@ -95,15 +95,30 @@ def train_af_rvae(
     return fit_configured_model("recurrent_vae_classifier", architecture, x_train, y_train, x_val, y_val, training)
 
 
-def diagnose_test_patients(model: models.RecurrentVAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Map positions (latent means), class probabilities and reconstructions of the test series."""
+def diagnose_test_patients(
+    model: models.RecurrentVAEClassifier | models.Ensemble, x_test: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Map positions (latent means; an ensemble's lead member's), class probabilities,
+    their spread between ensemble members (zeros for one model) and reconstructions of
+    the test series."""
     outputs = predict_in_batches(model, x_test)
-    return outputs["z_mean"], outputs["probabilities"], outputs["reconstruction"]
+    spread = outputs.get("probabilities_spread", np.zeros_like(outputs["probabilities"]))
+    return outputs["z_mean"], outputs["probabilities"], spread, outputs["reconstruction"]
 
 
-def evaluate_af_rvae(probabilities: np.ndarray, y_test: np.ndarray, history: History) -> dict:
-    """Test accuracy, macro-F1, per-class report and confusion matrix."""
-    return {**classification_metrics(probabilities, y_test), **training_summary(history)}
+def diagnosis_metrics(probabilities: np.ndarray, spread: np.ndarray, y_test: np.ndarray) -> dict:
+    """Accuracy, macro-F1, per-class report and confusion matrix, and how far ensemble
+    members disagree: the mean spread of the predicted class's probability."""
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    return {
+        **classification_metrics(probabilities, y_test),
+        "probability_spread_mean": float(np.mean(np.asarray(spread)[np.arange(len(predicted)), predicted])),
+    }
+
+
+def evaluate_af_rvae(probabilities: np.ndarray, spread: np.ndarray, y_test: np.ndarray, history: History) -> dict:
+    """The test patients' :func:`diagnosis_metrics` and the training's summary."""
+    return {**diagnosis_metrics(probabilities, spread, y_test), **training_summary(history)}
 
 
 def plot_diagnosis_map(z_test: np.ndarray, y_test: np.ndarray, simulation: PacemakerSimulationConfig) -> plotting.Figure:
@@ -139,7 +154,11 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_te
             f"The champion (version {champion.version}) takes series of shape {tuple(champion.model.config.input_shape)}, "
             f"this run's test series are {tuple(x_test.shape[1:])}: compare on the champion's series settings."
         )
-    return champion_metrics(champion, lambda model: classification_metrics(diagnose_test_patients(model, x_test)[1], y_test))
+    def evaluate(model) -> dict:
+        _, probabilities, spread, _ = diagnose_test_patients(model, x_test)
+        return diagnosis_metrics(probabilities, spread, y_test)
+
+    return champion_metrics(champion, evaluate)
 
 
 def plot_champion_confusion_matrix(metrics: dict) -> plotting.Figure:

@@ -47,10 +47,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.diagnose_test_patients,
                 ["model", "x_test"],
-                ["test_latent", "test_probabilities", "test_reconstructions"],
+                ["test_latent", "test_probabilities", "test_probability_spread", "test_reconstructions"],
                 name="diagnose_test_patients",
             ),
-            node(nodes.evaluate_af_rvae, ["test_probabilities", "y_test", "training_history"], "metrics", name="evaluate_af_rvae"),
+            node(
+                nodes.evaluate_af_rvae,
+                ["test_probabilities", "test_probability_spread", "y_test", "training_history"],
+                "metrics",
+                name="evaluate_af_rvae",
+            ),
             node(nodes.plot_diagnosis_map, ["test_latent", "y_test", SIM], "figure_diagnosis_map", name="plot_diagnosis_map"),
             node(nodes.plot_confusion_matrix, "metrics", "figure_confusion_matrix", name="plot_confusion_matrix"),
             node(

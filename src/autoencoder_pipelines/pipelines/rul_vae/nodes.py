@@ -238,7 +238,7 @@ def evaluate_champion(
     is capped at this run's ``max_rul``, as for the challenger. Without a champion:
     ``{"version": None}`` and no predictions.
     """
-    columns = ["unit_nr", "n_cycles", "predicted_rul", "z_1", "z_2", "true_rul", "true_rul_capped"]
+    columns = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "true_rul", "true_rul_capped"]
     if champion is None:
         return {"version": None}, pd.DataFrame(columns=columns)
     champion_data = CMAPSSConfig(**champion.metadata["data"])
@@ -247,7 +247,12 @@ def evaluate_champion(
     )
     truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
     predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
-    return {"version": champion.version, **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"])}, predictions
+    metrics = {
+        "version": champion.version,
+        **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
+        "rul_spread_mean": float(predictions["rul_spread"].mean()),
+    }
+    return metrics, predictions
 
 
 def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> plotting.Figure:

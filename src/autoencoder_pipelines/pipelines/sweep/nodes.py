@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
-from kedro.runner import SequentialRunner
 from pydantic import BaseModel
 
 from autoencoder_pipelines.pipelines.sweep.config import Domain, SweepConfig
@@ -95,6 +94,7 @@ def _tune_domain(domain: Domain):
 def _trial(config: dict, *, pipeline: Pipeline, parameters: dict, data: dict, history: str, metric: str, threads: int) -> None:
     """One trial, in a Ray worker: the slice run with ``config``'s overrides; reports the
     metric at the epoch early stopping kept."""
+    from kedro.runner import SequentialRunner  # noqa: PLC0415 - configures Kedro's logging on import
     from ray import tune  # noqa: PLC0415
 
     from autoencoder_pipelines.parallel import thread_limits  # noqa: PLC0415
