@@ -260,19 +260,19 @@ def test_restart_seeds_start_at_the_seed_and_never_overlap_between_seeds():
 
 def test_restarts_go_on_with_the_lowest_validation_loss_and_resume_if_killed(tmp_path):
     x, y = _data()
-    config = _training(tmp_path, restarts=3, restart_epochs=2, epochs=4)
+    config = _training(tmp_path, restarts=2, restart_epochs=2, epochs=4)
     build = lambda: RecurrentVAE(_config())  # noqa: E731
     # what each restart reaches in its first two epochs, trained alone
     alone = [
         fit_model(build, x, y, (x, y), _training(tmp_path, seed=seed, epochs=2), run_key=f"alone{seed}")[1]
-        for seed in restart_seeds(1, 3)
+        for seed in restart_seeds(1, 2)
     ]
     winner = int(np.argmin([min(h["val_loss"]) for h in alone]))
 
     recorder = _EpochRecorder()
     with pytest.raises(KeyboardInterrupt):  # killed in the final phase, after epoch 3
         fit_model(build, x, y, (x, y), config, "run", callbacks=[_Interrupt(at_epoch=2)])
-    assert sorted(p.name for p in (config.backup_dir / "run").iterdir()) == ["restart-0", "restart-1", "restart-2"]
+    assert sorted(p.name for p in (config.backup_dir / "run").iterdir()) == ["restart-0", "restart-1"]
     model, history = fit_model(build, x, y, (x, y), config, "run", callbacks=[recorder])
     assert recorder.epochs == [3]  # resumed: no restart trained again
     assert len(history["val_loss"]) == 4
