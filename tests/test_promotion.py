@@ -61,3 +61,15 @@ def test_registration_carries_the_decision_as_tags():
     saved = registration("model", {"data": {}}, decision)
     assert saved["promote"] is True and saved["champion_version"] == "2"
     assert saved["tags"] == {"promoted": "true", "decision": decision["reason"], "rmse": "13", "compared_with_version": "2"}
+
+
+def test_the_decision_records_both_sides_spread_between_ensemble_members():
+    from autoencoder_pipelines.promotion import decide
+
+    config = PromotionConfig(metric="rmse", greater_is_better=False, margin=0.0)
+    decision = decide({"rmse": 13.0, "rul_spread_mean": 1.5}, {"version": 2, "rmse": 13.2, "rul_spread_mean": 0.0}, config)
+    assert decision["promote"] and decision["spreads"] == {
+        "challenger": {"rul_spread_mean": 1.5},
+        "champion": {"rul_spread_mean": 0.0},
+    }
+    assert "spreads" not in decide({"rmse": 13.0}, {"version": None}, config)  # no ensemble, nothing to record

@@ -105,7 +105,16 @@ def decide(challenger_metrics: dict[str, Any], champion_metrics: dict[str, Any],
     """The promotion node: ``champion_metrics`` carries ``version: None`` when there is no
     champion yet (the retraining pipelines' ``evaluate_champion`` nodes)."""
     champion = None if champion_metrics.get("version") is None else champion_metrics
-    return decide_promotion(challenger_metrics, champion, promotion)
+    decision = decide_promotion(challenger_metrics, champion, promotion)
+    # How far each side's ensemble members disagree (0 for a single model), recorded
+    # beside the decision: a small improvement within a wide spread is seed noise.
+    spreads = {
+        side: {k: v for k, v in (metrics or {}).items() if k.endswith("_spread_mean")}
+        for side, metrics in (("challenger", challenger_metrics), ("champion", champion))
+    }
+    if any(spreads.values()):
+        decision["spreads"] = spreads
+    return decision
 
 
 def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
