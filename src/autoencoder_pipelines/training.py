@@ -451,6 +451,7 @@ def fit_members(
     with ray_runtime():
         task = ray.remote(_fit_member).options(
             num_cpus=ensemble.cpus_per_member,
+            num_gpus=ensemble.gpus_per_member,
             max_retries=ensemble.max_retries,
             runtime_env={"env_vars": thread_limits(ensemble.cpus_per_member)},
         )

@@ -26,6 +26,11 @@ class EnsembleConfig(_Config):
     cpus_per_member: int = Field(
         default=1, ge=1, description="CPUs Ray reserves for a member, and the threads its TensorFlow/JAX may use"
     )
+    gpus_per_member: float = Field(
+        default=0.0,
+        ge=0,
+        description="GPUs Ray gives a member (0.5: two members share one); Ray hides GPUs from a member given none",
+    )
     max_retries: int = Field(
         default=3, ge=0, description="times a member whose worker died is started again (it resumes from its backup)"
     )
