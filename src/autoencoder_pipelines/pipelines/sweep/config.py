@@ -70,6 +70,7 @@ class SweepConfig(BaseModel):
     time_budget_s: float | None = Field(default=None, gt=0, description="no new trial starts after this many seconds")
     max_concurrent_trials: int | None = Field(default=None, ge=1, description="None: as many as the CPUs allow")
     cpus_per_trial: int = Field(default=1, ge=1, description="CPUs Ray reserves for a trial, and its compute threads")
+    gpus_per_trial: float = Field(default=0.0, ge=0, description="GPUs Ray gives a trial (Ray hides GPUs from a trial given none)")
     seed: int = Field(default=0, ge=0, description="the search algorithm's seed (Optuna)")
     storage_dir: Path = Field(description="Ray Tune's trial records (made absolute)")
 

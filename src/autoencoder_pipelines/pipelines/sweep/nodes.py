@@ -155,7 +155,7 @@ def run_sweep(
             metric=sweep.metric,
             threads=sweep.cpus_per_trial,
         ),
-        {"cpu": sweep.cpus_per_trial},
+        {"cpu": sweep.cpus_per_trial, "gpu": sweep.gpus_per_trial},
     )
     tune_config = tune.TuneConfig(
         metric=sweep.metric,
