@@ -66,3 +66,32 @@ def test_numeric_leaves_flatten_nested_metrics_and_skip_the_rest():
 def test_an_unknown_logging_kind_names_the_dataset():
     with pytest.raises(ValueError, match="Catalog entry 'x_metrics'.*got 'plot'"):
         MlflowOutputsHook._log("plot", "x_metrics", "x_metrics", {}, None)
+
+
+def test_runs_left_running_by_a_dead_process_of_this_host_are_marked_killed(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from mlflow import MlflowClient
+
+    from autoencoder_pipelines.hooks import HOST_TAG, PID_TAG, close_runs_of_dead_processes
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.create_experiment("e")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = gone.stdout.strip()  # a process that has exited
+    host = socket.gethostname()
+
+    def run(tags):
+        return client.create_run(experiment, tags=tags).info.run_id  # RUNNING until ended
+
+    killed_run = run({HOST_TAG: host, PID_TAG: dead_pid})  # kill -9'd kedro run
+    alive_run = run({HOST_TAG: host, PID_TAG: str(os.getpid())})  # still running here
+    other_host = run({HOST_TAG: "elsewhere", PID_TAG: dead_pid})  # can't tell from here
+    current = run({HOST_TAG: host, PID_TAG: dead_pid})
+
+    assert close_runs_of_dead_processes(client, experiment, current) == [killed_run]
+    status = {r: client.get_run(r).info.status for r in (killed_run, alive_run, other_host, current)}
+    assert status == {killed_run: "KILLED", alive_run: "RUNNING", other_host: "RUNNING", current: "RUNNING"}

@@ -7,6 +7,8 @@
 
 ``MlflowOutputsHook``
     kedro-mlflow opens one MLflow run per ``kedro run`` and logs the parameters; this hook
+    tags the run with its host and process, marks ``KILLED`` the runs of this host whose
+    process died without ending them, and
     logs the outputs into that run, chosen in the catalog by a ``metadata.mlflow`` entry::
 
         rul_vae_metrics:
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -103,6 +107,41 @@ def _log_curves(history: dict, prefix: str) -> None:
                 mlflow.log_metric(f"{prefix}{key}", float(value), step=step)
 
 
+HOST_TAG = "autoencoder_pipelines.host"
+PID_TAG = "autoencoder_pipelines.pid"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def close_runs_of_dead_processes(client, experiment_id: str, current_run_id: str) -> list[str]:
+    """Mark ``KILLED`` the experiment's runs still ``RUNNING`` whose ``kedro run`` process,
+    on this host, is gone (killed with ``kill -9``, out of memory, a power cut): MLflow
+    would otherwise show them running for good. The run started again resumes training
+    from the backup in a run of its own. Runs of other hosts, and of live processes, are
+    left alone. Returns the runs marked."""
+    host = socket.gethostname()
+    stale = client.search_runs(
+        [experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{host}'"
+    )
+    killed = []
+    for run in stale:
+        pid = run.data.tags.get(PID_TAG, "")
+        if run.info.run_id != current_run_id and pid.isdigit() and not _process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            killed.append(run.info.run_id)
+            logger.info("MLflow run %s (%s) was left running by a process that no longer exists: marked KILLED.",
+                        run.info.run_id, run.info.run_name)
+    return killed
+
+
 class MlflowOutputsHook:
     """Logs the outputs that the catalog marks with ``metadata.mlflow`` into the active run."""
 
@@ -121,6 +160,9 @@ class MlflowOutputsHook:
 
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
+        if run is not None:
+            mlflow.set_tags({HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
+            close_runs_of_dead_processes(mlflow.MlflowClient(), run.info.experiment_id, run.info.run_id)
 
     @hook_impl(trylast=True)
     def before_node_run(self, inputs: dict[str, Any]) -> None:
