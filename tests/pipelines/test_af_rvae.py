@@ -42,6 +42,11 @@ def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
     metrics = json.loads(_latest(reports / "metrics.json").read_text())
     assert {"accuracy", "macro_f1", "confusion_matrix"} <= set(metrics)
     assert np.sum(metrics["confusion_matrix"]) == 24
+    assert metrics["probability_spread_mean"] == 0.0  # one model: no spread
+    # The gradient-boosting baseline, scored on the same test patients.
+    baseline = json.loads(_latest(reports / "baseline_metrics.json").read_text())
+    assert baseline["model"] == "HistGradientBoostingClassifier(max_iter=5)"
+    assert np.sum(baseline["confusion_matrix"]) == 24 and 0.0 <= baseline["accuracy"] <= 1.0
     for figure in ("diagnosis_map", "confusion_matrix", "reconstructions"):
         assert _latest(reports / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
     model = catalog.load("af_rvae.model")

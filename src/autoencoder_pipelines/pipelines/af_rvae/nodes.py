@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import pacemaker
@@ -119,6 +120,32 @@ def diagnosis_metrics(probabilities: np.ndarray, spread: np.ndarray, y_test: np.
 def evaluate_af_rvae(probabilities: np.ndarray, spread: np.ndarray, y_test: np.ndarray, history: History) -> dict:
     """The test patients' :func:`diagnosis_metrics` and the training's summary."""
     return {**diagnosis_metrics(probabilities, spread, y_test), **training_summary(history)}
+
+
+class BaselineConfig(BaseModel):
+    """The gradient-boosting baseline the recurrent model is compared with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_iter: int = Field(gt=0, description="boosting iterations of HistGradientBoostingClassifier")
+    seed: int = Field(ge=0)
+
+
+def evaluate_baseline(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, baseline: BaselineConfig
+) -> dict:
+    """scikit-learn's ``HistGradientBoostingClassifier`` on the raw burden points of every
+    series (no latent, no recurrence), trained on the training patients (its early
+    stopping off: a fixed number of iterations), scored on the test patients: what the
+    recurrent model's accuracy should be read against."""
+    from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: PLC0415
+
+    classifier = HistGradientBoostingClassifier(max_iter=baseline.max_iter, early_stopping=False, random_state=baseline.seed)
+    classifier.fit(x_train.reshape(len(x_train), -1), y_train)
+    probabilities = classifier.predict_proba(x_test.reshape(len(x_test), -1))
+    full = np.zeros((len(x_test), int(max(y_train.max(), y_test.max())) + 1))
+    full[:, classifier.classes_] = probabilities
+    return {"model": f"HistGradientBoostingClassifier(max_iter={baseline.max_iter})", **classification_metrics(full, y_test)}
 
 
 def plot_diagnosis_map(z_test: np.ndarray, y_test: np.ndarray, simulation: PacemakerSimulationConfig) -> plotting.Figure:

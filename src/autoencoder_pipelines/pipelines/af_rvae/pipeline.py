@@ -59,6 +59,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(nodes.plot_diagnosis_map, ["test_latent", "y_test", SIM], "figure_diagnosis_map", name="plot_diagnosis_map"),
             node(nodes.plot_confusion_matrix, "metrics", "figure_confusion_matrix", name="plot_confusion_matrix"),
             node(
+                nodes.evaluate_baseline,
+                ["x_train", "y_train", "x_test", "y_test", "params:baseline"],
+                "baseline_metrics",
+                name="evaluate_baseline",
+            ),
+            node(
                 nodes.plot_reconstructions,
                 ["x_test", "test_reconstructions", "y_test", SERIES],
                 "figure_reconstructions",
