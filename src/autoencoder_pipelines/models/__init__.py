@@ -1,4 +1,4 @@
-"""Keras model library: layers, losses and the seven model classes.
+"""Keras model library: layers, losses, the seven model classes and the Ensemble of several.
 
 Independent of Kedro (the pipelines import this package, never the reverse) and of the
 Keras backend: the models use Keras ops only and train on TensorFlow and JAX. Fitting
