@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.project import pipelines
@@ -93,13 +94,35 @@ def test_with_seeds_in_the_space_the_best_recipe_has_the_best_mean_over_its_seed
     )
     trials = pd.DataFrame(
         {
-            "trial_id": ["a", "b", "c", "d"],
-            "rul_vae.model.kl_weight": [1.0, 1.0, 5.0, 5.0],
-            "rul_vae.training.seed": [42, 43, 42, 43],
-            "val_regression_loss": [10.0, 30.0, 15.0, 16.0],  # the single best trial (a) is not the best recipe
-            "status": "ok",
+            "trial_id": ["a", "b", "c", "d", "e"],
+            "rul_vae.model.kl_weight": [1.0, 1.0, 5.0, 5.0, 5.0],
+            "rul_vae.training.seed": [42, 43, 42, 43, 44],
+            "val_regression_loss": [10.0, 30.0, 15.0, 16.0, np.nan],  # the best trial (a) is not the best recipe
+            "status": ["ok", "ok", "ok", "ok", "incomplete"],  # e: stopped by the time budget
         }
     )
     best = best_of(trials, sweep, "rul_vae")
     assert best["parameters"] == {"rul_vae.model.kl_weight": 5.0}
-    assert best["value"] == 15.5 and best["trials"] == ["c", "d"] and best["chosen_by"].startswith("mean")
+    assert best["value"] == 15.5 and best["trials"] == ["c", "d"] and best["seeds"] == [42, 43]
+    assert best["chosen_by"] == "mean val_regression_loss over 2 seeds"
+
+
+def test_a_recipe_with_a_null_value_is_grouped_like_any_other():
+    sweep = _sweep(
+        space=[
+            {"parameter": "rul_vae.data.sensors", "grid": [None, ["s_2", "s_3"]]},
+            {"parameter": "rul_vae.training.seed", "grid": [42, 43]},
+        ],
+        metric="val_regression_loss",
+    )
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["a", "b", "c", "d"],
+            "rul_vae.data.sensors": [None, None, "['s_2', 's_3']", "['s_2', 's_3']"],  # as the table stores them
+            "rul_vae.training.seed": [42, 43, 42, 43],
+            "val_regression_loss": [10.0, 11.0, 12.0, 13.0],
+            "status": "ok",
+        }
+    )
+    best = best_of(trials, sweep, "rul_vae")
+    assert best["parameters"] == {"rul_vae.data.sensors": None} and best["trials"] == ["a", "b"]

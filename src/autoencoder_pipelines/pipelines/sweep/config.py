@@ -67,7 +67,9 @@ class SweepConfig(BaseModel):
     num_samples: int = Field(
         default=1, ge=1, description="optuna: trials; grid: times the whole grid is repeated"
     )
-    time_budget_s: float | None = Field(default=None, gt=0, description="no new trial starts after this many seconds")
+    time_budget_s: float | None = Field(
+        default=None, gt=0, description="the search ends after this many seconds; trials still running are stopped (status incomplete)"
+    )
     max_concurrent_trials: int | None = Field(default=None, ge=1, description="None: as many as the CPUs allow")
     cpus_per_trial: int = Field(default=1, ge=1, description="CPUs Ray reserves for a trial, and its compute threads")
     gpus_per_trial: float = Field(default=0.0, ge=0, description="GPUs Ray gives a trial (Ray hides GPUs from a trial given none)")

@@ -187,12 +187,17 @@ def _trials_table(results, sweep: SweepConfig) -> pd.DataFrame:
         row.update({path: _cell(result.config.get(path)) for path in sweep.domains})
         for key in dict.fromkeys([sweep.metric, "val_loss", "best_epoch", "epochs_trained"]):
             row[key] = metrics.get(key, math.nan)
-        row["status"] = "error" if result.error else "ok"
+        finite = isinstance(row[sweep.metric], (int, float)) and math.isfinite(row[sweep.metric])
+        # "incomplete": stopped before it reported (the time budget ended the search).
+        row["status"] = "error" if result.error else ("ok" if finite else "incomplete")
         row["error"] = "" if result.error is None else f"{type(result.error).__name__}: {result.error}"[:2000]
         rows.append(row)
     table = pd.DataFrame(rows).sort_values("trial_id", ignore_index=True)
     if not (table["status"] == "ok").any():
-        raise RuntimeError(f"Every trial of the sweep failed; the first: {table['error'].iloc[0]}")
+        raise RuntimeError(
+            f"No trial of the sweep finished (statuses {table['status'].value_counts().to_dict()}); "
+            f"the first error: {table['error'].iloc[0] or 'none'}"
+        )
     return table
 
 
@@ -209,9 +214,11 @@ def best_of(trials: pd.DataFrame, sweep: SweepConfig, task: str) -> dict:
     recipe = [p for p in sweep.domains if p != seed]
     ascending = sweep.mode == "min"
     if seed in sweep.domains and recipe:
-        means = ok.groupby(recipe, dropna=False)[sweep.metric].agg(["mean", "std", "count"]).reset_index()
-        top = means.sort_values("mean", ascending=ascending).iloc[0]
-        rows = ok[np.logical_and.reduce([ok[p] == top[p] for p in recipe])]
+        # Recipes keyed by their values' text: null (the paper's sensors) groups like any value.
+        key = ok[recipe].apply(lambda row: repr(tuple(row)), axis=1)
+        stats = ok.groupby(key)[sweep.metric].agg(["mean", "std", "count"])
+        chosen = stats.sort_values("mean", ascending=ascending).index[0]
+        rows, top = ok[key == chosen], stats.loc[chosen]
         return {
             "metric": sweep.metric,
             "mode": sweep.mode,
@@ -219,7 +226,8 @@ def best_of(trials: pd.DataFrame, sweep: SweepConfig, task: str) -> dict:
             "value": float(top["mean"]),
             "spread": float(top["std"]) if top["count"] > 1 else 0.0,
             "trials": rows["trial_id"].tolist(),
-            "parameters": {p: _value(sweep, p, top[p]) for p in recipe},
+            "seeds": [int(v) for v in rows[seed]],
+            "parameters": {p: _value(sweep, p, rows[p].iloc[0]) for p in recipe},
         }
     top = ok.sort_values(sweep.metric, ascending=ascending).iloc[0]
     return {
@@ -235,6 +243,8 @@ def best_of(trials: pd.DataFrame, sweep: SweepConfig, task: str) -> dict:
 def _value(sweep: SweepConfig, path: str, cell: Any) -> Any:
     """The parameter value behind a table cell (a list's text back to the list)."""
     domain = sweep.domains[path]
+    if isinstance(cell, float) and math.isnan(cell):
+        cell = None  # pandas reads a null among texts as NaN
     for candidate in domain.grid or domain.choice or []:
         if _cell(candidate) == cell:
             return candidate
