@@ -69,7 +69,11 @@ def fit_configured_model(
     key = run_fingerprint(
         model_class.__name__,
         config.model_dump(mode="json"),
-        training.model_dump(exclude={"verbose", "backup_dir"}),
+        # Where and how the members run is not what they learn: a run started again
+        # with other resources (CPUs, GPUs, retries) still resumes its backups.
+        training.model_dump(
+            exclude={"verbose": True, "backup_dir": True, "ensemble": {"cpus_per_member", "gpus_per_member", "max_retries"}}
+        ),
         x_train, y_train, x_val, y_val, sample_weight, validation_weight,
     )
     validation = (x_val, y_val) if validation_weight is None else (x_val, y_val, validation_weight)
