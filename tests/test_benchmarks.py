@@ -33,7 +33,7 @@ def test_a_preprocessing_slice_runs_the_pipelines_nodes_in_memory(kedro_slice):
     first, second = preprocessing.run(), preprocessing.run()
 
     data = preprocessing.inputs["params:rul_vae.data"]  # typed by Kedro, as in a run
-    assert first["rul_vae.x_train"].shape[1:] == (data.window, len(data.sensor_columns)) == (10, 5)
+    assert first["rul_vae.x_train"].shape[1:] == (data.window, len(data.sensor_columns)) == (10, 14)
     assert len(first["rul_vae.x_test"]) == 6  # one window per test engine
     for name in ("rul_vae.x_train", "rul_vae.y_val", "rul_vae.x_test"):
         np.testing.assert_array_equal(first[name], second[name])

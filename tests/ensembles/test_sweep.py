@@ -22,11 +22,12 @@ from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 @pytest.mark.slow
 def test_a_two_trial_sweep_tracks_both_and_picks_the_lower_validation_loss(local_ray, tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
-    run_pipeline(project, "rul_vae_sweep")  # conf/test: kl_weight 1 and 5
+    run_pipeline(project, "rul_vae_sweep")  # conf/test: kl_weight 1 and 5, 3 epochs fixed
 
     trials = pd.read_parquet(latest(project / "data/08_reporting/rul_vae/sweep_trials.parquet"))
     assert sorted(trials["rul_vae.model.kl_weight"]) == [1.0, 5.0]
-    assert (trials["status"] == "ok").all() and (trials["epochs_trained"] == 2).all()  # conf/test: 2 epochs
+    # every trial took the sweep's fixed values (3 epochs) over the task's (conf/test: 2)
+    assert (trials["status"] == "ok").all() and (trials["epochs_trained"] == 3).all()
     best = json.loads(latest(project / "data/08_reporting/rul_vae/sweep_best.json").read_text())
     winner = trials.loc[trials["val_regression_loss"].idxmin()]
     assert trials["val_regression_loss"].nunique() == 2
@@ -77,11 +78,31 @@ def test_a_space_outside_the_trials_parameters_stops_the_sweep_before_any_trial(
 
     bootstrap_project(REPO)
     trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
-    parameters = {"rul_vae": {"model": {"kl_weight": 1.0}, "promotion": {"margin": 0.0}}}
+    parameters = {"rul_vae": {"model": {"kl_weight": 1.0}, "promotion": {"margin": 0.0}, "training": {"ensemble": {"members": 1}}}}
     with pytest.raises(ValueError, match="'rul_vae.model.kl_wieght' is not a parameter"):
-        check_space(_sweep(space=[{"parameter": "rul_vae.model.kl_wieght", "grid": [1.0]}]), parameters, trial)
+        check_space(_sweep(space=[{"parameter": "rul_vae.model.kl_wieght", "grid": [1.0]}]), parameters, trial, "rul_vae")
     with pytest.raises(ValueError, match="'rul_vae.promotion.margin' is not read by the trial"):
-        check_space(_sweep(space=[{"parameter": "rul_vae.promotion.margin", "grid": [1.0]}]), parameters, trial)
+        check_space(_sweep(space=[{"parameter": "rul_vae.promotion.margin", "grid": [1.0]}]), parameters, trial, "rul_vae")
+    with pytest.raises(ValueError, match="Sweep fixed: 'rul_vae.model.lstm_unit' is not a parameter"):
+        check_space(_sweep(fixed={"rul_vae.model.lstm_unit": 8}), parameters, trial, "rul_vae")
+
+
+def test_trials_that_would_train_ensembles_stop_the_sweep_before_any_trial():
+    from kedro.framework.startup import bootstrap_project
+
+    from tests.pipelines.kedro_project import REPO
+
+    bootstrap_project(REPO)
+    trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
+    parameters = {"rul_vae": {"model": {"kl_weight": 1.0}, "training": {"ensemble": {"members": 4}}}}
+    members = "rul_vae.training.ensemble.members"
+    with pytest.raises(ValueError, match=r"members = \[4\] models each; a trial trains one model"):
+        check_space(_sweep(), parameters, trial, "rul_vae")
+    with pytest.raises(ValueError, match=r"members = \[1, 2\] models each"):
+        check_space(_sweep(space=[{"parameter": members, "grid": [1, 2]}]), parameters, trial, "rul_vae")
+    check_space(_sweep(fixed={members: 1}), parameters, trial, "rul_vae")  # one member per trial: accepted
+    with pytest.raises(ValidationError, match=r"fixed: \['rul_vae.model.kl_weight'\] are also in the space"):
+        _sweep(fixed={"rul_vae.model.kl_weight": 2.0})
 
 
 def test_with_seeds_in_the_space_the_best_recipe_has_the_best_mean_over_its_seeds():

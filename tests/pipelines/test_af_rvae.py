@@ -90,10 +90,10 @@ def test_af_rvae_retraining_registers_a_champion_and_keeps_it_against_a_worse_ch
     assert champion_version("af_rvae", client=client) == "1"
 
     # Accuracy cannot rise by more than 1: this challenger is registered, not promoted.
-    run_pipeline(project, "af_rvae_retrain", **{"af_rvae.promotion.margin": 1.0})
+    run_pipeline(project, "af_rvae_retrain", af_rvae={"promotion": {"margin": 1.0}})
     second = json.loads(_latest(project / "data/08_reporting/af_rvae/promotion_decision.json").read_text())
     champion = json.loads(_latest(project / "data/08_reporting/af_rvae/champion_metrics.json").read_text())
-    assert second["promote"] is False and second["champion_version"] == "1"
+    assert second["promote"] is False and second["champion_version"] == "1" and second["margin"] == 1.0
     assert champion["version"] == "1" and 0 <= champion["accuracy"] <= 1
     assert np.sum(champion["confusion_matrix"]) == 24  # the run's test patients
     assert champion_version("af_rvae", client=client) == "1"

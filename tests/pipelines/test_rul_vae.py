@@ -48,7 +48,7 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
     x_test = catalog.load("rul_vae.x_test")
     predictions = pd.read_parquet(_latest(out / "07_model_output/rul_vae/FD001/test_predictions.parquet"))
     np.testing.assert_allclose(model.predict(x_test, verbose=0)["rul"], predictions["predicted_rul"], rtol=1e-6)
-    assert x_test.shape == (6, 10, 5)
+    assert x_test.shape == (6, 10, 14)  # conf/base: the 14 informative sensors
 
     # Every intermediate dataset and the model are versioned.
     for path in (
@@ -75,7 +75,7 @@ def test_a_second_run_adds_versions_instead_of_replacing_the_model(project):
 @pytest.mark.slow
 def test_subset_switch_reads_that_subsets_files(project):
     write_cmapss(Path(project / "raw"), subset="FD004", n_train=10, n_test=4, seed=5)
-    _run(project, cmapss_subset="FD004")
+    _run(project, cmapss_subset="FD004", rul_vae={"data": {"sensors": None}})  # the paper's sensors of FD004
     metrics = json.loads(_latest(project / "data/08_reporting/rul_vae/FD004/metrics.json").read_text())
     assert metrics["n_engines"] == 4
     x_test = np.load(_latest(project / "data/05_model_input/rul_vae/FD004/x_test.npy"))

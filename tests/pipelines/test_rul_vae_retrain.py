@@ -108,7 +108,7 @@ def _row(**values) -> str:
 
 MALFORMED = {
     # a table with a header, without s_4 (a sensor of the model): the column is named
-    "missing sensor": (b"unit_nr time_cycles setting_1 setting_2 setting_3 s_3 s_7 s_11 s_12\n1 1 0 0 100 1 2 3 4\n",
+    "missing sensor": (" ".join(c for c in COLUMNS if c != "s_4").encode() + b"\n" + _row().replace(" 500", "", 1).encode(),
                        r"engines\.txt: missing columns \['s_4'\]"),
     "NaN": (_row(s_4="nan").encode(), r"engines\.txt: missing values .*\['s_4'\]"),
     "text": (_row(s_11="high").encode(), r"engines\.txt: column 's_11' holds the non-numeric value 'high'"),

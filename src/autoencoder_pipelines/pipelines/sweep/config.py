@@ -59,6 +59,10 @@ class SweepConfig(BaseModel):
     # A list, not a mapping: an environment's sweep (conf/test) replaces the whole space
     # rather than merging its parameters into the base one's.
     space: list[Domain] = Field(description="the searched parameters and their domains", min_length=1)
+    fixed: dict[str, Any] = Field(
+        default_factory=dict,
+        description="values every trial uses, by dotted parameter path (e.g. one ensemble member per trial)",
+    )
     search: Literal["grid", "optuna"] = Field(
         default="grid", description="grid: every combination of the grids; optuna: Optuna's TPE sampler"
     )
@@ -86,6 +90,8 @@ class SweepConfig(BaseModel):
         paths = [d.parameter for d in self.space]
         if len(set(paths)) != len(paths):
             raise ValueError(f"space: a parameter appears twice in {paths}")
+        if both := sorted(set(paths) & set(self.fixed)):
+            raise ValueError(f"fixed: {both} are also in the space; a parameter is either searched or fixed")
         for path, domain in self.domains.items():
             if self.search == "grid" and domain.kind != "grid":
                 raise ValueError(f"space.{path}: search 'grid' takes grid domains only; got {domain.kind}")

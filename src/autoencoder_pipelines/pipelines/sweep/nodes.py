@@ -63,21 +63,35 @@ def override(parameters: dict, values: dict[str, Any]) -> dict:
     return result
 
 
-def check_space(sweep: SweepConfig, parameters: dict, trial: Pipeline) -> None:
-    """Every searched path is an existing parameter that the trial's nodes read; raised
-    before any trial starts, naming the path."""
+def check_space(sweep: SweepConfig, parameters: dict, trial: Pipeline, task: str) -> None:
+    """Every searched or fixed path is an existing parameter that the trial's nodes read,
+    and every trial trains one model; raised before any trial starts, naming the path."""
     read = {name.removeprefix("params:") for name in trial.inputs() if name.startswith("params:")}
     plain = _plain(parameters)
-    for path in sweep.domains:
+    for path in [*sweep.domains, *sweep.fixed]:
+        where = "Sweep space" if path in sweep.domains else "Sweep fixed"
         try:
             _lookup(plain, path)
         except (KeyError, TypeError, AttributeError):
-            raise ValueError(f"Sweep space: {path!r} is not a parameter of this project (conf/*/parameters*.yml).") from None
+            raise ValueError(f"{where}: {path!r} is not a parameter of this project (conf/*/parameters*.yml).") from None
         if not any(path == block or path.startswith(f"{block}.") for block in read):
             raise ValueError(
-                f"Sweep space: {path!r} is not read by the trial's preprocessing or training "
+                f"{where}: {path!r} is not read by the trial's preprocessing or training "
                 f"(they read {sorted(read)}); ingestion and evaluation settings cannot be searched."
             )
+    # A trial holds its CPUs while it waits for its members' Ray tasks: ensembles inside
+    # trials could wait for each other forever.
+    members = f"{task}.training.ensemble.members"
+    domain = sweep.domains.get(members)
+    if domain is None:
+        values = [sweep.fixed.get(members, _lookup(plain, members))]
+    else:
+        values = domain.grid or domain.choice or [list(getattr(domain, domain.kind))]
+    if any(v != 1 for v in values):
+        raise ValueError(
+            f"Sweep: the trials would train {members} = {values} models each; a trial trains one model "
+            f"(set `fixed: {{{members}: 1}}` in the sweep's parameters). Seeds go in the space instead."
+        )
 
 
 def _tune_domain(domain: Domain):
@@ -143,13 +157,13 @@ def run_sweep(
 
     from autoencoder_pipelines.parallel import ray_runtime  # noqa: PLC0415
 
-    check_space(sweep, parameters, trial)
+    check_space(sweep, parameters, trial, task)
     history = f"{task}.training_history"
     trainable = tune.with_resources(
         tune.with_parameters(
             _trial,
             pipeline=trial,
-            parameters=_plain(parameters),
+            parameters=override(parameters, sweep.fixed),
             data=dict(zip(data_names, data, strict=True)),
             history=history,
             metric=sweep.metric,
