@@ -22,28 +22,31 @@ DAG_ID = "autoencoder_pipelines_rul_vae_retrain"
 STAGES = ["ingestion", "preprocessing", "training", "evaluation", "promotion"]
 
 
-@pytest.fixture
-def deployment(tmp_path, monkeypatch):
-    """A project copy with raw data, its DAG generated into ``dags/``, an Airflow home."""
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    """A project copy with raw data, its DAG generated into ``dags/``, an Airflow home;
+    made once for the module (``kedro airflow create`` starts Kedro in a subprocess)."""
+    tmp_path = tmp_path_factory.mktemp("deployment")
     (tmp_path / "project").mkdir()
-    project = make_project(tmp_path / "project", monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
-    result = subprocess.run(
-        [
-            sys.executable, "-m", "kedro", "airflow", "create", "--pipelines=rul_vae_retrain", "--env=test",
-            f"--jinja-file={REPO / 'deploy/airflow/dag_template.j2'}", f"--target-dir={tmp_path / 'dags'}",
-            f"--params=project_path={project}",
-        ],
-        cwd=project, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-    }
-    return project, tmp_path / "dags", env
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        project = make_project(tmp_path / "project", monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "kedro", "airflow", "create", "--pipelines=rul_vae_retrain", "--env=test",
+                f"--jinja-file={REPO / 'deploy/airflow/dag_template.j2'}", f"--target-dir={tmp_path / 'dags'}",
+                f"--params=project_path={project}",
+            ],
+            cwd=project, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        }
+        yield project, tmp_path / "dags", env
 
 
 def _airflow(env, *args, cwd) -> subprocess.CompletedProcess:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import tempfile
 from pathlib import Path
 
 from kedro.framework.session import KedroSession
@@ -11,11 +13,24 @@ from kedro.framework.startup import bootstrap_project
 REPO = Path(__file__).resolve().parents[2]
 
 
+@functools.cache
+def _empty_tracking_database() -> Path:
+    """An MLflow SQLite database with its tables made, once per test process: MLflow's
+    schema migrations take seconds for every new database, most of a small run's time."""
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()  # tracking tables
+    MlflowClient(registry_uri=f"sqlite:///{path}").search_registered_models()  # registry tables
+    return path
+
+
 def make_project(tmp_path: Path, monkeypatch, **env: str) -> Path:
     """The project's configuration copied into ``tmp_path`` (the package is installed),
     with ``env`` variables set, ``tmp_path`` as the working directory and its own
-    MLflow tracking database ``tmp_path/mlflow.db``."""
+    MLflow tracking database ``tmp_path/mlflow.db`` (a copy of an empty one)."""
     shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copy(_empty_tracking_database(), tmp_path / "mlflow.db")
     shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     (tmp_path / "conf" / "local").mkdir()
     (tmp_path / "src").mkdir()  # bootstrap_project checks it exists
