@@ -56,7 +56,9 @@ def ray_runtime() -> Iterator[None]:
         logger.info("Connecting to the Ray cluster at %s.", os.environ["RAY_ADDRESS"])
         ray.init(log_to_driver=True)
     else:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=True)
+        # address="local": a new Ray of this process, never a cluster that `ray start` (or an
+        # earlier Cluster) left recorded in Ray's temporary folder, alive or not.
+        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=True)
     try:
         yield
     finally:

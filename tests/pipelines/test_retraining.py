@@ -75,9 +75,9 @@ def test_a_first_champion_then_only_a_better_challenger_is_promoted(task):
 
     # 2. A worse challenger (it must win by a margin no model reaches): registered as
     # version 2 for the record; the champion stays version 1.
-    _retrain(task, project, **{f"{task}.promotion.margin": 1e6})
+    _retrain(task, project, **{task: {"promotion": {"margin": 1e6}}})
     decision = _decision(task, project)
-    assert decision["promote"] is False and decision["champion_version"] == "1"
+    assert decision["promote"] is False and decision["champion_version"] == "1" and decision["margin"] == 1e6
     assert decision["champion"] == pytest.approx(decision["challenger"], rel=0.5)  # same data, both scored
     assert champion_version(name, client=client) == "1"
     assert client.get_model_version(name, "2").tags["promoted"] == "false"
