@@ -83,8 +83,13 @@ def check_space(sweep: SweepConfig, parameters: dict, trial: Pipeline, task: str
     # trials could wait for each other forever.
     members = f"{task}.training.ensemble.members"
     domain = sweep.domains.get(members)
-    if domain is None:
-        values = [sweep.fixed.get(members, _lookup(plain, members))]
+    if members in sweep.fixed:
+        values = [sweep.fixed[members]]
+    elif domain is None:
+        try:
+            values = [_lookup(plain, members)]
+        except (KeyError, TypeError, AttributeError):
+            values = [1]  # no ensemble block: models.config.EnsembleConfig's default, one member
     else:
         values = domain.grid or domain.choice or [list(getattr(domain, domain.kind))]
     if any(v != 1 for v in values):
