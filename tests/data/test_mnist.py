@@ -38,6 +38,9 @@ def test_read_images_and_labels_round_trip():
         (gzip.compress(idx(IMAGES[:, :27])), r"dimensions \(5, 27, 28\)"),
         (gzip.compress(b"\x00\x00"), "too short"),
     ],
+    # Named ids: a gzip header holds the time it was written, and pytest-xdist refuses to
+    # run when its workers' ids differ (they would, across a second's boundary).
+    ids=["truncated-gzip", "not-gzip", "short-data", "wrong-magic", "wrong-dimensions", "too-short"],
 )
 def test_corrupt_image_files_are_refused_naming_the_file(content, message):
     with pytest.raises(MNISTValidationError, match=f"train-images-idx3-ubyte.gz: .*{message}"):
