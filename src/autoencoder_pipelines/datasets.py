@@ -183,6 +183,14 @@ class KerasModelDataset(TensorFlowModelDataset):
         return super().load()
 
 
+def _split_table(table: dict | None):
+    if table is None:
+        return None
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame(table["data"], columns=table["columns"])
+
+
 class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
     """A registered model in the MLflow registry (``autoencoder_pipelines.registry``).
 
@@ -191,7 +199,8 @@ class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
     has no champion (the first retraining registers one). ``save`` takes a dict::
 
         {"model": keras.Model, "metadata": {...}, "tags": {...},
-         "promote": bool, "champion_version": str | None}
+         "promote": bool, "champion_version": str | None,
+         "input_example": {"columns": [...], "data": [[...]]} | None}  # optional
 
     registers the model as a new version and, if ``promote``, moves the alias to it,
     provided the champion is still ``champion_version`` (else ``PromotionConflict`` and
@@ -245,6 +254,7 @@ class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
             expected_champion=data["champion_version"],
             alias=self._alias,
             lock_path=self._lock_path,
+            input_example=_split_table(data.get("input_example")),
         )
 
     def _exists(self) -> bool:

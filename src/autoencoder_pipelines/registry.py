@@ -1,10 +1,11 @@
 """The MLflow model registry: champion models, registration and promotion.
 
-A registered model (e.g. ``rul_vae``) has numbered versions; the alias ``champion``
-names the version in service. Each version is a Keras model logged with MLflow's Keras
-flavour, carrying in its ``metadata`` what inference needs besides the weights (for
-``rul_vae``: the fitted condition scaler and the data settings), so a version is
-self-contained.
+A registered model (e.g. ``rul_vae_FD001``) has numbered versions; the alias
+``champion`` names the version in service. A version is self-contained: for a task with
+a served model (``serving.PYTHON_MODELS``: ``rul_vae``) it is an ``mlflow.pyfunc`` model
+that takes the task's raw inputs and carries its typed settings (the fitted condition
+scaler, the data settings); the other tasks' versions are Keras models logged with
+MLflow's Keras flavour, their settings in the version's ``metadata``.
 
 Promotion is guarded twice: a file lock serialises registrations on one machine, and
 the champion that the challenger was compared with must still be the champion when the
@@ -45,6 +46,14 @@ class RegisteredModel:
     model: keras.Model
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    served: Any = None  # the mlflow.pyfunc model, for a task that has one: what the server runs
+
+    def predict(self, model_input):
+        """The served model's answer to ``model_input``: what ``mlflow.pyfunc.load_model``
+        and ``mlflow models serve`` give for this version."""
+        if self.served is None:
+            raise TypeError(f"{self.name} version {self.version} is a bare Keras model, not a served (pyfunc) model.")
+        return self.served.predict(model_input)
 
 
 def _client(tracking_uri: str | None = None, registry_uri: str | None = None):
@@ -71,8 +80,10 @@ def champion_version(name: str, alias: str = CHAMPION, client=None) -> str | Non
 
 
 def load_version(name: str, version: str, client=None) -> RegisteredModel:
-    """Load one version: the Keras model (safe mode), its metadata and its tags."""
+    """Load one version: the Keras model (safe mode), its settings and its tags, and for
+    a served model the pyfunc model itself."""
     import mlflow.keras  # noqa: PLC0415
+    import mlflow.pyfunc  # noqa: PLC0415
     from mlflow.models import get_model_info  # noqa: PLC0415
 
     from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
@@ -81,12 +92,24 @@ def load_version(name: str, version: str, client=None) -> RegisteredModel:
     client = client or _client()
     model_version = client.get_model_version(name, version)
     uri = f"models:/{name}/{version}"
+    info = get_model_info(uri)
+    if "keras" in info.flavors:
+        return RegisteredModel(
+            name=name,
+            version=str(version),
+            model=mlflow.keras.load_model(uri),
+            metadata=dict(info.metadata or {}),
+            tags=dict(model_version.tags),
+        )
+    served = mlflow.pyfunc.load_model(uri)
+    python_model = served.unwrap_python_model()
     return RegisteredModel(
         name=name,
         version=str(version),
-        model=mlflow.keras.load_model(uri),
-        metadata=dict(get_model_info(uri).metadata or {}),
+        model=python_model.model,
+        metadata=python_model.settings.model_dump(mode="json", by_alias=True),
         tags=dict(model_version.tags),
+        served=served,
     )
 
 
@@ -103,6 +126,13 @@ def pip_requirements() -> list[str]:
         with contextlib.suppress(distributions.PackageNotFoundError):
             pins.append(f"{package}=={distributions.version(package)}")
     return pins
+
+
+def next_version(name: str, client) -> str:
+    """The number the registry gives the next version of ``name``: one more than the
+    highest it holds (MLflow's rule), 1 for a new model."""
+    versions = [int(v.version) for v in client.search_model_versions(f"name='{name}'")]
+    return str(max(versions, default=0) + 1)
 
 
 @contextlib.contextmanager
@@ -128,15 +158,21 @@ def register_version(
     alias: str = CHAMPION,
     lock_path: str | None = None,
     lock_timeout_s: float = 600.0,
+    input_example=None,
 ) -> str:
     """Log ``model`` as a new version of ``name``; move ``alias`` to it if ``promote``.
 
-    Logs into the active MLflow run (the ``kedro run``'s), or a run of its own.
+    Logs into the active MLflow run (the ``kedro run``'s), or a run of its own. A task
+    with a served model (``metadata["task"]`` in ``serving.PYTHON_MODELS``) is logged
+    as that pyfunc model, its settings typed and checked before anything is written and
+    stamped with the name and version it is registered as; other models with the Keras
+    flavour.
 
     Args:
         model: the trained Keras model.
         name: registered model name.
         metadata: JSON-able dict stored with the version (scaler, data settings, metrics).
+        input_example: a served model's example request (a DataFrame), logged with it.
         tags: version tags (the promotion decision, the metric values).
         promote: whether the alias should move to the new version.
         expected_champion: the champion version the decision was made against (None:
@@ -152,6 +188,9 @@ def register_version(
     import mlflow  # noqa: PLC0415
     import mlflow.keras  # noqa: PLC0415
 
+    from autoencoder_pipelines import serving  # noqa: PLC0415
+
+    settings = serving.settings_from(metadata) if metadata.get("task") in serving.PYTHON_MODELS else None
     client = _client()
     with _lock(lock_path, lock_timeout_s):
         current = champion_version(name, alias, client)
@@ -162,15 +201,31 @@ def register_version(
                 "registered or promoted; run the retraining again to compare with the new champion."
             )
         run = contextlib.nullcontext() if mlflow.active_run() else mlflow.start_run(run_name=f"register {name}")
+        expected = next_version(name, client)
         with run:
-            info = mlflow.keras.log_model(
-                model,
-                name=name,
-                registered_model_name=name,
-                metadata=metadata,
-                pip_requirements=pip_requirements(),
-            )
+            if settings is not None:
+                info = serving.log_model(
+                    model,
+                    settings.model_copy(update={"registered_model": name, "version": expected}),
+                    name=name,
+                    registered_model_name=name,
+                    input_example=input_example,
+                )
+            else:
+                info = mlflow.keras.log_model(
+                    model,
+                    name=name,
+                    registered_model_name=name,
+                    metadata=metadata,
+                    pip_requirements=pip_requirements(),
+                )
         version = str(info.registered_model_version)
+        if settings is not None and version != expected:
+            raise RuntimeError(
+                f"Registered model {name!r}: the new version is {version}, but its served model was "
+                f"stamped version {expected} (another registration got in first, outside the lock "
+                f"{lock_path}); version {version} reports the wrong version: delete it and retrain."
+            )
         for key, value in tags.items():
             client.set_model_version_tag(name, version, key, str(value))
         if promote:

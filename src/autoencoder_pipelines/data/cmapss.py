@@ -189,12 +189,33 @@ def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.
         frame = pd.read_csv(io.BytesIO(content), sep=r"[\s,]+", engine="python")
     except pd.errors.ParserError as err:
         raise CMAPSSValidationError(f"{name}: cannot read the table ({err}).") from None
+    return validate_engine_frame(frame, name, required)
+
+
+def validate_engine_frame(frame: pd.DataFrame, name: str, required: Sequence[str]) -> pd.DataFrame:
+    """Check engine logs that arrive as a table with named columns (a file with a header,
+    a request to the served model) and return them as :func:`validate_engine_table` does.
+
+    The C-MAPSS columns present are kept, others are ignored; a table with none of them
+    is not in the C-MAPSS layout. Each missing one of ``required`` is named, as is the
+    first non-numeric value and every column with missing values.
+
+    Raises:
+        CMAPSSValidationError: naming ``name`` and the column (and row) at fault.
+    """
+    known = [c for c in COLUMNS if c in frame.columns]
+    if not known:
+        shown = [str(c) for c in frame.columns[:8]] + (["..."] if len(frame.columns) > 8 else [])
+        raise CMAPSSValidationError(
+            f"{name}: the columns {shown} are not the C-MAPSS layout; expected named columns "
+            f"{list(INDEX_COLUMNS + SETTING_COLUMNS)} and the sensors s_1 ... s_21."
+        )
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise CMAPSSValidationError(
-            f"{name}: missing columns {missing}; the model needs {list(required)}."
-        )
-    frame = frame[[c for c in COLUMNS if c in frame.columns]]
+        raise CMAPSSValidationError(f"{name}: missing columns {missing}; the model needs {list(required)}.")
+    if frame.empty:
+        raise CMAPSSValidationError(f"{name}: no rows; expected at least one cycle of one engine.")
+    frame = frame[known].copy()
     for column in frame.columns:
         numbers = pd.to_numeric(frame[column], errors="coerce")
         bad = numbers.isna() & frame[column].notna()
@@ -208,7 +229,7 @@ def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.
     nan_columns = frame.columns[frame.isna().any()].tolist()
     if nan_columns:
         raise CMAPSSValidationError(f"{name}: missing values (NaN or empty fields) in columns {nan_columns}.")
-    return validate_engine_table(frame.astype(np.float64), name, required)
+    return validate_engine_table(frame.astype(np.float64).reset_index(drop=True), name, required)
 
 
 def _is_number(field: bytes) -> bool:

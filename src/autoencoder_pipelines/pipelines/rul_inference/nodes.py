@@ -55,7 +55,9 @@ def read_engines(raw: bytes, inference: InferenceConfig) -> pd.DataFrame:
 
 
 def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, inference: InferenceConfig) -> pd.DataFrame:
-    """Predicted RUL and health-map position of every engine, with the model version used.
+    """Predicted RUL, its spread between ensemble members and health-map position of
+    every engine, with the model and version used: the champion's served model
+    (``serving.RULModel``) answers, as ``mlflow models serve`` would.
 
     Raises:
         NoChampionError: the registry has no champion.
@@ -69,8 +71,10 @@ def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, i
         raise CMAPSSValidationError(
             f"{name}: missing columns {missing}; {champion.name} v{champion.version} uses {list(data.sensor_columns)}."
         )
-    scored = score_engines(champion.model, engines, champion.metadata["condition_scaler"], data, name)
-    return scored.assign(model=champion.name, model_version=champion.version)
+    if champion.served is None:  # registered before models were served: a bare Keras model
+        scored = score_engines(champion.model, engines, champion.metadata["condition_scaler"], data, name)
+        return scored.assign(model=champion.name, model_version=champion.version)
+    return champion.predict(engines)
 
 
 def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> plotting.Figure:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from autoencoder_pipelines import models, plotting
+from autoencoder_pipelines import models, plotting, serving
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
@@ -234,17 +234,21 @@ def evaluate_champion(
 ) -> tuple[dict, pd.DataFrame]:
     """The champion's metrics and predictions on this run's test engines.
 
-    The champion scores the engines through its own scaler and data settings; the truth
+    The champion scores the engines as its served model does (``serving.RULModel``: its
+    own scaler and data settings); the truth
     is capped at this run's ``max_rul``, as for the challenger. Without a champion:
     ``{"version": None}`` and no predictions.
     """
     columns = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "true_rul", "true_rul_capped"]
     if champion is None:
         return {"version": None}, pd.DataFrame(columns=columns)
-    champion_data = CMAPSSConfig(**champion.metadata["data"])
-    scored = score_engines(
-        champion.model, test, champion.metadata["condition_scaler"], champion_data, f"test engines ({data.subset})"
-    )
+    if champion.served is not None:
+        scored = champion.predict(test)
+    else:  # registered before models were served: a bare Keras model and its metadata
+        champion_data = CMAPSSConfig(**champion.metadata["data"])
+        scored = score_engines(
+            champion.model, test, champion.metadata["condition_scaler"], champion_data, f"test engines ({data.subset})"
+        )
     truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
     predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
     metrics = {
@@ -265,12 +269,15 @@ def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> plott
     return fig
 
 
-def describe_challenger(scaler: dict, train_latent: pd.DataFrame, data: CMAPSSConfig) -> dict:
-    """What a registered model needs for inference besides its weights: its fitted
-    scaler, its data settings and a sample of its training health map."""
+def describe_challenger(scaler: dict, train_latent: pd.DataFrame, test: pd.DataFrame, data: CMAPSSConfig) -> dict:
+    """What a registered model needs for inference besides its weights, checked as the
+    served model's typed settings (``serving.RULSettings``): its fitted scaler, its data
+    settings and a sample of its training health map; and an example request (the first
+    two test engines' logs, as a ``split`` table)."""
     step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
     sample = train_latent.iloc[::step]
-    return {
+    settings = {
+        "task": "rul_vae",
         "condition_scaler": scaler,
         "data": data.model_dump(mode="json"),
         "health_map": {
@@ -279,3 +286,5 @@ def describe_challenger(scaler: dict, train_latent: pd.DataFrame, data: CMAPSSCo
             cmapss.RUL_COLUMN: sample[cmapss.RUL_COLUMN].tolist(),
         },
     }
+    example = serving.input_example(test, serving.settings_from(settings))
+    return {**settings, "input_example": example.to_dict(orient="split", index=False)}

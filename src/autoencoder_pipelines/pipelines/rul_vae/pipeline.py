@@ -99,6 +99,11 @@ def champion_evaluation() -> Pipeline:
                 "figure_champion_rul_per_engine",
                 name="plot_champion_predictions",
             ),
-            node(nodes.describe_challenger, ["condition_scaler", "train_latent", DATA], "model_metadata", name="describe_challenger"),
+            node(
+                nodes.describe_challenger,
+                ["condition_scaler", "train_latent", "cmapss_test", DATA],
+                "model_metadata",
+                name="describe_challenger",
+            ),
         ]
     )
