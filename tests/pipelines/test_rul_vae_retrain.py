@@ -1,5 +1,6 @@
-"""``rul_vae_retrain``'s tracking and batch inference with its champion, through Kedro
-(the promotion itself: ``test_retraining.py``).
+"""``rul_vae_retrain``'s tracking, and its champion in batch inference, through
+``mlflow.pyfunc`` and served over HTTP by ``mlflow models serve`` (the promotion itself:
+``test_retraining.py``).
 
 The tests share one temporary copy of the project, with its own MLflow database
 (``mlflow.db`` in that folder, ``MLFLOW_TRACKING_URI``), where ``rul_vae_retrain`` ran
@@ -8,7 +9,18 @@ once and registered the first champion.
 
 from __future__ import annotations
 
+import io
+import re
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -146,3 +158,130 @@ def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(eng
     scaler = ConditionScaler.fit(test, data.sensor_columns).to_dict()
     with pytest.raises(CMAPSSValidationError, match="takes windows of 12 cycles x 5 sensors.*10 cycles x 5 sensors"):
         score_engines(model, test, scaler, data, "engines.txt")
+
+
+# --- the champion served over HTTP ------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(retrained):
+    """``mlflow models serve`` of the champion on 127.0.0.1; yields its base URL."""
+    port = _free_port()
+    # the server runs `uvicorn` from PATH: the environment's scripts, as with an activated venv
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "MLFLOW_TRACKING_URI": f"sqlite:///{retrained / 'mlflow.db'}"}
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion",
+               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    log = retrained / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, cwd=retrained, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"mlflow models serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"mlflow models serve did not answer /ping:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{url}/invocations", data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _frame(answer: dict) -> pd.DataFrame:
+    return pd.DataFrame(answer["predictions"])
+
+
+@pytest.fixture(scope="module")
+def batch_scored(retrained, tmp_path_factory):
+    """New engines (some shorter than the window) and the batch pipeline's predictions."""
+    engines, _ = make_engines(4, 8, 60, seed=11, truncate=True)
+    path = tmp_path_factory.mktemp("engines") / "engines.txt"
+    path.write_bytes(to_text(engines))
+    run_pipeline(retrained, "rul_inference", engines_file=str(path))
+    predictions = pd.read_parquet(latest(retrained / "data/07_model_output/rul_inference/FD001/predictions.parquet"))
+    # the engines as the file gave them (4 decimals), with a header: what a client sends
+    return pd.read_csv(io.BytesIO(to_text(engines)), sep=" ", header=None, names=list(COLUMNS)), predictions
+
+
+SERVED_COLUMNS = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "model", "model_version"]
+
+
+@pytest.mark.slow
+def test_batch_pyfunc_and_server_give_identical_answers(retrained, server, batch_scored):
+    engines, batch = batch_scored
+    assert list(batch.columns) == SERVED_COLUMNS and set(batch["model_version"]) == {"1"}
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{retrained / 'mlflow.db'}")
+    try:
+        loaded = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+    finally:
+        mlflow.set_tracking_uri(previous)
+    pd.testing.assert_frame_equal(loaded.predict(engines), batch, check_exact=True)
+
+    status, answer = _post(server, engines.to_csv(index=False).encode(), "text/csv")
+    assert status == 200, answer
+    pd.testing.assert_frame_equal(_frame(answer)[SERVED_COLUMNS], batch, check_exact=True, check_dtype=False)
+
+    split = {"dataframe_split": json.loads(engines.to_json(orient="split", index=False, double_precision=15))}
+    status, answer = _post(server, json.dumps(split).encode(), "application/json")
+    assert status == 200, answer
+    pd.testing.assert_frame_equal(_frame(answer)[SERVED_COLUMNS], batch, check_exact=True, check_dtype=False)
+
+
+def _malformed(engines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str]]:
+    shuffled = engines.copy()
+    shuffled.loc[[3, 4], "time_cycles"] = shuffled.loc[[4, 3], "time_cycles"].to_numpy()
+    nan = engines.copy()
+    nan.loc[5, "s_7"] = np.nan
+    text = engines.astype({"s_11": object})
+    text.loc[2, "s_11"] = "high"
+    return {
+        "missing sensor": (engines.drop(columns="s_4"), r"request: missing columns \['s_4'\]"),
+        "NaN": (nan, r"request: missing values \(NaN or empty fields\) in columns \['s_7'\]"),
+        "text": (text, r"request: column 's_11' holds the non-numeric value 'high' on data line 3"),
+        "unsorted cycles": (shuffled, r"request: 'time_cycles' of unit 1 is 5 on data line 4, expected 4"),
+        "not the layout": (engines.set_axis([f"c{i}" for i in range(engines.shape[1])], axis=1),
+                           r"request: the columns \['c0', .*\] are not the C-MAPSS layout"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content_type", ["text/csv", "application/json"])
+def test_server_refuses_malformed_requests_with_400_and_keeps_serving(server, batch_scored, content_type):
+    engines, batch = batch_scored
+    for case, (frame, message) in _malformed(engines).items():
+        if content_type == "text/csv":
+            body = frame.to_csv(index=False).encode()
+        else:
+            body = json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
+        status, answer = _post(server, body, content_type)
+        assert status == 400, (case, answer)
+        assert answer["error_code"] == "INVALID_PARAMETER_VALUE", (case, answer)
+        assert re.search(message, answer["message"]), (case, answer["message"][-500:])
+    status, answer = _post(server, engines.to_csv(index=False).encode(), "text/csv")
+    assert status == 200 and _frame(answer)["predicted_rul"].tolist() == batch["predicted_rul"].tolist()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from autoencoder_pipelines import models, plotting, serving
+from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
@@ -274,6 +274,8 @@ def describe_challenger(scaler: dict, train_latent: pd.DataFrame, test: pd.DataF
     served model's typed settings (``serving.RULSettings``): its fitted scaler, its data
     settings and a sample of its training health map; and an example request (the first
     two test engines' logs, as a ``split`` table)."""
+    from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
+
     step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
     sample = train_latent.iloc[::step]
     settings = {
