@@ -31,7 +31,7 @@ from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig
 from autoencoder_pipelines.pipelines.rul_inference.nodes import NoChampionError
 from autoencoder_pipelines.registry import load_champion
 from tests.conftest import make_engines, to_text, write_cmapss
-from tests.pipelines.kedro_project import latest, make_project, run_pipeline
+from tests.pipelines.kedro_project import REPO, latest, make_project, run_pipeline
 
 MODEL = "rul_vae_FD001"
 
@@ -285,3 +285,20 @@ def test_server_refuses_malformed_requests_with_400_and_keeps_serving(server, ba
         assert re.search(message, answer["message"]), (case, answer["message"][-500:])
     status, answer = _post(server, engines.to_csv(index=False).encode(), "text/csv")
     assert status == 200 and _frame(answer)["predicted_rul"].tolist() == batch["predicted_rul"].tolist()
+
+
+@pytest.mark.slow
+def test_the_load_benchmark_counts_every_request_and_engine(server, retrained, tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import serve_load
+
+    report_path = tmp_path / "load.json"
+    report = serve_load.main(["--url", server, "--engines", str(retrained / "raw/test_FD001.txt"),
+                              "--engines-per-request", "4", "--requests", "12", "--warmup", "2",
+                              "--clients", "3", "--json", str(report_path)])
+    assert (report.requests, report.ok, report.errors, report.first_error) == (12, 12, 0, None)
+    assert json.loads(report_path.read_text())["ok"] == 12  # the figures themselves are not asserted
+
+    # a request the server refuses is counted as an error, not lost
+    refused = serve_load.post(server, b"unit_nr,time_cycles\n1,1\n", expected_rows=1)[1]
+    assert refused.startswith("HTTP 400")
