@@ -155,6 +155,11 @@ class RULModel(mlflow.pyfunc.PythonModel):
 PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = {"rul_vae": RULModel}
 
 
+def model_code(task: str) -> Path:
+    """The file MLflow logs as ``task``'s model (models from code: no pickle)."""
+    return Path(autoencoder_pipelines.__file__).parent / "served" / f"{task}.py"
+
+
 def signature(settings: RULSettings):
     """The outputs' schema (see the module's docstring for why not the inputs')."""
     from mlflow.models import ModelSignature  # noqa: PLC0415
@@ -176,13 +181,13 @@ def pip_requirements() -> list[str]:
 def log_model(model, settings: RULSettings, *, name: str, registered_model_name: str | None, input_example: pd.DataFrame | None):
     """Log ``model`` with ``settings`` as a pyfunc model into the active MLflow run.
 
-    The package's code travels with the model (``code_paths``), so that a container or
-    another environment needs only the pinned libraries, not this project.
+    The model is logged as code (``served/<task>.py``), not pickled, and the package's
+    code travels with it (``code_paths``), so that a container or another environment
+    needs only the pinned libraries, not this project.
 
     Returns:
         MLflow's ``ModelInfo`` (``registered_model_version`` when registered).
     """
-    python_model = PYTHON_MODELS[settings.task]()
     with tempfile.TemporaryDirectory(prefix="served-model-") as folder:
         keras_path = Path(folder) / "model.keras"
         settings_path = Path(folder) / "settings.json"
@@ -190,7 +195,7 @@ def log_model(model, settings: RULSettings, *, name: str, registered_model_name:
         settings_path.write_text(settings.model_dump_json(by_alias=True, indent=1))
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=python_model,
+            python_model=str(model_code(settings.task)),
             artifacts={KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(settings_path)},
             code_paths=[str(Path(autoencoder_pipelines.__file__).parent)],
             signature=signature(settings),
