@@ -183,12 +183,18 @@ class KerasModelDataset(TensorFlowModelDataset):
         return super().load()
 
 
-def _split_table(table: dict | None):
-    if table is None:
+def _input_example(example: dict | list | None):
+    """A served model's example request as the JSON of ``model_metadata`` holds it: a
+    ``split`` table (a DataFrame) or nested lists (an array)."""
+    if example is None:
         return None
-    import pandas as pd  # noqa: PLC0415
+    if isinstance(example, dict):
+        import pandas as pd  # noqa: PLC0415
 
-    return pd.DataFrame(table["data"], columns=table["columns"])
+        return pd.DataFrame(example["data"], columns=example["columns"])
+    import numpy as np  # noqa: PLC0415
+
+    return np.asarray(example)
 
 
 class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
@@ -200,7 +206,7 @@ class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
 
         {"model": keras.Model, "metadata": {...}, "tags": {...},
          "promote": bool, "champion_version": str | None,
-         "input_example": {"columns": [...], "data": [[...]]} | None}  # optional
+         "input_example": {"columns": [...], "data": [[...]]} | [[...]] | None}  # optional
 
     registers the model as a new version and, if ``promote``, moves the alias to it,
     provided the champion is still ``champion_version`` (else ``PromotionConflict`` and
@@ -254,7 +260,7 @@ class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
             expected_champion=data["champion_version"],
             alias=self._alias,
             lock_path=self._lock_path,
-            input_example=_split_table(data.get("input_example")),
+            input_example=_input_example(data.get("input_example")),
         )
 
     def _exists(self) -> bool:

@@ -120,7 +120,8 @@ def decide(challenger_metrics: dict[str, Any], champion_metrics: dict[str, Any],
 def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
     """What the registry dataset saves: the model, its metadata, the decision as version
     tags, and whether (and against which champion) to promote; a served model's example
-    request (``metadata["input_example"]``, a ``split`` table) goes beside the metadata."""
+    request (``metadata["input_example"]``: a ``split`` table or nested lists) goes beside
+    the metadata."""
     metadata = dict(metadata)
     example = metadata.pop("input_example", None)
     return {

@@ -48,6 +48,11 @@ class RegisteredModel:
     tags: dict[str, str] = field(default_factory=dict)
     served: Any = None  # the mlflow.pyfunc model, for a task that has one: what the server runs
 
+    @property
+    def input_example(self):
+        """The served model's example request (None for a bare Keras model)."""
+        return None if self.served is None else self.served.input_example
+
     def predict(self, model_input):
         """The served model's answer to ``model_input``: what ``mlflow.pyfunc.load_model``
         and ``mlflow models serve`` give for this version."""

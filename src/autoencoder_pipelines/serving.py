@@ -37,12 +37,13 @@ import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 import autoencoder_pipelines
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
-from autoencoder_pipelines.data.config import CMAPSSConfig
+from autoencoder_pipelines.data.config import CMAPSSConfig, MNISTDataConfig
+from autoencoder_pipelines.data.mnist import MNISTValidationError
 
 KERAS_ARTIFACT = "keras_model"
 SETTINGS_ARTIFACT = "settings"
@@ -78,19 +79,66 @@ class RULSettings(BaseModel):
         return (*cmapss.INDEX_COLUMNS, *cmapss.SETTING_COLUMNS, *self.data.sensor_columns)
 
 
-ServingSettings = Annotated[RULSettings, Field(discriminator="task")]
+MNIST_TASKS = ("denoising_ae", "sparse_ae", "contractive_ae", "vae", "vq_vae", "vae_classifier")
 
 
-def settings_from(metadata: dict[str, Any]) -> RULSettings:
-    """The typed settings of a model from the dict a task's pipeline describes it with.
+class MNISTSettings(BaseModel):
+    """What an MNIST model needs besides its weights, stored with it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: Literal["denoising_ae", "sparse_ae", "contractive_ae", "vae", "vq_vae", "vae_classifier"]
+    registered_model: str | None = Field(default=None, description="the registered model's name")
+    version: str | None = Field(default=None, description="its version in the registry")
+    data: MNISTDataConfig
+    metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
+
+
+ServingSettings = Annotated[RULSettings | MNISTSettings, Field(discriminator="task")]
+_SETTINGS = TypeAdapter(ServingSettings)
+
+
+def settings_from(metadata: dict[str, Any]) -> RULSettings | MNISTSettings:
+    """The typed settings of a model from the dict a task's pipeline describes it with
+    (its ``task`` picks the class).
 
     Raises:
         pydantic.ValidationError: naming the missing or mistyped field.
     """
-    return RULSettings.model_validate(metadata)
+    return _SETTINGS.validate_python(metadata)
 
 
-class RULModel(mlflow.pyfunc.PythonModel):
+class ServedModel(mlflow.pyfunc.PythonModel):
+    """A Keras model and its typed settings (the artifacts :func:`log_model` writes); a
+    subclass answers one task's requests in :meth:`score`, raising ``INVALID_INPUT`` on bad
+    input, which :meth:`predict` turns into MLflow's "invalid parameter value" (HTTP 400)."""
+
+    INVALID_INPUT: ClassVar[tuple[type[Exception], ...]] = ()
+
+    def __init__(self) -> None:
+        self.model = None
+        self.settings = None
+
+    def load_context(self, context) -> None:
+        import keras  # noqa: PLC0415
+
+        from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
+
+        model_classes()  # registers the custom classes: the model loads in safe mode
+        self.settings = _SETTINGS.validate_json(Path(context.artifacts[SETTINGS_ARTIFACT]).read_text())
+        self.model = keras.saving.load_model(context.artifacts[KERAS_ARTIFACT])
+
+    def predict(self, context, model_input, params: dict[str, Any] | None = None):
+        try:
+            return self.score(model_input, REQUEST)
+        except self.INVALID_INPUT as error:
+            raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
+
+    def score(self, model_input, name: str):
+        raise NotImplementedError
+
+
+class RULModel(ServedModel):
     """``rul_vae``: engine logs in the C-MAPSS layout (``unit_nr``, ``time_cycles``,
     ``setting_1..3`` and the model's sensors; any number of engines, each engine's
     cycles 1, 2, 3, ... in order) → one row per engine: its RUL, the spread between an
@@ -100,35 +148,10 @@ class RULModel(mlflow.pyfunc.PythonModel):
     and last window, padded for engines shorter than the window).
     """
 
-    OUTPUTS: ClassVar[dict[str, str]] = {
-        "unit_nr": "long",
-        "n_cycles": "long",
-        "predicted_rul": "double",
-        "rul_spread": "double",
-        "z_1": "double",
-        "z_2": "double",
-        "model": "string",
-        "model_version": "string",
-    }
-
-    def __init__(self) -> None:
-        self.model = None
-        self.settings: RULSettings | None = None
-
-    def load_context(self, context) -> None:
-        import keras  # noqa: PLC0415
-
-        from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
-
-        model_classes()  # registers the custom classes: the model loads in safe mode
-        self.settings = RULSettings.model_validate_json(Path(context.artifacts[SETTINGS_ARTIFACT]).read_text())
-        self.model = keras.saving.load_model(context.artifacts[KERAS_ARTIFACT])
-
-    def predict(self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        try:
-            return self.score(model_input, REQUEST)
-        except CMAPSSValidationError as error:
-            raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
+    OUTPUTS: ClassVar[tuple[str, ...]] = (
+        "unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "model", "model_version",
+    )
+    INVALID_INPUT = (CMAPSSValidationError,)
 
     def score(self, engines: pd.DataFrame, name: str) -> pd.DataFrame:
         """:meth:`predict` without MLflow's exception: ``name`` is what errors call ``engines``.
@@ -152,21 +175,104 @@ class RULModel(mlflow.pyfunc.PythonModel):
         )[list(self.OUTPUTS)]
 
 
-PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = {"rul_vae": RULModel}
+class MNISTModel(ServedModel):
+    """An MNIST task: images (grey levels 0..255, 28 x 28; an array ``(n, 28, 28)``,
+    ``(n, 784)`` or ``(n, 28, 28, 1)``, or a table of 784 columns) → per image the task's
+    answer, as arrays: ``reconstruction`` ``(n, 784)`` in [0, 1] (the denoised image for
+    ``denoising_ae``) and ``code`` (the autoencoders' code, the VAEs' latent mean,
+    ``vq_vae``'s codebook indices); ``vae_classifier`` also ``class`` and ``probabilities``
+    ``(n, 10)``. An ensemble adds the spread between its members (``<name>_spread``).
+
+    The images go through the model's own preprocessing (scaled to [0, 1], in its layout).
+    """
+
+    INVALID_INPUT = (MNISTValidationError,)
+    SIDE = 28
+
+    def score(self, model_input, name: str) -> dict[str, np.ndarray]:
+        from autoencoder_pipelines.data import mnist  # noqa: PLC0415
+
+        images = self.images(model_input, name)
+        outputs = self.model.predict(mnist.scale_images(images, self.settings.data.layout), batch_size=256, verbose=0)
+        n = len(images)
+        code = outputs.get("code", outputs.get("codes", outputs.get("z_mean")))
+        answer = {
+            "reconstruction": np.asarray(outputs["reconstruction"], np.float64).reshape(n, -1),
+            "code": np.asarray(code).reshape(n, -1),
+        }
+        if "probabilities" in outputs:
+            answer["class"] = np.argmax(outputs["probabilities"], axis=-1).astype(np.int64)
+            answer["probabilities"] = np.asarray(outputs["probabilities"], np.float64)
+        for key in ("reconstruction_spread", "probabilities_spread"):
+            if key in outputs:
+                answer[key] = np.asarray(outputs[key], np.float64).reshape(n, -1)
+        return answer
+
+    @classmethod
+    def images(cls, model_input, name: str) -> np.ndarray:
+        """``model_input`` as ``(n, 28, 28)`` grey levels, checked.
+
+        Raises:
+            MNISTValidationError: naming the shape, the non-numeric or missing value, or
+                the value outside 0..255 (and the image it is in).
+        """
+        side = cls.SIDE
+        if isinstance(model_input, pd.DataFrame):
+            if model_input.shape[1] != side * side:
+                raise MNISTValidationError(
+                    f"{name}: a table of {model_input.shape[1]} columns; expected {side * side} (one per pixel, row by row)."
+                )
+            numbers = model_input.apply(pd.to_numeric, errors="coerce")
+            bad = numbers.isna() & model_input.notna()
+            if bad.to_numpy().any():
+                row, column = (int(i[0]) for i in np.nonzero(bad.to_numpy()))
+                raise MNISTValidationError(
+                    f"{name}: column {model_input.columns[column]!r} of image {row} holds the non-numeric value "
+                    f"{model_input.iat[row, column]!r}."
+                )
+            values = numbers.to_numpy(np.float64)
+        else:
+            try:
+                values = np.asarray(model_input, dtype=np.float64)
+            except (TypeError, ValueError) as error:
+                raise MNISTValidationError(f"{name}: the images are not numeric arrays ({error}).") from None
+        shape = values.shape
+        if values.ndim == 4 and shape[-1] == 1:
+            values = values[..., 0]
+        if values.ndim == 2 and shape[1] == side * side:
+            values = values.reshape(len(values), side, side)
+        if values.ndim != 3 or values.shape[1:] != (side, side) or len(values) == 0:
+            raise MNISTValidationError(
+                f"{name}: images of shape {shape}; expected (n, {side}, {side}), (n, {side * side}) or (n, {side}, {side}, 1)."
+            )
+        finite = np.isfinite(values)
+        if not finite.all():
+            image = int(np.argwhere(~finite)[0][0])
+            raise MNISTValidationError(f"{name}: missing or infinite pixel values in image {image}.")
+        outside = (values < 0) | (values > 255)
+        if outside.any():
+            image, row, column = (int(i) for i in np.argwhere(outside)[0])
+            raise MNISTValidationError(
+                f"{name}: pixel ({row}, {column}) of image {image} is {values[image, row, column]:g}; "
+                "expected grey levels 0..255 (the MNIST files' scale, not [0, 1])."
+            )
+        return values.astype(np.uint8) if np.array_equal(values, np.round(values)) else values
+
+
+PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = {"rul_vae": RULModel} | dict.fromkeys(MNIST_TASKS, MNISTModel)
 
 
 def model_code(task: str) -> Path:
     """The file MLflow logs as ``task``'s model (models from code: no pickle)."""
-    return Path(autoencoder_pipelines.__file__).parent / "served" / f"{task}.py"
+    module = "mnist" if task in MNIST_TASKS else task
+    return Path(autoencoder_pipelines.__file__).parent / "served" / f"{module}.py"
 
 
-def signature(settings: RULSettings):
-    """The outputs' schema (see the module's docstring for why not the inputs')."""
-    from mlflow.models import ModelSignature  # noqa: PLC0415
-    from mlflow.types import ColSpec, Schema  # noqa: PLC0415
-
-    outputs = PYTHON_MODELS[settings.task].OUTPUTS
-    return ModelSignature(inputs=None, outputs=Schema([ColSpec(kind, name) for name, kind in outputs.items()]))
+def served(model, settings: RULSettings | MNISTSettings) -> ServedModel:
+    """The task's served model around ``model`` and ``settings``, as MLflow loads it."""
+    python_model = PYTHON_MODELS[settings.task]()
+    python_model.model, python_model.settings = model, settings
+    return python_model
 
 
 def pip_requirements() -> list[str]:
@@ -178,8 +284,12 @@ def pip_requirements() -> list[str]:
     return pins
 
 
-def log_model(model, settings: RULSettings, *, name: str, registered_model_name: str | None, input_example: pd.DataFrame | None):
+def log_model(model, settings: RULSettings | MNISTSettings, *, name: str, registered_model_name: str | None, input_example):
     """Log ``model`` with ``settings`` as a pyfunc model into the active MLflow run.
+
+    The signature is that of the model's answer to ``input_example`` (outputs only: see
+    the module's docstring), which is scored here first, so a model that cannot answer
+    its own example is never logged.
 
     The model is logged as code (``served/<task>.py``), not pickled, and the package's
     code travels with it (``code_paths``), so that a container or another environment
@@ -188,6 +298,11 @@ def log_model(model, settings: RULSettings, *, name: str, registered_model_name:
     Returns:
         MLflow's ``ModelInfo`` (``registered_model_version`` when registered).
     """
+    from mlflow.models import infer_signature  # noqa: PLC0415
+
+    if input_example is None:
+        raise ValueError(f"{settings.task}: a served model is logged with an input example; got none.")
+    answer = served(model, settings).score(input_example, "input example")
     with tempfile.TemporaryDirectory(prefix="served-model-") as folder:
         keras_path = Path(folder) / "model.keras"
         settings_path = Path(folder) / "settings.json"
@@ -198,7 +313,7 @@ def log_model(model, settings: RULSettings, *, name: str, registered_model_name:
             python_model=str(model_code(settings.task)),
             artifacts={KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(settings_path)},
             code_paths=[str(Path(autoencoder_pipelines.__file__).parent)],
-            signature=signature(settings),
+            signature=infer_signature(None, answer),
             input_example=input_example,
             pip_requirements=pip_requirements(),
             registered_model_name=registered_model_name,

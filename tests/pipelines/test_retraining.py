@@ -13,7 +13,9 @@ import json
 import numpy as np
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
+from autoencoder_pipelines.data.mnist import scale_images
 from autoencoder_pipelines.registry import champion_version, load_champion, register_version
 from tests.conftest import write_cmapss, write_mnist
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
@@ -55,8 +57,34 @@ def _register_broken_champion(name: str, client: MlflowClient) -> str:
     champion = load_champion(name, client=client)
     champion.model.set_weights([np.zeros_like(w) for w in champion.model.get_weights()])
     return register_version(
-        champion.model, name, metadata=champion.metadata, tags={}, promote=True, expected_champion=champion.version
+        champion.model, name, metadata=champion.metadata, tags={}, promote=True, expected_champion=champion.version,
+        input_example=champion.input_example,
     )
+
+
+def _check_served_model(task: str, champion) -> None:
+    """The champion is a served (pyfunc) model that answers its own example request from
+    raw inputs as its Keras model does from preprocessed ones, and refuses bad input."""
+    example = champion.input_example
+    answer = champion.predict(example)
+    assert champion.metadata["task"] == task and champion.metadata["version"] == champion.version
+    if task == "rul_vae":
+        assert answer["unit_nr"].tolist() == sorted(set(example["unit_nr"]))
+        assert set(answer["model_version"]) == {champion.version}
+        with pytest.raises(MlflowException, match=r"request: missing columns \['s_2'\]"):
+            champion.predict(example.drop(columns="s_2"))
+        return
+    images = np.asarray(example)
+    assert images.shape == (2, 28, 28) and images.max() > 1  # raw grey levels, not scaled
+    direct = champion.model.predict(scale_images(images.astype(np.uint8), champion.metadata["data"]["layout"]), verbose=0)
+    np.testing.assert_array_equal(answer["reconstruction"], direct["reconstruction"].reshape(2, -1))
+    np.testing.assert_array_equal(answer["code"], direct["code"].reshape(2, -1))
+    too_bright = images.copy()
+    too_bright[1, 3, 4] = 300
+    with pytest.raises(MlflowException, match=r"pixel \(3, 4\) of image 1 is 300; expected grey levels 0\.\.255"):
+        champion.predict(too_bright)
+    with pytest.raises(MlflowException, match=r"images of shape \(2, 27, 28\)"):
+        champion.predict(images[:, 1:])
 
 
 @pytest.mark.slow
@@ -72,6 +100,7 @@ def test_a_first_champion_then_only_a_better_challenger_is_promoted(task):
     assert champion_version(name, client=client) == "1"
     first = load_champion(name, client=client)
     assert first.tags["promoted"] == "true" and metric in first.metadata["metrics"]
+    _check_served_model(task, first)
 
     # 2. A worse challenger (it must win by a margin no model reaches): registered as
     # version 2 for the record; the champion stays version 1.

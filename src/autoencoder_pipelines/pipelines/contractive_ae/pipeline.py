@@ -41,4 +41,4 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion (a contractive model) on this run's test images (``contractive_ae_retrain``)."""
-    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test"])
+    return mnist_champion_evaluation("contractive_ae", nodes.evaluate_champion, ["x_test"])

@@ -39,4 +39,4 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion denoises this run's noisy test images (``denoising_ae_retrain``)."""
-    return mnist_champion_evaluation(nodes.evaluate_champion, ["noisy_x_test", "x_test"])
+    return mnist_champion_evaluation("denoising_ae", nodes.evaluate_champion, ["noisy_x_test", "x_test"])

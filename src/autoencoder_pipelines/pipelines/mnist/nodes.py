@@ -47,7 +47,18 @@ def scale_test_set(images: np.ndarray, labels: np.ndarray, data: MNISTDataConfig
     return mnist.scale_images(images, data.layout), labels
 
 
-def describe_model(data: MNISTDataConfig) -> dict:
-    """What a registered MNIST model carries besides its weights: the data settings
-    (layout, scaling, split) its inputs need."""
-    return {"data": data.model_dump(mode="json")}
+def model_describer(task: str):
+    """The ``describe_challenger`` node of the MNIST task ``task``."""
+
+    def describe_model(data: MNISTDataConfig, test_images: np.ndarray) -> dict:
+        """What a registered MNIST model carries besides its weights, checked as the served
+        model's typed settings (``serving.MNISTSettings``): its task and the data settings
+        (layout, scaling, split) its inputs need; and an example request (the first two
+        test images, grey levels 0..255)."""
+        from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
+
+        settings = serving.settings_from({"task": task, "data": data.model_dump(mode="json")})
+        return {**settings.model_dump(mode="json", exclude_none=True), "input_example": test_images[:2].tolist()}
+
+    describe_model.__qualname__ = f"model_describer({task!r})"
+    return describe_model

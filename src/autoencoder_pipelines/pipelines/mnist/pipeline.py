@@ -69,12 +69,13 @@ def model_pipeline(name: str, training: list, evaluation: list, preprocessing: l
     return create_pipeline() + pipeline(stages, namespace=name, inputs=INGESTED)
 
 
-def champion_evaluation(evaluate_champion, inputs: list[str]) -> Pipeline:
-    """The MNIST tasks' part of the promotion stage: ``evaluate_champion(champion, *inputs)``
-    gives ``champion_metrics``; the model's description is its data settings."""
+def champion_evaluation(task: str, evaluate_champion, inputs: list[str]) -> Pipeline:
+    """The MNIST task ``task``'s part of the promotion stage: ``evaluate_champion(champion,
+    *inputs)`` gives ``champion_metrics``; the model's description is its task, data
+    settings and an example request (``serving.MNISTSettings``)."""
     return Pipeline(
         [
             node(evaluate_champion, ["champion", *inputs], "champion_metrics", name="evaluate_champion"),
-            node(nodes.describe_model, "params:data", "model_metadata", name="describe_challenger"),
+            node(nodes.model_describer(task), ["params:data", "mnist_test_images"], "model_metadata", name="describe_challenger"),
         ]
     )

@@ -42,4 +42,4 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion reconstructs this run's test images (``sparse_ae_retrain``)."""
-    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test", "params:evaluation.activity_threshold"])
+    return mnist_champion_evaluation("sparse_ae", nodes.evaluate_champion, ["x_test", "params:evaluation.activity_threshold"])

@@ -28,4 +28,4 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion"s test -ELBO on this run"s test images (``vae_retrain``)."""
-    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test", "params:evaluation.iwae_samples", "params:evaluation.seed"])
+    return mnist_champion_evaluation("vae", nodes.evaluate_champion, ["x_test", "params:evaluation.iwae_samples", "params:evaluation.seed"])

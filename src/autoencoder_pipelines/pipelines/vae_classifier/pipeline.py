@@ -32,4 +32,4 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion classifies this run"s test images (``vae_classifier_retrain``)."""
-    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test", "y_test"])
+    return mnist_champion_evaluation("vae_classifier", nodes.evaluate_champion, ["x_test", "y_test"])

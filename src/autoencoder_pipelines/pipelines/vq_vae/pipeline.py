@@ -27,4 +27,4 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion reconstructs this run"s test images (``vq_vae_retrain``)."""
-    return mnist_champion_evaluation(nodes.evaluate_champion, ["x_test"])
+    return mnist_champion_evaluation("vq_vae", nodes.evaluate_champion, ["x_test"])
