@@ -6,7 +6,8 @@
   (``pipelines.promotion``) that registers the challenger and promotes it if better;
 - ``<task>_sweep`` for each: a search over the task's parameters on Ray Tune
   (``pipelines.sweep``, ``conf/base/parameters_<task>_sweep.yml``);
-- ``rul_inference``: batch scoring with the ``rul_vae`` champion;
+- ``rul_inference`` and ``af_inference``: batch scoring with the ``rul_vae`` and
+  ``af_rvae`` champions;
 - ``mnist``: the MNIST ingestion the six MNIST tasks share.
 
 Defining them imports neither TensorFlow nor Keras: the deep-learning stack loads when
@@ -20,7 +21,7 @@ import importlib
 
 from kedro.pipeline import Pipeline
 
-from autoencoder_pipelines.pipelines import mnist, rul_inference
+from autoencoder_pipelines.pipelines import af_inference, mnist, rul_inference
 from autoencoder_pipelines.pipelines.promotion.pipeline import retraining_pipeline
 from autoencoder_pipelines.pipelines.sweep.pipeline import sweep_pipeline
 
@@ -37,6 +38,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         pipelines[f"{task}_retrain"] = retraining_pipeline(task, pipelines[task], module.champion_evaluation())
         pipelines[f"{task}_sweep"] = sweep_pipeline(task, pipelines[task])
     pipelines["rul_inference"] = rul_inference.create_pipeline()
+    pipelines["af_inference"] = af_inference.create_pipeline()
     pipelines["mnist"] = mnist.create_pipeline()
     pipelines["__default__"] = pipelines[DEFAULT]
     return pipelines

@@ -1,11 +1,13 @@
 """The MLflow model registry: champion models, registration and promotion.
 
 A registered model (e.g. ``rul_vae_FD001``) has numbered versions; the alias
-``champion`` names the version in service. A version is self-contained: for a task with
-a served model (``serving.PYTHON_MODELS``: ``rul_vae``) it is an ``mlflow.pyfunc`` model
-that takes the task's raw inputs and carries its typed settings (the fitted condition
-scaler, the data settings); the other tasks' versions are Keras models logged with
-MLflow's Keras flavour, their settings in the version's ``metadata``.
+``champion`` names the version in service. A version is self-contained: an
+``mlflow.pyfunc`` model (``serving.PYTHON_MODELS``: every task) that takes the task's raw
+inputs and carries its typed settings (for ``rul_vae`` the fitted condition scaler and
+the data settings). Versions registered before models were served are Keras models
+logged with MLflow's Keras flavour, their settings in the version's ``metadata``; they
+still load (``RegisteredModel.served`` is None), and a ``metadata`` without a served
+``task`` is still registered that way.
 
 Promotion is guarded twice: a file lock serialises registrations on one machine, and
 the champion that the challenger was compared with must still be the champion when the

@@ -42,8 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 import autoencoder_pipelines
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
-from autoencoder_pipelines.data.config import CMAPSSConfig, MNISTDataConfig
+from autoencoder_pipelines.data import pacemaker
+from autoencoder_pipelines.data.config import AFSeriesConfig, CMAPSSConfig, MNISTDataConfig, PacemakerSimulationConfig
 from autoencoder_pipelines.data.mnist import MNISTValidationError
+from autoencoder_pipelines.data.pacemaker import PacemakerValidationError
 
 KERAS_ARTIFACT = "keras_model"
 SETTINGS_ARTIFACT = "settings"
@@ -94,11 +96,25 @@ class MNISTSettings(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
 
 
-ServingSettings = Annotated[RULSettings | MNISTSettings, Field(discriminator="task")]
+class AFSettings(BaseModel):
+    """What an ``af_rvae`` model needs besides its weights, stored with it: the settings
+    of the simulation (the record length, the classes) and of the series."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: Literal["af_rvae"] = "af_rvae"
+    registered_model: str | None = Field(default=None, description="the registered model's name")
+    version: str | None = Field(default=None, description="its version in the registry")
+    simulation: PacemakerSimulationConfig
+    series: AFSeriesConfig
+    metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
+
+
+ServingSettings = Annotated[RULSettings | MNISTSettings | AFSettings, Field(discriminator="task")]
 _SETTINGS = TypeAdapter(ServingSettings)
 
 
-def settings_from(metadata: dict[str, Any]) -> RULSettings | MNISTSettings:
+def settings_from(metadata: dict[str, Any]) -> RULSettings | MNISTSettings | AFSettings:
     """The typed settings of a model from the dict a task's pipeline describes it with
     (its ``task`` picks the class).
 
@@ -259,12 +275,61 @@ class MNISTModel(ServedModel):
         return values.astype(np.uint8) if np.array_equal(values, np.round(values)) else values
 
 
-PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = {"rul_vae": RULModel} | dict.fromkeys(MNIST_TASKS, MNISTModel)
+class AFModel(ServedModel):
+    """``af_rvae``: pacemaker episode logs, one row per AF episode (``patient``, ``start``
+    and ``end`` in days since the record began, ``record_days``; a patient without episodes
+    is one row with ``start`` and ``end`` empty) → one row per patient: ``patient``,
+    ``predicted_class``, ``probability_<k>`` for each class ``k`` (the simulation's
+    ``(beta_na, alpha)`` pairs, in the order of ``AFSettings.simulation.classes``),
+    ``probability_spread`` (the spread between an ensemble's members of the predicted
+    class's probability, 0 for one model), ``z_1``, ``z_2`` (the diagnosis map; an
+    ensemble's lead member's), ``model``, ``model_version``.
+
+    The logs go through the model's own preprocessing: daily AF burden, Gaussian smoothing
+    and block means with its series settings. Records must be as long as the model's.
+    """
+
+    INVALID_INPUT = (PacemakerValidationError,)
+
+    def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
+        settings = self.settings
+        days = settings.simulation.days
+        episodes, ids = pacemaker.validate_episode_log(logs, name, days)
+        series = pacemaker.burden_series(episodes, len(ids), days, self.smoothing(days))
+        outputs = self.model.predict(series[..., np.newaxis], batch_size=1000, verbose=0)
+        probabilities = np.asarray(outputs["probabilities"], np.float64)
+        predicted = np.argmax(probabilities, axis=1)
+        spread = outputs.get("probabilities_spread")
+        z = np.asarray(outputs["z_mean"], np.float64)
+        return pd.DataFrame(
+            {
+                "patient": ids,
+                "predicted_class": predicted.astype(np.int64),
+                **{f"probability_{k}": probabilities[:, k] for k in range(probabilities.shape[1])},
+                "probability_spread": 0.0 if spread is None else np.asarray(spread, np.float64)[np.arange(len(ids)), predicted],
+                "z_1": z[:, 0],
+                "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+                "model": settings.registered_model or "",
+                "model_version": settings.version or "",
+            }
+        )
+
+    def smoothing(self, days: int) -> np.ndarray:
+        """The series settings' smoothing matrix (float32), made once per loaded model."""
+        if getattr(self, "_smoothing", None) is None:
+            series = self.settings.series
+            self._smoothing = pacemaker.smoothing_matrix(days, series.fwhm_days, series.block_days).astype(np.float32)
+        return self._smoothing
+
+
+PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = (
+    {"rul_vae": RULModel, "af_rvae": AFModel} | dict.fromkeys(MNIST_TASKS, MNISTModel)
+)
 
 
 def model_code(task: str) -> Path:
     """The file MLflow logs as ``task``'s model (models from code: no pickle)."""
-    module = "mnist" if task in MNIST_TASKS else task
+    module = "mnist" if task in MNIST_TASKS else task  # served/rul_vae.py, served/af_rvae.py, served/mnist.py
     return Path(autoencoder_pipelines.__file__).parent / "served" / f"{module}.py"
 
 

@@ -99,6 +99,56 @@ def test_af_rvae_retraining_registers_a_champion_and_keeps_it_against_a_worse_ch
     assert champion_version("af_rvae", client=client) == "1"
     assert client.get_model_version("af_rvae", "2").tags["promoted"] == "false"
 
+    _check_af_inference(project, client)
+
+
+def _check_af_inference(project: Path, client) -> None:
+    """The champion is a served model: episode logs in, one diagnosis per patient out, from
+    the same series the pipeline made; ``af_inference`` answers as ``predict`` does, and
+    bad logs are refused with the column and the problem named."""
+    from mlflow.exceptions import MlflowException
+
+    from autoencoder_pipelines.data.pacemaker import PacemakerValidationError
+    from autoencoder_pipelines.registry import load_champion
+
+    champion = load_champion("af_rvae", client=client)
+    logs = champion.input_example
+    assert list(logs.columns) == ["patient", "start", "end", "record_days"] and logs["patient"].nunique() == 2
+    days = champion.metadata["simulation"]["days"]
+    logs = pd.concat([logs, pd.DataFrame({"patient": [999], "start": [np.nan], "end": [np.nan], "record_days": [days]})])
+    answer = champion.predict(logs)
+    patients = sorted(int(p) for p in set(logs["patient"]))
+    assert answer["patient"].tolist() == patients and set(answer["model_version"]) == {"1"}
+    probabilities = answer.filter(regex=r"^probability_\d+$").to_numpy()
+    assert probabilities.shape == (3, 6) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert (answer["predicted_class"] == probabilities.argmax(axis=1)).all()
+
+    # the served preprocessing gives the pipeline's own series for the same patients
+    series = np.load(_latest(project / "data/04_feature/af_rvae/burden_series.npy"))
+    x = champion.model.predict(series[patients[:2]][..., np.newaxis], verbose=0)["probabilities"]
+    np.testing.assert_allclose(probabilities[:2], x, rtol=1e-5, atol=1e-6)
+
+    # af_inference: the same answer from a file
+    path = project / "episodes.csv"
+    logs.to_csv(path, index=False)
+    run_pipeline(project, "af_inference", episodes_file=str(path))
+    diagnoses = pd.read_parquet(_latest(project / "data/07_model_output/af_inference/diagnoses.parquet"))
+    pd.testing.assert_frame_equal(diagnoses, answer, check_exact=True)
+    assert _latest(project / "data/08_reporting/af_inference/diagnosis_map.png").read_bytes()[:4] == b"\x89PNG"
+
+    bad = {
+        "record length": (logs.assign(record_days=days - 1), rf"'record_days' of patient \d+ is {days - 1}; this model reads records of {days} days"),
+        "reversed": (logs.assign(end=logs["start"] - 1), r"the episode on row 0 .* expected 0 <= start <= end"),
+        "text": (logs.astype({"start": object}).assign(start=["soon"] + list(logs["start"])[1:]), r"column 'start' holds the non-numeric value 'soon' on row 0"),
+        "missing": (logs.drop(columns="record_days"), r"missing columns \['record_days'\]"),
+    }
+    for case, (frame, message) in bad.items():
+        with pytest.raises(MlflowException, match="request: " + message):
+            champion.predict(frame)
+        frame.to_csv(path, index=False)
+        with pytest.raises(PacemakerValidationError, match="episodes.csv: " + message):
+            run_pipeline(project, "af_inference", episodes_file=str(path))
+
 
 def test_gpu_environment_is_the_study_configuration_over_the_cpu_base():
     from kedro.config import OmegaConfigLoader

@@ -124,3 +124,90 @@ def smoothing_matrix(days: int, fwhm: float, block: int = BLOCK_DAYS) -> np.ndar
     for b in range(n_blocks):
         averaging[b, b * block : (b + 1) * block] = 1.0 / block
     return (averaging @ kernel).T  # (days, n_blocks)
+
+
+# --- episode logs to score --------------------------------------------------------
+
+EPISODE_LOG_COLUMNS = ("patient", "start", "end", "record_days")
+
+
+class PacemakerValidationError(ValueError):
+    """An episode log that cannot be scored; the message names the column and the problem."""
+
+
+def validate_episode_log(frame: pd.DataFrame, name: str, days: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Check pacemaker episode logs to score: one row per AF episode (``patient``,
+    ``start`` and ``end`` in days since the record began, ``record_days``, the record's
+    length). A patient without episodes is one row with ``start`` and ``end`` empty.
+
+    Returns:
+        The episodes with ``patient`` renumbered 0, 1, ... in order of the sorted patient
+        ids (what :func:`daily_burden` takes), and those sorted ids.
+
+    Raises:
+        PacemakerValidationError: naming ``name``, the column, the patient or row and the
+            problem: a missing column, a non-numeric value, a missing value (other than a
+            patient's empty episode), an episode outside its record or ending before it
+            starts, or a record of another length than ``days``, the model's.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise PacemakerValidationError(
+            f"{name}: expected a table with the columns {list(EPISODE_LOG_COLUMNS)}, got {type(frame).__name__}."
+        )
+    missing = [c for c in EPISODE_LOG_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PacemakerValidationError(f"{name}: missing columns {missing}; expected {list(EPISODE_LOG_COLUMNS)}.")
+    if frame.empty:
+        raise PacemakerValidationError(f"{name}: no rows; expected at least one patient.")
+    log = frame[list(EPISODE_LOG_COLUMNS)].reset_index(drop=True)
+    numbers = {}
+    for column in EPISODE_LOG_COLUMNS:
+        values = pd.to_numeric(log[column], errors="coerce")
+        bad = values.isna() & log[column].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise PacemakerValidationError(
+                f"{name}: column {column!r} holds the non-numeric value {log[column].iloc[row]!r} on row {row}."
+            )
+        numbers[column] = values.to_numpy(np.float64)
+    for column in ("patient", "record_days"):
+        if np.isnan(numbers[column]).any():
+            raise PacemakerValidationError(f"{name}: missing values in column {column!r}.")
+    patient, start, end, record = (numbers[c] for c in EPISODE_LOG_COLUMNS)
+    if np.any(patient != np.round(patient)):
+        raise PacemakerValidationError(f"{name}: column 'patient' must hold integer ids.")
+    one_missing = np.isnan(start) != np.isnan(end)
+    if one_missing.any():
+        row = int(np.flatnonzero(one_missing)[0])
+        raise PacemakerValidationError(
+            f"{name}: row {row} (patient {int(patient[row])}) has only one of 'start' and 'end'; both are "
+            "empty only on the row of a patient without episodes."
+        )
+    wrong_length = record != days
+    if wrong_length.any():
+        row = int(np.flatnonzero(wrong_length)[0])
+        raise PacemakerValidationError(
+            f"{name}: 'record_days' of patient {int(patient[row])} is {record[row]:g}; this model reads records "
+            f"of {days} days."
+        )
+    episode = ~np.isnan(start)
+    outside = episode & ((start < 0) | (end < start) | (end > record))
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise PacemakerValidationError(
+            f"{name}: the episode on row {row} (patient {int(patient[row])}) runs from day {start[row]:g} to "
+            f"{end[row]:g}; expected 0 <= start <= end <= record_days ({record[row]:g})."
+        )
+    ids = np.unique(patient.astype(np.int64))
+    episodes = pd.DataFrame(
+        {"patient": np.searchsorted(ids, patient[episode].astype(np.int64)), "start": start[episode], "end": end[episode]}
+    )
+    return episodes, ids
+
+
+def burden_series(episodes: pd.DataFrame, n_patients: int, days: int, matrix: np.ndarray) -> np.ndarray:
+    """Daily AF burden -> smoothed block means through ``matrix`` (:func:`smoothing_matrix`,
+    float32): ``(n_patients, days // block)`` float32 in [0, 1]."""
+    out = daily_burden(episodes, n_patients, days).astype(np.float32) @ matrix
+    # Each output is a weighted mean of burdens in [0, 1]; clip float32 rounding (1 + 2e-7).
+    return np.clip(out, 0.0, 1.0, out=out)

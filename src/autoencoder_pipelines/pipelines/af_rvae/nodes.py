@@ -57,10 +57,8 @@ def make_burden_series(
         rows = ids[members]
         first = int(rows.min())
         log = episodes[(episodes["patient"] >= first) & (episodes["patient"] <= rows.max())]
-        burden = pacemaker.daily_burden(log.assign(patient=log["patient"] - first), len(rows), simulation.days)
-        out[rows] = burden.astype(np.float32) @ matrix
-    # Each output is a weighted mean of burdens in [0, 1]; clip float32 rounding (1 + 2e-7).
-    return np.clip(out, 0.0, 1.0, out=out)
+        out[rows] = pacemaker.burden_series(log.assign(patient=log["patient"] - first), len(rows), simulation.days, matrix)
+    return out
 
 
 def split_patients(
@@ -199,7 +197,24 @@ def plot_champion_confusion_matrix(metrics: dict) -> plotting.Figure:
     )
 
 
-def describe_challenger(simulation: PacemakerSimulationConfig, series: AFSeriesConfig) -> dict:
-    """What a registered model carries besides its weights: the simulation and series
-    settings its inputs come from."""
-    return {"simulation": simulation.model_dump(mode="json"), "series": series.model_dump(mode="json")}
+def describe_challenger(
+    simulation: PacemakerSimulationConfig, series: AFSeriesConfig, patients: pd.DataFrame, episodes: pd.DataFrame
+) -> dict:
+    """What a registered model carries besides its weights, checked as the served model's
+    typed settings (``serving.AFSettings``): the simulation and series settings its inputs
+    come from; and an example request (the episode logs of the first patient of the first
+    two classes, as a ``split`` table)."""
+    from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
+
+    settings = serving.settings_from(
+        {"task": "af_rvae", "simulation": simulation.model_dump(mode="json"), "series": series.model_dump(mode="json")}
+    )
+    chosen = patients.groupby("class")["patient"].first().to_numpy()[:2]
+    rows = episodes[episodes["patient"].isin(chosen)]
+    without = [p for p in chosen if p not in set(rows["patient"])]  # a patient without episodes: one empty row
+    rows = pd.concat([rows, pd.DataFrame({"patient": without, "start": np.nan, "end": np.nan})], ignore_index=True)
+    example = rows.assign(record_days=simulation.days)[list(pacemaker.EPISODE_LOG_COLUMNS)]
+    return {
+        **settings.model_dump(mode="json", exclude_none=True),
+        "input_example": example.to_dict(orient="split", index=False),
+    }

@@ -87,6 +87,6 @@ def champion_evaluation() -> Pipeline:
                 "figure_champion_confusion_matrix",
                 name="plot_champion_confusion_matrix",
             ),
-            node(nodes.describe_challenger, [SIM, SERIES], "model_metadata", name="describe_challenger"),
+            node(nodes.describe_challenger, [SIM, SERIES, "patients", "episodes"], "model_metadata", name="describe_challenger"),
         ]
     )
