@@ -192,7 +192,7 @@ class RULModel(ServedModel):
 
 
 class MNISTModel(ServedModel):
-    """An MNIST task: images (grey levels 0..255, 28 x 28; an array ``(n, 28, 28)``,
+    """An MNIST task: images (integer grey levels 0..255, 28 x 28; an array ``(n, 28, 28)``,
     ``(n, 784)`` or ``(n, 28, 28, 1)``, or a table of 784 columns) → per image the task's
     answer, as arrays: ``reconstruction`` ``(n, 784)`` in [0, 1] (the denoised image for
     ``denoising_ae``) and ``code`` (the autoencoders' code, the VAEs' latent mean,
@@ -272,7 +272,14 @@ class MNISTModel(ServedModel):
                 f"{name}: pixel ({row}, {column}) of image {image} is {values[image, row, column]:g}; "
                 "expected grey levels 0..255 (the MNIST files' scale, not [0, 1])."
             )
-        return values.astype(np.uint8) if np.array_equal(values, np.round(values)) else values
+        fractional = values != np.round(values)
+        if fractional.any():
+            image, row, column = (int(i) for i in np.argwhere(fractional)[0])
+            raise MNISTValidationError(
+                f"{name}: pixel ({row}, {column}) of image {image} is {values[image, row, column]:g}; expected integer "
+                "grey levels 0..255 (the MNIST files' scale: images scaled to [0, 1] must be multiplied by 255)."
+            )
+        return values.astype(np.uint8)
 
 
 class AFModel(ServedModel):

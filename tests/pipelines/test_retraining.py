@@ -83,6 +83,8 @@ def _check_served_model(task: str, champion) -> None:
     too_bright[1, 3, 4] = 300
     with pytest.raises(MlflowException, match=r"pixel \(3, 4\) of image 1 is 300; expected grey levels 0\.\.255"):
         champion.predict(too_bright)
+    with pytest.raises(MlflowException, match=r"pixel \(\d+, \d+\) of image 0 is 0\.\d+; expected integer grey levels"):
+        champion.predict(images / 255.0)  # already scaled
     with pytest.raises(MlflowException, match=r"images of shape \(2, 27, 28\)"):
         champion.predict(images[:, 1:])
 
