@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     from autoencoder_pipelines.models import RecurrentVAE
 
 
+def predict_in_chunks(model, x: np.ndarray, chunk: int = 1024) -> dict[str, np.ndarray]:
+    """The model's dict outputs for ``x``, ``chunk`` items per call of ``predict_on_batch``.
+
+    The same numbers as ``model.predict`` (same compiled step, inference mode), without its
+    per-call setup (a data adapter, a progress callback): for a request of ten engines, 16 ms
+    instead of 94 ms on the 4-member ensemble (``benchmarks/README.md``, serving)."""
+    parts = [model.predict_on_batch(x[start : start + chunk]) for start in range(0, len(x), chunk)]
+    return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
+
+
 def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str) -> pd.DataFrame:
     """RUL and health-map position of every engine, from its last window.
 
@@ -51,7 +61,7 @@ def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data
     scaled = ConditionScaler.from_dict(scaler).transform(engines, name)
     smoothed = cmapss.exponential_smoothing(scaled, sensors, data.smoothing_alpha)
     windows, units = cmapss.last_windows(smoothed, sensors, data.window, data.mask_value)
-    outputs = model.predict(windows, batch_size=1024, verbose=0)
+    outputs = predict_in_chunks(model, windows)
     z = outputs["z_mean"].astype(np.float64)
     return pd.DataFrame(
         {

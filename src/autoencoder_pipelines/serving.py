@@ -209,7 +209,9 @@ class MNISTModel(ServedModel):
         from autoencoder_pipelines.data import mnist  # noqa: PLC0415
 
         images = self.images(model_input, name)
-        outputs = self.model.predict(mnist.scale_images(images, self.settings.data.layout), batch_size=256, verbose=0)
+        from autoencoder_pipelines.inference import predict_in_chunks  # noqa: PLC0415
+
+        outputs = predict_in_chunks(self.model, mnist.scale_images(images, self.settings.data.layout), chunk=256)
         n = len(images)
         code = outputs.get("code", outputs.get("codes", outputs.get("z_mean")))
         answer = {
@@ -303,7 +305,9 @@ class AFModel(ServedModel):
         days = settings.simulation.days
         episodes, ids = pacemaker.validate_episode_log(logs, name, days)
         series = pacemaker.burden_series(episodes, len(ids), days, self.smoothing(days))
-        outputs = self.model.predict(series[..., np.newaxis], batch_size=1000, verbose=0)
+        from autoencoder_pipelines.inference import predict_in_chunks  # noqa: PLC0415
+
+        outputs = predict_in_chunks(self.model, series[..., np.newaxis])
         probabilities = np.asarray(outputs["probabilities"], np.float64)
         predicted = np.argmax(probabilities, axis=1)
         spread = outputs.get("probabilities_spread")
