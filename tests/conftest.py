@@ -110,3 +110,31 @@ def write_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> Path:
         (folder / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(images)))
         (folder / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels)))
     return folder
+
+
+# xdist's `--dist loadscope` gives each worker whole modules, in collection order; by
+# default it orders them by their number of tests, so the few-but-long modules came last
+# and one worker ran them alone at the end. The longest first instead (seconds per module
+# on the 2-core machine, `pytest -n auto --dist loadscope --durations=70`, 2026-12-01;
+# modules not listed take a few seconds and follow in their own order). Used with
+# `--no-loadscope-reorder` (pyproject.toml's addopts).
+MODULE_SECONDS = {
+    "tests/models/test_recurrent_vae.py": 162,
+    "tests/pipelines/test_af_rvae.py": 140,
+    "tests/models/test_backends.py": 128,
+    "tests/pipelines/test_rul_vae.py": 118,
+    "tests/ensembles/test_fit_members.py": 110,
+    "tests/pipelines/test_retraining.py": 105,
+    "tests/pipelines/test_mnist_pipelines.py": 86,
+    "tests/ensembles/test_ensemble_pipeline.py": 83,
+    "tests/deploy/test_airflow_dag.py": 71,
+    "tests/pipelines/test_rul_vae_retrain.py": 57,
+    "tests/ensembles/test_sweep.py": 55,
+    "tests/models/test_contract.py": 50,
+    "tests/models/test_autoencoders.py": 23,
+    "tests/models/test_ensemble.py": 20,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: -MODULE_SECONDS.get(item.nodeid.split("::")[0], 0))  # stable: order within a module kept
