@@ -48,7 +48,8 @@ class RegisteredModel:
     model: keras.Model
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    served: Any = None  # the mlflow.pyfunc model, for a task that has one: what the server runs
+    served: Any = None  # the mlflow.pyfunc model: what the server runs (None: a bare Keras model)
+    settings: Any = None  # the served model's typed settings (serving.RULSettings, ...)
 
     @property
     def input_example(self):
@@ -117,6 +118,7 @@ def load_version(name: str, version: str, client=None) -> RegisteredModel:
         metadata=python_model.settings.model_dump(mode="json", by_alias=True),
         tags=dict(model_version.tags),
         served=served,
+        settings=python_model.settings,
     )
 
 

@@ -302,3 +302,34 @@ def test_the_load_benchmark_counts_every_request_and_engine(server, retrained, t
     # a request the server refuses is counted as an error, not lost
     refused = serve_load.post(server, b"unit_nr,time_cycles\n1,1\n", expected_rows=1)[1]
     assert refused.startswith("HTTP 400")
+
+
+def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(engines):
+    """A bare Keras version (its settings as metadata, no ``task``) is scored by
+    ``rul_inference`` and ``rul_vae_retrain``'s champion evaluation through the same
+    preprocessing as the served model."""
+    from autoencoder_pipelines.data.cmapss import ConditionScaler
+    from autoencoder_pipelines.data.config import CMAPSSConfig
+    from autoencoder_pipelines.pipelines.rul_inference.nodes import InferenceConfig, score_new_engines
+    from autoencoder_pipelines.pipelines.rul_vae.nodes import evaluate_champion
+    from autoencoder_pipelines.registry import RegisteredModel
+    from autoencoder_pipelines.serving import RULSettings, served
+
+    train, test, rul = engines
+    data = CMAPSSConfig(subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2,
+                        split_seed=0, mask_value=-99.0)
+    model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, input_shape=(10, len(data.sensor_columns)),
+                                            mask_value=-99.0))
+    model(np.zeros((1, 10, len(data.sensor_columns)), np.float32))
+    legacy = {"condition_scaler": ConditionScaler.fit(train, data.sensor_columns).to_dict(),
+              "data": data.model_dump(mode="json"), "health_map": {"z_1": [0.0], "z_2": [0.0], "RUL": [1.0]},
+              "metrics": {"rmse": 1.0}}
+    champion = RegisteredModel(name=MODEL, version="7", model=model, metadata=legacy)
+    settings = RULSettings.model_validate({**legacy, "registered_model": MODEL, "version": "7"})
+    expected = served(model, settings).score(test, "engines.txt")
+
+    scored = score_new_engines(champion, test, InferenceConfig(engines_file="engines.txt"))
+    pd.testing.assert_frame_equal(scored, expected, check_exact=True)
+    metrics, predictions = evaluate_champion(champion, test, pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}), data)
+    assert metrics["version"] == "7"
+    np.testing.assert_array_equal(predictions["predicted_rul"], expected["predicted_rul"])

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from autoencoder_pipelines import plotting
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
-from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.inference import score_engines
 from autoencoder_pipelines.plotting import health_map_figure
 from autoencoder_pipelines.registry import RegisteredModel
@@ -64,25 +63,34 @@ def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, i
         CMAPSSValidationError: the engines lack a sensor the champion uses (named).
     """
     champion = _require(champion)
-    data = CMAPSSConfig(**champion.metadata["data"])
+    settings = _settings(champion)
     name = inference.file_name
-    missing = [s for s in data.sensor_columns if s not in engines.columns]
+    sensors = settings.data.sensor_columns
+    missing = [s for s in sensors if s not in engines.columns]
     if missing:
-        raise CMAPSSValidationError(
-            f"{name}: missing columns {missing}; {champion.name} v{champion.version} uses {list(data.sensor_columns)}."
-        )
+        raise CMAPSSValidationError(f"{name}: missing columns {missing}; {champion.name} v{champion.version} uses {list(sensors)}.")
     if champion.served is None:  # registered before models were served: a bare Keras model
-        scored = score_engines(champion.model, engines, champion.metadata["condition_scaler"], data, name)
+        scored = score_engines(champion.model, engines, settings.condition_scaler, settings.data, name)
         return scored.assign(model=champion.name, model_version=champion.version)
     return champion.predict(engines)
+
+
+def _settings(champion: RegisteredModel):
+    """The champion's typed settings (``serving.RULSettings``); a version registered before
+    models were served has them as its metadata."""
+    if champion.settings is not None:
+        return champion.settings
+    from autoencoder_pipelines.serving import RULSettings  # noqa: PLC0415 - MLflow's pyfunc is slow to import
+
+    return RULSettings.model_validate({**champion.metadata, "task": "rul_vae"})
 
 
 def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> plotting.Figure:
     """The scored engines on the champion's health map (a sample of its training windows)."""
     champion = _require(champion)
-    background = pd.DataFrame(champion.metadata["health_map"])
-    max_rul = CMAPSSConfig(**champion.metadata["data"]).max_rul
+    settings = _settings(champion)
+    background = pd.DataFrame(settings.health_map.model_dump(by_alias=True))
     return health_map_figure(
-        background, predictions, max_rul, column="predicted_rul",
+        background, predictions, settings.data.max_rul, column="predicted_rul",
         title=f"scored engines, predicted RUL ({champion.name} v{champion.version})",
     )
