@@ -114,7 +114,10 @@ ServingSettings = Annotated[RULSettings | MNISTSettings | AFSettings, Field(disc
 _SETTINGS = TypeAdapter(ServingSettings)
 
 
-def settings_from(metadata: dict[str, Any]) -> RULSettings | MNISTSettings | AFSettings:
+Settings = RULSettings | MNISTSettings | AFSettings
+
+
+def settings_from(metadata: dict[str, Any]) -> Settings:
     """The typed settings of a model from the dict a task's pipeline describes it with
     (its ``task`` picks the class).
 
@@ -299,6 +302,7 @@ class AFModel(ServedModel):
     """
 
     INVALID_INPUT = (PacemakerValidationError,)
+    _smoothing: np.ndarray | None = None  # made on first use, once per loaded model
 
     def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
         settings = self.settings
@@ -327,7 +331,7 @@ class AFModel(ServedModel):
 
     def smoothing(self, days: int) -> np.ndarray:
         """The series settings' smoothing matrix (float32), made once per loaded model."""
-        if getattr(self, "_smoothing", None) is None:
+        if self._smoothing is None:
             series = self.settings.series
             self._smoothing = pacemaker.smoothing_matrix(days, series.fwhm_days, series.block_days).astype(np.float32)
         return self._smoothing
@@ -344,7 +348,7 @@ def model_code(task: str) -> Path:
     return Path(autoencoder_pipelines.__file__).parent / "served" / f"{module}.py"
 
 
-def served(model, settings: RULSettings | MNISTSettings) -> ServedModel:
+def served(model, settings: Settings) -> ServedModel:
     """The task's served model around ``model`` and ``settings``, as MLflow loads it."""
     python_model = PYTHON_MODELS[settings.task]()
     python_model.model, python_model.settings = model, settings
@@ -354,13 +358,13 @@ def served(model, settings: RULSettings | MNISTSettings) -> ServedModel:
 def pip_requirements() -> list[str]:
     """What the model's code needs, pinned to this environment's versions (MLflow adds itself)."""
     pins = []
-    for package in ("keras", "tensorflow", "numpy", "pandas", "pyarrow", "pydantic", "scikit-learn"):
+    for package in ("keras", "tensorflow", "numpy", "pandas", "pyarrow", "pydantic", "scipy"):
         with suppress(distributions.PackageNotFoundError):
             pins.append(f"{package}=={distributions.version(package)}")
     return pins
 
 
-def log_model(model, settings: RULSettings | MNISTSettings, *, name: str, registered_model_name: str | None, input_example):
+def log_model(model, settings: Settings, *, name: str, registered_model_name: str | None, input_example):
     """Log ``model`` with ``settings`` as a pyfunc model into the active MLflow run.
 
     The signature is that of the model's answer to ``input_example`` (outputs only: see
