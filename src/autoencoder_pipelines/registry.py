@@ -49,7 +49,6 @@ class RegisteredModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     served: Any = None  # the mlflow.pyfunc model: what the server runs (None: a bare Keras model)
-    settings: Any = None  # the served model's typed settings (serving.RULSettings, ...)
 
     @property
     def input_example(self):
@@ -118,7 +117,6 @@ def load_version(name: str, version: str, client=None) -> RegisteredModel:
         metadata=python_model.settings.model_dump(mode="json", by_alias=True),
         tags=dict(model_version.tags),
         served=served,
-        settings=python_model.settings,
     )
 
 

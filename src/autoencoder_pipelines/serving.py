@@ -355,6 +355,18 @@ def served(model, settings: Settings) -> ServedModel:
     return python_model
 
 
+def rul_model_of(champion) -> RULModel:
+    """The served ``rul_vae`` model of a registered version (``registry.RegisteredModel``);
+    for a version registered before models were served (a bare Keras model, its settings
+    as metadata), the same served model built around it."""
+    if champion.served is not None:
+        return champion.served.unwrap_python_model()
+    settings = RULSettings.model_validate(
+        {**champion.metadata, "task": "rul_vae", "registered_model": champion.name, "version": champion.version}
+    )
+    return served(champion.model, settings)
+
+
 def pip_requirements() -> list[str]:
     """What the model's code needs, pinned to this environment's versions (MLflow adds itself)."""
     pins = []

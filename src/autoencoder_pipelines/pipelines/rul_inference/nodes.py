@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from autoencoder_pipelines import plotting
 from autoencoder_pipelines.data import cmapss
-from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
-from autoencoder_pipelines.inference import score_engines
 from autoencoder_pipelines.plotting import health_map_figure
 from autoencoder_pipelines.registry import RegisteredModel
 
@@ -60,35 +58,22 @@ def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, i
 
     Raises:
         NoChampionError: the registry has no champion.
-        CMAPSSValidationError: the engines lack a sensor the champion uses (named).
+        CMAPSSValidationError: the engines lack a column the champion uses, or fail its
+            checks (named, with the file).
     """
-    champion = _require(champion)
-    settings = _settings(champion)
-    name = inference.file_name
-    sensors = settings.data.sensor_columns
-    missing = [s for s in sensors if s not in engines.columns]
-    if missing:
-        raise CMAPSSValidationError(f"{name}: missing columns {missing}; {champion.name} v{champion.version} uses {list(sensors)}.")
-    if champion.served is None:  # registered before models were served: a bare Keras model
-        scored = score_engines(champion.model, engines, settings.condition_scaler, settings.data, name)
-        return scored.assign(model=champion.name, model_version=champion.version)
-    return champion.predict(engines)
+    return _served(champion).score(engines, inference.file_name)
 
 
-def _settings(champion: RegisteredModel):
-    """The champion's typed settings (``serving.RULSettings``); a version registered before
-    models were served has them as its metadata."""
-    if champion.settings is not None:
-        return champion.settings
-    from autoencoder_pipelines.serving import RULSettings  # noqa: PLC0415 - MLflow's pyfunc is slow to import
+def _served(champion: RegisteredModel | None):
+    from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
-    return RULSettings.model_validate({**champion.metadata, "task": "rul_vae"})
+    return rul_model_of(_require(champion))
 
 
 def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> plotting.Figure:
     """The scored engines on the champion's health map (a sample of its training windows)."""
     champion = _require(champion)
-    settings = _settings(champion)
+    settings = _served(champion).settings
     background = pd.DataFrame(settings.health_map.model_dump(by_alias=True))
     return health_map_figure(
         background, predictions, settings.data.max_rul, column="predicted_rul",

@@ -13,7 +13,6 @@ from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import rul_metrics
-from autoencoder_pipelines.inference import score_engines
 from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import health_map_figure, message_figure, rul_per_engine_figure
@@ -242,13 +241,9 @@ def evaluate_champion(
     columns = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "true_rul", "true_rul_capped"]
     if champion is None:
         return {"version": None}, pd.DataFrame(columns=columns)
-    if champion.served is not None:
-        scored = champion.predict(test)
-    else:  # registered before models were served: a bare Keras model and its metadata
-        champion_data = CMAPSSConfig(**champion.metadata["data"])
-        scored = score_engines(
-            champion.model, test, champion.metadata["condition_scaler"], champion_data, f"test engines ({data.subset})"
-        )
+    from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
+
+    scored = rul_model_of(champion).score(test, f"test engines ({data.subset})")
     truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
     predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
     metrics = {
