@@ -14,6 +14,7 @@ from autoencoder_pipelines.models import VAE, AutoencoderConfig, VectorQuantizer
 from autoencoder_pipelines.models.losses import (
     bernoulli_nll,
     contractive_penalty,
+    contractive_penalty_estimate,
     gaussian_log_density,
     kl_divergence,
     kl_sparsity,
@@ -93,6 +94,22 @@ def test_contractive_penalty_of_a_sigmoid_layer_matches_the_closed_form():
     hidden = expit(x @ w + b)
     expected = np.sum((hidden * (1 - hidden)) ** 2 * np.sum(w**2, axis=0), axis=1)
     np.testing.assert_allclose(np_(contractive_penalty(encoder, x)), expected, rtol=1e-5)
+
+
+def test_contractive_penalty_estimate_is_unbiased_for_the_exact_norm():
+    # One ±1 projection per sample: each draw is noisy, their mean is ||J||_F^2.
+    keras.utils.set_random_seed(3)
+    encoder = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(4, activation="tanh")]
+    )
+    x = np.random.default_rng(2).normal(size=(3, 6)).astype("float32")
+    exact = np_(contractive_penalty(encoder, x))
+    seed = keras.random.SeedGenerator(0)
+    draws = np.stack([np_(contractive_penalty_estimate(encoder, x, seed)) for _ in range(400)])  # (400, 3)
+    assert draws.shape == (400, 3)
+    assert np.all(draws.std(axis=0) > 0.01 * exact)  # random, not the exact norm in disguise
+    # 400 draws: the mean is within a few standard errors of the exact norm
+    np.testing.assert_allclose(draws.mean(axis=0), exact, rtol=4 * draws.std(axis=0).max() / np.sqrt(400) / exact.min())
 
 
 def test_vector_quantizer_picks_the_nearest_code():

@@ -16,6 +16,7 @@ from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import AutoencoderConfig, ContractiveAutoencoderConfig
 from autoencoder_pipelines.models.losses import (
     contractive_penalty,
+    contractive_penalty_estimate,
     kl_sparsity,
     l1_activity,
     reconstruction_error,
@@ -78,6 +79,11 @@ class ContractiveAutoencoder(Autoencoder):
     differentiation of the encoder actually used (the peer's closed form assumed a
     sigmoid encoder while its encoder ended in ReLU). Penalising it makes the code
     insensitive to small input changes except along the data manifold.
+
+    ``jacobian="projection"`` replaces the exact norm with an unbiased estimate from one
+    random projection per sample (:func:`contractive_penalty_estimate`): one backward
+    pass of the encoder instead of one per code unit. Its draws come from a seeded
+    generator that the trainer resets every epoch, so a resumed run draws the same.
     """
 
     config_class = ContractiveAutoencoderConfig
@@ -88,11 +94,17 @@ class ContractiveAutoencoder(Autoencoder):
         self.contractive_tracker = (
             keras.metrics.Mean(name="contractive_loss") if self.config.contractive_weight > 0 else None
         )
+        self.projection_seed = (
+            keras.random.SeedGenerator(self.config.seed) if self.config.jacobian == "projection" else None
+        )
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         total = super().compute_loss(x, y, y_pred, sample_weight, training)
         if self.config.contractive_weight > 0:
-            penalty = ops.mean(contractive_penalty(self.encoder, x))
+            if self.config.jacobian == "projection":
+                penalty = ops.mean(contractive_penalty_estimate(self.encoder, x, self.projection_seed))
+            else:
+                penalty = ops.mean(contractive_penalty(self.encoder, x))
             self.contractive_tracker.update_state(penalty)
             total = total + self.config.contractive_weight * penalty
         return total

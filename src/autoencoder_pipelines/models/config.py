@@ -126,6 +126,11 @@ class ContractiveAutoencoderConfig(AutoencoderConfig):
     """Dense autoencoder with the contractive penalty ``lambda * ||J_f(x)||_F^2``."""
 
     contractive_weight: float = Field(ge=0, description="lambda; 0 gives the plain autoencoder")
+    jacobian: Literal["exact", "projection"] = Field(
+        default="exact",
+        description="exact: the encoder's whole Jacobian (one backward pass per code unit); projection: an unbiased "
+        "estimate of its squared norm from one random ±1 projection per sample (one backward pass)",
+    )
 
 
 class VAEConfig(_ModelConfig):

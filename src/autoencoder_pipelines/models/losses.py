@@ -140,6 +140,53 @@ def contractive_penalty(encoder, x):
     )
 
 
+def contractive_penalty_estimate(encoder, x, seed):
+    """An unbiased estimate of ``||d f(x) / d x||_F^2`` per sample, from one random projection.
+
+    With ``u`` a random vector of the code's size whose entries are independent ``±1``
+    (Rademacher; Hutchinson 1990), ``E[u u^T] = I``, so ``E ||J^T u||^2 = trace(J J^T) =
+    ||J||_F^2``. ``J^T u`` is one vector-Jacobian product: one backward pass of the encoder
+    per batch, against one per code unit for the exact Jacobian (:func:`contractive_penalty`),
+    so the penalty costs about as much as the reconstruction's own backward pass. Each sample
+    draws its own ``u``, so the batch mean averages ``batch`` independent estimates.
+
+    Args:
+        encoder: the encoder ``f``.
+        x: a batch of inputs.
+        seed: a ``keras.random.SeedGenerator`` (the model's, reset per epoch in training) or an int.
+
+    Returns:
+        Tensor of shape ``(batch,)``.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf  # noqa: PLC0415 - only on the TensorFlow backend
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            code = encoder(x, training=True)
+            signs = _rademacher(ops.shape(code), code.dtype, seed)
+            projected = tf.reduce_sum(code * signs)
+        vjp = tape.gradient(projected, x)  # (batch, *input): J^T u of every sample
+    elif backend == "jax":
+        import jax  # noqa: PLC0415 - only on the JAX backend
+
+        code, pullback = jax.vjp(lambda inputs: encoder(inputs, training=True), ops.convert_to_tensor(x))
+        (vjp,) = pullback(_rademacher(ops.shape(code), code.dtype, seed))
+    else:
+        raise NotImplementedError(
+            f"contractive_penalty_estimate needs a vector-Jacobian product, implemented for the tensorflow and jax "
+            f"Keras backends; the backend is {backend!r}."
+        )
+    return ops.sum(ops.reshape(ops.square(vjp), (ops.shape(x)[0], -1)), axis=-1)
+
+
+def _rademacher(shape, dtype, seed):
+    """Independent ``±1`` entries, each sign with probability 1/2."""
+    return ops.cast(keras.random.randint(shape, 0, 2, seed=seed), dtype) * 2.0 - 1.0
+
+
 def vq_losses(z_e, z_q):
     """Codebook and commitment losses of the VQ-VAE (van den Oord et al. 2017).
 

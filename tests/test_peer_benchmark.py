@@ -1,0 +1,55 @@
+"""The speed harness against the peer (``benchmarks/peer_benchmark.py``), in quick mode on
+tiny sizes: both sides train and are timed in their own processes, and the table and
+the JSON it writes are well formed. Nothing here asserts a speed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests.conftest import write_cmapss
+from tests.pipelines.kedro_project import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+pytest.importorskip("rapidae", reason="the peer (rapidae==0.0.5, in the dev extra) is not installed")
+
+
+def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypatch):
+    import peer_benchmark
+
+    monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "cmapss", n_train=12, n_test=6)))
+    table, raw = tmp_path / "peer.md", tmp_path / "peer.json"
+    report = peer_benchmark.main([
+        "--quick", "--tiny", "--models", "sparse_ae", "rul_vae", "--stages", "cmapss_preprocessing",
+        "--peer-python", sys.executable, "--env", "test", "--markdown", str(table), "--json", str(raw),
+    ])
+
+    assert json.loads(raw.read_text()) == json.loads(json.dumps(report))
+    assert [m["model"] for m in report["models"]] == ["sparse_ae", "rul_vae"]
+    for model in report["models"]:
+        for side in ("ours", "peer"):
+            figures = model[side]
+            assert figures["samples_per_s"] > 0 and figures["cpu_s_per_1k"] > 0 and figures["peak_rss_mib"] > 100
+            assert figures["epochs_timed"] == 1  # quick: two epochs, the first not timed
+            (run,) = figures["runs"]
+            assert len(run["wall"]) == len(run["cpu"]) == 2
+        assert model["ratio"] == pytest.approx(model["ours"]["samples_per_s"] / model["peer"]["samples_per_s"])
+        assert model["train_gflop_per_sample"] > 0
+    sparse = report["models"][0]
+    # the same architecture on both sides: the same number of weights
+    assert sparse["peer"]["runs"][0]["parameters"] == sparse["ours"]["runs"][0]["parameters"]
+    (stage,) = report["stages"]
+    assert stage["stage"] == "cmapss_preprocessing" and stage["ours_s"] > 0 and stage["peer_s"] > 0
+    assert stage["ratio"] == pytest.approx(stage["peer_s"] / stage["ours_s"])
+    assert report["matmul_gflop_s"]["before"] > 0 and report["matmul_gflop_s"]["after"] > 0
+
+    lines = table.read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| model |"))
+    columns = lines[header].count("|")
+    model_rows = lines[header + 2 : header + 4]
+    assert [row.split("|")[1].strip() for row in model_rows] == ["sparse_ae", "rul_vae"]
+    assert all(row.count("|") == columns for row in model_rows)
+    assert any(line.startswith("| cmapss_preprocessing |") for line in lines)
