@@ -151,6 +151,7 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
         result[side]["runs"] = runs[side]
     result["ratio"] = result["ours"]["samples_per_s"] / result["peer"]["samples_per_s"]
     result["cpu_ratio"] = result["peer"]["cpu_s_per_1k"] / result["ours"]["cpu_s_per_1k"]
+    result["gemm_floor_samples_per_s"] = batch / statistics.median(run["gemm_floor_s"] for run in runs["ours"])
     flops = runs["ours"][0]["flops_per_sample"]
     result["train_gflop_per_sample"] = 3 * flops / 1e9
     result["ours_gflop_s"] = result["ours"]["samples_per_s"] * 3 * flops / 1e9
@@ -181,18 +182,21 @@ def markdown(report: dict) -> str:
         f"Command: `{report['command']}`",
         "",
         "| model | architecture | batch | peer samples/s | ours samples/s | ratio | peer CPU-s/1k | ours CPU-s/1k "
-        "| CPU ratio | peak MiB peer / ours | parameters peer / ours | ours GFLOP/s (% of matmul) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU ratio | peak MiB peer / ours | parameters peer / ours | ours GFLOP/s (% of matmul) "
+        "| matmul floor samples/s (ours / peer as % of it) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     peak = max(rate["before"], rate["after"])
     for r in report["models"]:
+        floor = r["gemm_floor_samples_per_s"]
         lines.append(
             f"| {r['model']} | {r['what']} | {r['batch']} | {r['peer']['samples_per_s']:,.0f} "
             f"| {r['ours']['samples_per_s']:,.0f} | **{r['ratio']:.2f}** | {r['peer']['cpu_s_per_1k']:.3f} "
             f"| {r['ours']['cpu_s_per_1k']:.3f} | {r['cpu_ratio']:.2f} "
             f"| {r['peer']['peak_rss_mib']:,.0f} / {r['ours']['peak_rss_mib']:,.0f} "
             f"| {r['peer']['runs'][0]['parameters']:,} / {r['ours']['runs'][0]['parameters']:,} "
-            f"| {r['ours_gflop_s']:.1f} ({100 * r['ours_gflop_s'] / peak:.0f}%) |"
+            f"| {r['ours_gflop_s']:.1f} ({100 * r['ours_gflop_s'] / peak:.0f}%) "
+            f"| {floor:,.0f} ({100 * r['ours']['samples_per_s'] / floor:.0f}% / {100 * r['peer']['samples_per_s'] / floor:.0f}%) |"
         )
     if report["stages"]:
         lines += ["", "| data stage | peer (s) | ours (s) | ratio |", "|---|---|---|---|"]
@@ -238,8 +242,12 @@ def main(argv: list[str] | None = None) -> dict:
     for name in args.models:
         report["models"].append(measure_model(name, python_ours, python_peer, args, env))
         print(f"{name}: ours / peer {report['models'][-1]['ratio']:.2f}", file=sys.stderr)
+        if args.json:  # what is measured so far survives a later failure
+            args.json.write_text(json.dumps(report, indent=1))
     for stage in args.stages:
         report["stages"].append(measure_stage(stage, python_ours, python_peer, args, env))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1))
     report["matmul_gflop_s"]["after"] = matmul_rate(python_ours, env, 512 if args.tiny else 2048, 1 if args.quick else 3)
     report["seconds"] = time.perf_counter() - started
     table = markdown(report)

@@ -129,28 +129,30 @@ def _ours_model(model: str, arch: dict, seed: int):
     return builders[model]()
 
 
+def _steps_of(layer) -> int:
+    """Time steps of a recurrent layer's input (which may come with its mask)."""
+    inputs = layer.input[0] if isinstance(layer.input, (list, tuple)) else layer.input
+    return inputs.shape[1]
+
+
 def _model_flops(model) -> float:
     """Multiply-adds x 2 of one sample's forward pass through the model's Dense, Conv2D,
     Conv2DTranspose and LSTM layers (the rest is elementwise and left out)."""
     import keras  # noqa: PLC0415
     import math  # noqa: PLC0415
 
-    def steps_of(layer) -> int:  # a recurrent layer's input may come with its mask
-        inputs = layer.input[0] if isinstance(layer.input, (list, tuple)) else layer.input
-        return inputs.shape[1]
-
     flops = 0.0
     lstms_in_wrappers = set()
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.Bidirectional):
-            steps = steps_of(layer)
+            steps = _steps_of(layer)
             for lstm in (layer.forward_layer, layer.backward_layer):
                 lstms_in_wrappers.add(id(lstm))
                 features, gates = lstm.cell.kernel.shape
                 flops += 2.0 * steps * (features + gates // 4) * gates
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.LSTM) and id(layer) not in lstms_in_wrappers:
-            steps = steps_of(layer)
+            steps = _steps_of(layer)
             features, gates = layer.cell.kernel.shape
             flops += 2.0 * steps * (features + gates // 4) * gates
         elif isinstance(layer, keras.layers.TimeDistributed):
@@ -169,6 +171,78 @@ def _model_flops(model) -> float:
             height, width = layer.output.shape[1:3]
             flops += 2.0 * height * width * math.prod(layer.kernel.shape)
     return flops
+
+
+def _gemms(model, batch: int) -> list[tuple[int, int, int]]:
+    """The matrix products ``(m, k, n)`` of one training step of ``batch`` samples through
+    the model's Dense, Conv2D, Conv2DTranspose and LSTM layers: for each forward product,
+    its two backward ones (gradient of the input, of the weights)."""
+    import keras  # noqa: PLC0415
+    import math  # noqa: PLC0415
+
+    forward = []
+
+    def lstm(layer, steps):
+        features, gates = layer.cell.kernel.shape
+        forward.extend([(batch, features, gates), (batch, gates // 4, gates)] * steps)
+
+    wrapped = set()
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Bidirectional):
+            for inner in (layer.forward_layer, layer.backward_layer):
+                wrapped.add(id(inner))
+                lstm(inner, _steps_of(layer))
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.LSTM) and id(layer) not in wrapped:
+            lstm(layer, _steps_of(layer))
+        elif isinstance(layer, keras.layers.TimeDistributed):
+            k, n = layer.layer.kernel.shape
+            forward.append((batch * layer.output.shape[1], k, n))
+        elif isinstance(layer, keras.layers.Dense) and hasattr(layer, "output"):
+            try:
+                positions = math.prod(layer.output.shape[1:-1])
+            except (AttributeError, ValueError):
+                continue
+            k, n = layer.kernel.shape
+            forward.append((batch * positions, k, n))
+        elif isinstance(layer, keras.layers.Conv2DTranspose):
+            kh, kw, cout, cin = layer.kernel.shape
+            height, width = layer.input.shape[1:3]
+            forward.append((batch * height * width, cin, kh * kw * cout))
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            height, width = layer.output.shape[1:3]
+            forward.append((batch * height * width, kh * kw * cin, cout))
+    return [shape for m, k, n in forward for shape in ((m, k, n), (m, n, k), (k, m, n))]
+
+
+def gemm_ceiling_seconds(model, batch: int, repeats: int = 5) -> float:
+    """Seconds one training step's matrix products take alone in TensorFlow (median of
+    ``repeats``): a floor that no implementation of this architecture on this machine's
+    matmul kernels goes below, elementwise work, data and overheads aside."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    shapes = _gemms(model, batch)
+    operands = {}
+    for m, k, n in shapes:
+        operands.setdefault((m, k), tf.Variable(tf.random.normal((m, k))))
+        operands.setdefault((k, n), tf.Variable(tf.random.normal((k, n))))
+
+    @tf.function
+    def step():
+        # Independent products (TensorFlow may overlap them, as it may in a model's step),
+        # each on its own operand (+ i) so that the graph optimiser merges none of them.
+        return tf.add_n(
+            [tf.matmul(operands[(m, k)] + float(i), operands[(k, n)])[0, 0] for i, (m, k, n) in enumerate(shapes)]
+        )
+
+    step().numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step().numpy()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def train_ours(spec: dict) -> dict:
@@ -196,7 +270,7 @@ def train_ours(spec: dict) -> dict:
         # fit_model puts its own callbacks first; the timer's epoch then starts after theirs
         # (the batch order of EpochRandomness) and ends with the last batch, as the peer's.
     return {"wall": timer.wall, "cpu": timer.cpu, "flops_per_sample": _model_flops(trained),
-            "parameters": int(trained.count_params())}
+            "gemm_floor_s": gemm_ceiling_seconds(trained, batch), "parameters": int(trained.count_params())}
 
 
 # --- the peer ---------------------------------------------------------------------------
@@ -290,7 +364,8 @@ def stage_ours(spec: dict) -> dict:
         )
     elif stage == "noise_injection":
         clean = PipelineSlice(
-            "denoising_ae", env=spec.get("env"), to_nodes=["denoising_ae.preprocessing.split_training_set"]
+            "denoising_ae", env=spec.get("env"),
+            to_nodes=["denoising_ae.preprocessing.scale_test_set", "denoising_ae.preprocessing.split_training_set"],
         ).run()
         node = "denoising_ae.preprocessing.inject_noise"
         slice_ = PipelineSlice(
@@ -329,8 +404,8 @@ def stage_peer(spec: dict) -> dict:
         if stage == "mnist_ingestion":
             run = ingest
         else:
-            train = ingest()[0][0]
-            run = lambda: add_noise(train, noise_factor=0.4)  # noqa: E731
+            train, test = ingest()[0]  # the same 70,000 images as ours (training, validation and test)
+            run = lambda: (add_noise(train, noise_factor=0.4), add_noise(test, noise_factor=0.4))  # noqa: E731
     elif stage == "cmapss_preprocessing":
         folder, subset = Path(os.environ["CMAPSS_DATA_DIR"]), spec.get("subset", "FD001")
         names = ["unit_nr", "time_cycles", "setting_1", "setting_2", "setting_3"] + [f"s_{i}" for i in range(1, 22)]

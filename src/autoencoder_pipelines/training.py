@@ -233,6 +233,11 @@ class EpochBatches(keras.utils.PyDataset):
     state, which a resumed process does not have. Here epoch ``e`` always sees the same
     order, whichever process trains it, and different epochs see different orders.
     :class:`EpochRandomness` sets the epoch.
+
+    What ``fit`` is given is :meth:`for_fit`: on TensorFlow a ``tf.data`` pipeline of the
+    same batches (Keras feeds a ``PyDataset`` through ``tf.data.Dataset.from_generator``,
+    one Python call per batch, which cost the recurrent model 45% more CPU per window
+    than the arrays themselves; benchmarks/README.md), on JAX this ``PyDataset``.
     """
 
     def __init__(self, arrays: tuple, batch_size: int, seed: int):
@@ -248,9 +253,32 @@ class EpochBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return math.ceil(len(self.arrays[0]) / self.batch_size)
 
+    def _rows(self, index: int) -> np.ndarray:
+        return np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+
     def __getitem__(self, index: int) -> tuple:
-        rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        rows = self._rows(index)
         return tuple(a[rows] for a in self.arrays)
+
+    def epoch_rows(self) -> np.ndarray:
+        """The rows of every batch of the current epoch, batch after batch."""
+        return np.concatenate([self._rows(i) for i in range(len(self))]).astype(np.int64)
+
+    def for_fit(self):
+        """What ``fit`` trains on: the ``tf.data`` pipeline on TensorFlow, else ``self``."""
+        if keras.backend.backend() != "tensorflow":
+            return self
+        import tensorflow as tf  # noqa: PLC0415 - TensorFlow only on its own backend
+
+        tensors = tuple(tf.constant(a) for a in self.arrays)
+        # One Python call per epoch, when Keras starts the epoch's iterator (after
+        # EpochRandomness has set the epoch); then slicing and gathers in tf.data.
+        rows = tf.data.Dataset.from_tensors(0).map(
+            lambda _: tf.ensure_shape(tf.numpy_function(self.epoch_rows, [], tf.int64, stateful=True), [None])
+        )
+        batches = rows.flat_map(lambda r: tf.data.Dataset.from_tensor_slices(r).batch(self.batch_size))
+        batches = batches.map(lambda r: tuple(tf.gather(t, r) for t in tensors))
+        return batches.apply(tf.data.experimental.assert_cardinality(len(self))).prefetch(2)
 
 
 class EpochRandomness(keras.callbacks.Callback):
@@ -381,7 +409,7 @@ def _fit(
     batches = EpochBatches((x_train, y_train, sample_weight), config.batch_size, seed)
     with devices.fit_scope():
         model.fit(
-            batches,
+            batches.for_fit(),
             validation_data=validation_data,
             validation_batch_size=config.batch_size,
             epochs=epochs,

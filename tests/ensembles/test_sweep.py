@@ -87,6 +87,31 @@ def test_a_space_outside_the_trials_parameters_stops_the_sweep_before_any_trial(
         check_space(_sweep(fixed={"rul_vae.model.lstm_unit": 8}), parameters, trial, "rul_vae")
 
 
+def test_values_that_fail_the_parameter_validation_stop_the_sweep_before_any_trial():
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from tests.pipelines.kedro_project import REPO
+
+    bootstrap_project(REPO)
+    with KedroSession.create(project_path=REPO, env="test") as session:
+        parameters = session.load_context().params
+    trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
+    one = {"rul_vae.training.ensemble.members": 1}
+    check_space(_sweep(fixed=one, space=[{"parameter": "rul_vae.model.kl_weight", "grid": [1.0, 5.0]}]), parameters, trial, "rul_vae")
+    with pytest.raises(ValueError, match=r"(?s)Sweep fixed: .*batch_size.*fails the trial's parameter validation.*batch_size"):
+        check_space(_sweep(fixed={**one, "rul_vae.training.batch_size": 0}), parameters, trial, "rul_vae")
+    with pytest.raises(ValueError, match=r"(?s)Sweep space: rul_vae.model.kl_weight = -1.0 fails .*kl_weight"):
+        check_space(
+            _sweep(fixed=one, space=[{"parameter": "rul_vae.model.kl_weight", "grid": [1.0, -1.0]}]), parameters, trial, "rul_vae"
+        )
+    with pytest.raises(ValueError, match=r"Sweep space: rul_vae.model.encoder_dropout = 1.5 fails"):
+        check_space(
+            _sweep(search="optuna", fixed=one, space=[{"parameter": "rul_vae.model.encoder_dropout", "uniform": [0.0, 1.5]}]),
+            parameters, trial, "rul_vae",
+        )
+
+
 def test_trials_that_would_train_ensembles_stop_the_sweep_before_any_trial():
     from kedro.framework.startup import bootstrap_project
 

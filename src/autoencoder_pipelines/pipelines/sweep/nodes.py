@@ -97,6 +97,37 @@ def check_space(sweep: SweepConfig, parameters: dict, trial: Pipeline, task: str
             f"Sweep: the trials would train {members} = {values} models each; a trial trains one model "
             f"(set `fixed: {{{members}: 1}}` in the sweep's parameters). Seeds go in the space instead."
         )
+    _check_values(sweep, parameters, trial)
+
+
+def _check_values(sweep: SweepConfig, parameters: dict, trial: Pipeline) -> None:
+    """The fixed values, and each value of each domain with them (grids and choices: every
+    value; ranges: both bounds), pass the typed validation of the trial's parameters, as
+    each trial's will; the first that does not stops the sweep before any trial."""
+    from kedro.validation.parameter_validator import ParameterValidationError, ParameterValidator  # noqa: PLC0415
+
+    validator = ParameterValidator({"trial": trial})
+
+    def error(values: dict) -> str | None:
+        try:
+            validator.validate_raw_params(override(parameters, values))
+        except ParameterValidationError as failed:
+            return str(failed)
+        return None
+
+    if error({}) is not None:
+        return  # parameters that are not the project's whole set (Kedro validated the run's own at its start)
+    if reason := error(sweep.fixed):
+        raise ValueError(f"Sweep fixed: {sweep.fixed} fails the trial's parameter validation: {reason}")
+    for path, domain in sweep.domains.items():
+        if domain.kind in ("grid", "choice"):
+            values = getattr(domain, domain.kind)
+        else:
+            low, high = getattr(domain, domain.kind)
+            values = [low, high - 1] if domain.kind == "randint" else [low, high]
+        for value in values:
+            if reason := error({**sweep.fixed, path: value}):
+                raise ValueError(f"Sweep space: {path} = {value!r} fails the trial's parameter validation: {reason}")
 
 
 def _tune_domain(domain: Domain):
