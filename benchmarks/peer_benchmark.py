@@ -88,6 +88,7 @@ def peer_python(venv: Path) -> Path:
     if python.exists():
         return python
     pins = [f"{name}=={metadata.version(name)}" for name in ("tensorflow", "keras", "numpy")]
+    pins.append("pandas<3")  # the peer's preprocessing predates pandas 3 (it assigns floats into int columns)
     print(f"Creating the peer's environment in {venv}: {PEER} {' '.join(pins)}", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", PEER, *pins], check=True)
@@ -139,7 +140,8 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
     arch = TINY[name] if args.tiny else model["arch"]
     batch = 8 if args.tiny else model["batch"]
     steps = args.steps or (model["quick"] if args.quick else model["steps"])
-    spec = {"model": model.get("model", name), "arch": arch, "batch": batch, "steps": steps, "epochs": args.epochs}
+    spec = {"model": model.get("model", name), "arch": arch, "batch": batch, "steps": steps, "epochs": args.epochs,
+            "floor": not args.quick}
     runs = {"ours": [], "peer": []}
     for _ in range(args.repeats):
         for side, python in (("ours", python_ours), ("peer", python_peer)):
@@ -151,7 +153,8 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
         result[side]["runs"] = runs[side]
     result["ratio"] = result["ours"]["samples_per_s"] / result["peer"]["samples_per_s"]
     result["cpu_ratio"] = result["peer"]["cpu_s_per_1k"] / result["ours"]["cpu_s_per_1k"]
-    result["gemm_floor_samples_per_s"] = batch / statistics.median(run["gemm_floor_s"] for run in runs["ours"])
+    floors = [run["gemm_floor_s"] for run in runs["ours"] if run["gemm_floor_s"]]
+    result["gemm_floor_samples_per_s"] = batch / statistics.median(floors) if floors else None  # not in --quick
     flops = runs["ours"][0]["flops_per_sample"]
     result["train_gflop_per_sample"] = 3 * flops / 1e9
     result["ours_gflop_s"] = result["ours"]["samples_per_s"] * 3 * flops / 1e9
@@ -160,7 +163,8 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
 
 
 def measure_stage(stage: str, python_ours: Path, python_peer: Path, args, env: dict) -> dict:
-    spec = {"stage": stage, "repeats": 1 if args.quick else 3, "sensors": CMAPSS_SENSORS, "env": args.env}
+    spec = {"stage": stage, "repeats": 1 if args.quick else 3, "warmup": not args.quick, "sensors": CMAPSS_SENSORS,
+            "env": args.env}
     result = {"stage": stage, "ours": [], "peer": []}
     for _ in range(args.repeats):
         result["ours"].append(run_worker(python_ours, {**spec, "side": "ours"}, env))
@@ -178,15 +182,17 @@ def markdown(report: dict) -> str:
     rate = report["matmul_gflop_s"]
     lines = [
         f"Machine: {report['machine']}; {report['date']}; float32 matmul rate "
-        f"{rate['before']:.0f} / {rate['after']:.0f} GFLOP/s (before / after).",
-        f"Command: `{report['command']}`",
+        + (f"{rate['before']:.0f} / {rate['after']:.0f} GFLOP/s (before / after)." if "after" in rate
+           else f"{rate['before']:.0f} GFLOP/s (before; the run ended before its second measurement)."),
+        f"Command: `{report['command']}`"
+        + "".join(f"; rows re-measured by `{u['command']}` ({u['date']})" for u in report.get("updates", [])),
         "",
         "| model | architecture | batch | peer samples/s | ours samples/s | ratio | peer CPU-s/1k | ours CPU-s/1k "
         "| CPU ratio | peak MiB peer / ours | parameters peer / ours | ours GFLOP/s (% of matmul) "
         "| matmul floor samples/s (ours / peer as % of it) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    peak = max(rate["before"], rate["after"])
+    peak = max(rate["before"], rate.get("after", 0))
     for r in report["models"]:
         floor = r["gemm_floor_samples_per_s"]
         lines.append(
@@ -196,8 +202,11 @@ def markdown(report: dict) -> str:
             f"| {r['peer']['peak_rss_mib']:,.0f} / {r['ours']['peak_rss_mib']:,.0f} "
             f"| {r['peer']['runs'][0]['parameters']:,} / {r['ours']['runs'][0]['parameters']:,} "
             f"| {r['ours_gflop_s']:.1f} ({100 * r['ours_gflop_s'] / peak:.0f}%) "
-            f"| {floor:,.0f} ({100 * r['ours']['samples_per_s'] / floor:.0f}% / {100 * r['peer']['samples_per_s'] / floor:.0f}%) |"
+            + (f"| {floor:,.0f} ({100 * r['ours']['samples_per_s'] / floor:.0f}% / {100 * r['peer']['samples_per_s'] / floor:.0f}%) |"
+               if floor else "| — (not in --quick) |")
         )
+    if not report["models"]:
+        lines = lines[:3]
     if report["stages"]:
         lines += ["", "| data stage | peer (s) | ours (s) | ratio |", "|---|---|---|---|"]
         for s in report["stages"]:
@@ -211,7 +220,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--stages", nargs="*", default=STAGES, choices=STAGES)
-    parser.add_argument("--quick", action="store_true", help="a few steps per epoch, 2 epochs, one pair of runs, one stage repeat")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="a few steps per epoch, 2 epochs, one pair of runs, one stage run without warm-up, no matmul floor",
+    )
     parser.add_argument("--tiny", action="store_true", help="tiny architectures and batch 8 (the harness's test)")
     parser.add_argument("--steps", type=int, help="batches per epoch (default: per model, fewer with --quick)")
     parser.add_argument("--epochs", type=int, help="epochs per run, the first not timed (default 3; 2 with --quick)")
@@ -221,11 +233,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--env", help="Kedro environment of our data stages (default: base)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--render", type=Path, help="print (and --markdown) the table of a JSON report; measures nothing")
+    parser.add_argument(
+        "--update", type=Path, help="a JSON report whose rows for --models and --stages are replaced by this run's"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        report = json.loads(args.render.read_text())
+        table = markdown(report)
+        print(table)
+        if args.markdown:
+            args.markdown.write_text(table)
+        return report
     args.epochs = args.epochs or (2 if args.quick else 3)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch is not timed")
     args.repeats = args.repeats or (1 if args.quick else 2)
+    earlier = json.loads(args.update.read_text()) if args.update else None  # before --json may overwrite it
     python_peer = args.peer_python or peer_python(args.peer_venv)
     python_ours = Path(sys.executable)
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
@@ -250,6 +274,14 @@ def main(argv: list[str] | None = None) -> dict:
             args.json.write_text(json.dumps(report, indent=1))
     report["matmul_gflop_s"]["after"] = matmul_rate(python_ours, env, 512 if args.tiny else 2048, 1 if args.quick else 3)
     report["seconds"] = time.perf_counter() - started
+    if earlier is not None:
+        for key, name in (("models", "model"), ("stages", "stage")):
+            fresh = {row[name]: row for row in report[key]}
+            rows = [fresh.pop(row[name], row) for row in earlier[key]]
+            earlier[key] = rows + list(fresh.values())
+        earlier["updates"] = [*earlier.get("updates", []), {"command": report["command"], "date": report["date"],
+                                                             "matmul_gflop_s": report["matmul_gflop_s"]}]
+        report = earlier
     table = markdown(report)
     print(table)
     if args.markdown:

@@ -228,19 +228,25 @@ def gemm_ceiling_seconds(model, batch: int, repeats: int = 5) -> float:
         operands.setdefault((m, k), tf.Variable(tf.random.normal((m, k))))
         operands.setdefault((k, n), tf.Variable(tf.random.normal((k, n))))
 
-    @tf.function
-    def step():
-        # Independent products (TensorFlow may overlap them, as it may in a model's step),
-        # each on its own operand (+ i) so that the graph optimiser merges none of them.
-        return tf.add_n(
-            [tf.matmul(operands[(m, k)] + float(i), operands[(k, n)])[0, 0] for i, (m, k, n) in enumerate(shapes)]
-        )
+    def chunk_step(chunk):
+        @tf.function
+        def step():
+            # Independent products (TensorFlow may overlap them, as it may in a model's step),
+            # each on its own operand (+ i) so that the graph optimiser merges none of them.
+            return tf.add_n([tf.matmul(operands[(m, k)] + float(i), operands[(k, n)])[0, 0] for i, (m, k, n) in chunk])
 
-    step().numpy()
+        return step
+
+    # In chunks of 64 products, so that only a few of their results are alive at once.
+    numbered = list(enumerate(shapes))
+    steps = [chunk_step(numbered[i : i + 64]) for i in range(0, len(numbered), 64)]
+    for step in steps:
+        step().numpy()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        step().numpy()
+        for step in steps:
+            step().numpy()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -269,8 +275,10 @@ def train_ours(spec: dict) -> dict:
         )
         # fit_model puts its own callbacks first; the timer's epoch then starts after theirs
         # (the batch order of EpochRandomness) and ends with the last batch, as the peer's.
-    return {"wall": timer.wall, "cpu": timer.cpu, "flops_per_sample": _model_flops(trained),
-            "gemm_floor_s": gemm_ceiling_seconds(trained, batch), "parameters": int(trained.count_params())}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's, before the floor's own matrices
+    return {"wall": timer.wall, "cpu": timer.cpu, "flops_per_sample": _model_flops(trained), "peak_rss_mib": peak,
+            "gemm_floor_s": gemm_ceiling_seconds(trained, batch) if spec.get("floor", True) else None,
+            "parameters": int(trained.count_params())}
 
 
 # --- the peer ---------------------------------------------------------------------------
@@ -340,8 +348,9 @@ def train_peer(spec: dict) -> dict:
 # --- data stages --------------------------------------------------------------------------
 
 
-def _median_seconds(run, repeats: int) -> tuple[float, list[float]]:
-    run()  # warm-up
+def _median_seconds(run, repeats: int, warmup: bool = True) -> tuple[float, list[float]]:
+    if warmup:
+        run()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -381,7 +390,7 @@ def stage_ours(spec: dict) -> dict:
         slice_ = PipelineSlice("af_rvae", env=spec.get("env"), to_nodes=["af_rvae.preprocessing.make_burden_series"])
     else:
         raise ValueError(f"unknown data stage {stage!r}")
-    median, times = _median_seconds(slice_.run, repeats)
+    median, times = _median_seconds(slice_.run, repeats, spec.get("warmup", True))
     logging.disable(logging.NOTSET)
     return {"seconds": median, "runs": times}
 
@@ -418,7 +427,7 @@ def stage_peer(spec: dict) -> dict:
     else:
         raise ValueError(f"the peer has no {stage!r} stage")
     np.random.seed(0)
-    median, times = _median_seconds(run, repeats)
+    median, times = _median_seconds(run, repeats, spec.get("warmup", True))
     return {"seconds": median, "runs": times}
 
 
@@ -433,7 +442,7 @@ def main() -> None:
         ("ours", "stage"): stage_ours, ("peer", "stage"): stage_peer,
     }[(spec["side"], "stage" if "stage" in spec else "train")]
     result = task(spec)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.setdefault("peak_rss_mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print("RESULT " + json.dumps(result), flush=True)
 
 

@@ -130,6 +130,7 @@ MODULE_SECONDS = {
     "tests/deploy/test_airflow_dag.py": 71,
     "tests/pipelines/test_rul_vae_retrain.py": 57,
     "tests/ensembles/test_sweep.py": 55,
+    "tests/test_peer_benchmark.py": 45,
     "tests/models/test_contract.py": 50,
     "tests/models/test_autoencoders.py": 23,
     "tests/models/test_ensemble.py": 20,

@@ -118,7 +118,7 @@ Layout = Literal["flat", "image"]
 
 def scale_images(images: np.ndarray, layout: Layout) -> np.ndarray:
     """uint8 images ``(n, 28, 28)`` -> float32 in [0, 1], ``(n, 784)`` or ``(n, 28, 28, 1)``."""
-    scaled = images.astype(np.float32) / np.float32(255.0)
+    scaled = np.divide(images, np.float32(255.0), dtype=np.float32)  # one pass; the same values as astype, then divide
     if layout == "flat":
         return scaled.reshape(len(images), -1)
     if layout == "image":

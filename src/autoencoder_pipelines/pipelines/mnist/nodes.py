@@ -38,8 +38,11 @@ def split_training_set(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scale to [0, 1] in the model's layout, and hold out a seeded, stratified validation set."""
     train_idx, val_idx = mnist.split_train_validation(labels, data.validation_fraction, data.split_seed)
-    x = mnist.scale_images(images, data.layout)
-    return x[train_idx], labels[train_idx], x[val_idx], labels[val_idx]
+    # Split the bytes, then scale each part: a quarter of the memory traffic of scaling all first.
+    return (
+        mnist.scale_images(images[train_idx], data.layout), labels[train_idx],
+        mnist.scale_images(images[val_idx], data.layout), labels[val_idx],
+    )
 
 
 def scale_test_set(images: np.ndarray, labels: np.ndarray, data: MNISTDataConfig) -> tuple[np.ndarray, np.ndarray]:
