@@ -8,7 +8,8 @@ samples/s (first epoch excluded; median over epochs and runs), CPU-seconds per 1
 samples, the ratio ours / peer of both, each side's peak memory (the process's maximum
 resident set, TensorFlow included), and the arithmetic rate achieved by ours (3 x the
 forward pass's multiply-add FLOPs per sample x samples/s) as a fraction of the
-machine's float32 matmul rate, measured in the same run. The data stages (MNIST
+machine's float32 matmul rate, measured in the same run, and the "matmul floor": the
+samples/s of one training step's matrix products alone (``peer_worker.gemm_ceiling_seconds``). The data stages (MNIST
 ingestion, noise injection, CMAPSS preprocessing, the pacemaker simulation) are timed
 the same way on the real files, against the peer's functions where it has them.
 
@@ -23,7 +24,9 @@ API (``rapidae.models``, ``rapidae.pipelines.TrainingPipeline``, ``rapidae.data`
     # quick mode (a few steps each, one pair; under 5 minutes once the peer's environment exists)
     .venv/bin/python benchmarks/peer_benchmark.py --quick
 
-Prints the Markdown table; ``--markdown FILE`` and ``--json FILE`` write it and the raw figures.
+Prints the Markdown table; ``--markdown FILE`` and ``--json FILE`` write it and the raw figures
+(the JSON after every model and stage); ``--update FILE`` re-measures some rows of an earlier
+report, ``--render FILE`` prints one.
 """
 
 from __future__ import annotations

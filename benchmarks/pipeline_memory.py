@@ -9,8 +9,8 @@ had to provide.
 
 ``--epochs N`` caps every training at N epochs (``<pipeline>.training.epochs=N`` as a
 runtime parameter): the data, the models and the processes are those of a full run, and
-memory does not grow with epochs (the trainer keeps one model, its optimizer state and
-the best weights); the full-run figure of ``rul_vae`` is in benchmarks/README.md.
+the trainer holds one model, its optimizer state and the best weights whatever the
+number of epochs, so more epochs should add no memory (not checked against full runs).
 
     MNIST_DATA_DIR=../shared/data/mnist CMAPSS_DATA_DIR=../shared/data/cmapss \\
         .venv/bin/python benchmarks/pipeline_memory.py --epochs 2 --json benchmarks/results/pipeline_memory.json

@@ -23,12 +23,12 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "cmapss", n_train=12, n_test=6)))
     table, raw = tmp_path / "peer.md", tmp_path / "peer.json"
     report = peer_benchmark.main([
-        "--quick", "--tiny", "--models", "sparse_ae", "rul_vae", "--stages", "cmapss_preprocessing",
+        "--quick", "--tiny", "--models", "sparse_ae", "--stages", "cmapss_preprocessing",
         "--peer-python", sys.executable, "--env", "test", "--markdown", str(table), "--json", str(raw),
     ])
 
     assert json.loads(raw.read_text()) == json.loads(json.dumps(report))
-    assert [m["model"] for m in report["models"]] == ["sparse_ae", "rul_vae"]
+    assert [m["model"] for m in report["models"]] == ["sparse_ae"]
     for model in report["models"]:
         for side in ("ours", "peer"):
             figures = model[side]
@@ -38,6 +38,7 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
             assert len(run["wall"]) == len(run["cpu"]) == 2
         assert model["ratio"] == pytest.approx(model["ours"]["samples_per_s"] / model["peer"]["samples_per_s"])
         assert model["train_gflop_per_sample"] > 0
+        assert model["gemm_floor_samples_per_s"] is None  # --quick measures no floor
     sparse = report["models"][0]
     # the same architecture on both sides: the same number of weights
     assert sparse["peer"]["runs"][0]["parameters"] == sparse["ours"]["runs"][0]["parameters"]
@@ -49,7 +50,21 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     lines = table.read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| model |"))
     columns = lines[header].count("|")
-    model_rows = lines[header + 2 : header + 4]
-    assert [row.split("|")[1].strip() for row in model_rows] == ["sparse_ae", "rul_vae"]
+    model_rows = lines[header + 2 : header + 3]
+    assert [row.split("|")[1].strip() for row in model_rows] == ["sparse_ae"]
     assert all(row.count("|") == columns for row in model_rows)
     assert any(line.startswith("| cmapss_preprocessing |") for line in lines)
+
+
+def test_the_matmul_floor_times_each_products_forward_and_both_backward_products():
+    import keras
+    import peer_worker
+
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(5)(inputs)))
+    assert peer_worker._gemms(model, batch=8) == [
+        (8, 6, 5), (8, 5, 6), (6, 8, 5),  # forward, input gradient, weight gradient of the first layer
+        (8, 5, 3), (8, 3, 5), (5, 8, 3),
+    ]
+    assert peer_worker._model_flops(model) == 2 * (6 * 5 + 5 * 3)
+    assert peer_worker.gemm_ceiling_seconds(model, batch=8, repeats=2) > 0

@@ -151,15 +151,15 @@ def test_kl_sparsity_needs_sigmoid_codes():
         )
 
 
-def test_time_distributed_dense_is_time_distributed_and_loads_its_weights(tmp_path):
-    from autoencoder_pipelines.models.layers import TimeDistributedDense
+def test_our_time_distributed_dense_computes_keras_one_and_loads_its_weights(tmp_path):
+    from autoencoder_pipelines.models.layers import TimeDistributed
 
     def decoder(wrapper):
         keras.utils.set_random_seed(4)
         inputs = keras.Input((7, 5))
         return keras.Model(inputs, wrapper(keras.layers.Dense(3), name="reconstruction")(inputs))
 
-    keras_own, ours = decoder(keras.layers.TimeDistributed), decoder(TimeDistributedDense)
+    keras_own, ours = decoder(keras.layers.TimeDistributed), decoder(TimeDistributed)
     keras_own.save_weights(tmp_path / "time_distributed.weights.h5")  # as a model saved before the change
     ours.load_weights(tmp_path / "time_distributed.weights.h5")
     for a, b in zip(keras_own.get_weights(), ours.get_weights()):
@@ -167,4 +167,4 @@ def test_time_distributed_dense_is_time_distributed_and_loads_its_weights(tmp_pa
     x = np.random.default_rng(3).normal(size=(4, 7, 5)).astype("float32")
     np.testing.assert_allclose(np_(ours(x)), np_(keras_own(x)), rtol=1e-6, atol=1e-6)
     with pytest.raises(TypeError, match="wraps a Dense layer"):
-        TimeDistributedDense(keras.layers.LSTM(2))
+        TimeDistributed(keras.layers.LSTM(2))

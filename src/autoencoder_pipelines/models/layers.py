@@ -28,7 +28,7 @@ def bidirectional_lstm(units: int, *, name: str, **lstm_kwargs) -> keras.layers.
 
 
 @keras.saving.register_keras_serializable(package="autoencoder_pipelines")
-class TimeDistributedDense(keras.layers.TimeDistributed):
+class TimeDistributed(keras.layers.TimeDistributed):
     """``TimeDistributed(Dense)`` computed as one ``Dense`` over the last axis of ``(B, T, U)``.
 
     Keras' ``TimeDistributed`` with a static number of steps calls its layer once per step
@@ -36,13 +36,14 @@ class TimeDistributedDense(keras.layers.TimeDistributed):
     ``(T, B, U)`` tensor, so a 146-step decoder at batch 256 held about 13 GB and spent 40%
     more CPU than the same model without the wrapper (benchmarks/README.md). A ``Dense`` is
     the same function of every step, so it is applied to all steps at once. The wrapper
-    stays, with its ``layer`` attribute, so the weights keep their paths and models saved
-    with ``TimeDistributed`` load unchanged.
+    stays, with its ``layer`` attribute and Keras' class name (Keras saves a functional
+    model's layers under their class name in snake case), so the weights keep their paths
+    and models saved with Keras' ``TimeDistributed`` load unchanged.
     """
 
     def __init__(self, layer: keras.layers.Dense, **kwargs):
         if not isinstance(layer, keras.layers.Dense):
-            raise TypeError(f"TimeDistributedDense wraps a Dense layer, got {type(layer).__name__}.")
+            raise TypeError(f"TimeDistributed (autoencoder_pipelines) wraps a Dense layer, got {type(layer).__name__}.")
         super().__init__(layer, **kwargs)
 
     def call(self, inputs, training=None, mask=None):

@@ -18,7 +18,7 @@ from keras import layers, ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import RecurrentVAEConfig
-from autoencoder_pipelines.models.layers import Sampling, TimeDistributedDense, bidirectional_lstm
+from autoencoder_pipelines.models.layers import Sampling, TimeDistributed, bidirectional_lstm
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 
@@ -59,7 +59,7 @@ def build_recurrent_decoder(config: RecurrentVAEConfig) -> keras.Model:
     window, n_features = config.input_shape
     repeated = layers.RepeatVector(window, name="repeat")(z)  # (B, T, L)
     hidden = layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")(repeated)  # (B, T, U)
-    window = TimeDistributedDense(
+    window = TimeDistributed(
         layers.Dense(n_features, dtype="float32"), name="reconstruction"
     )(hidden)  # (B, T, F)
     return keras.Model(z, window, name="decoder")

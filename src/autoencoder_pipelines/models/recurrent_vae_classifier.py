@@ -17,7 +17,7 @@ from keras import layers, ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig
-from autoencoder_pipelines.models.layers import Sampling, TimeDistributedDense, bidirectional_lstm
+from autoencoder_pipelines.models.layers import Sampling, TimeDistributed, bidirectional_lstm
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 
@@ -53,7 +53,7 @@ class RecurrentVAEClassifier(ConfiguredModel):
         z = keras.Input((c.latent_dim,), name="z")
         repeated = layers.RepeatVector(steps, name="repeat")(z)  # (B, T, L)
         decoded = bidirectional_lstm(c.lstm_units, return_sequences=True, name="bilstm")(repeated)
-        reconstruction = TimeDistributedDense(layers.Dense(features, dtype="float32"), name="reconstruction")(decoded)
+        reconstruction = TimeDistributed(layers.Dense(features, dtype="float32"), name="reconstruction")(decoded)
         self.decoder = keras.Model(z, reconstruction, name="decoder")  # (B, T, F)
 
         z = keras.Input((c.latent_dim,), name="z")
