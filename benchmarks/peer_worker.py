@@ -348,9 +348,8 @@ def train_peer(spec: dict) -> dict:
 # --- data stages --------------------------------------------------------------------------
 
 
-def _median_seconds(run, repeats: int, warmup: bool = True) -> tuple[float, list[float]]:
-    if warmup:
-        run()
+def _median_seconds(run, repeats: int) -> tuple[float, list[float]]:
+    run()  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -387,10 +386,14 @@ def stage_ours(spec: dict) -> dict:
             to_nodes=["rul_vae.preprocessing.make_training_windows", "rul_vae.preprocessing.make_test_windows"],
         )
     elif stage == "pacemaker_simulation":
-        slice_ = PipelineSlice("af_rvae", env=spec.get("env"), to_nodes=["af_rvae.preprocessing.make_burden_series"])
+        simulation = {"patients_per_class": spec["patients_per_class"]} if spec.get("patients_per_class") else {}
+        slice_ = PipelineSlice(
+            "af_rvae", env=spec.get("env"), to_nodes=["af_rvae.preprocessing.make_burden_series"],
+            runtime_params={"af_rvae": {"simulation": simulation}},
+        )
     else:
         raise ValueError(f"unknown data stage {stage!r}")
-    median, times = _median_seconds(slice_.run, repeats, spec.get("warmup", True))
+    median, times = _median_seconds(slice_.run, repeats)
     logging.disable(logging.NOTSET)
     return {"seconds": median, "runs": times}
 
@@ -427,7 +430,7 @@ def stage_peer(spec: dict) -> dict:
     else:
         raise ValueError(f"the peer has no {stage!r} stage")
     np.random.seed(0)
-    median, times = _median_seconds(run, repeats, spec.get("warmup", True))
+    median, times = _median_seconds(run, repeats)
     return {"seconds": median, "runs": times}
 
 
