@@ -137,46 +137,14 @@ def _steps_of(layer) -> int:
 
 def _model_flops(model) -> float:
     """Multiply-adds x 2 of one sample's forward pass through the model's Dense, Conv2D,
-    Conv2DTranspose and LSTM layers (the rest is elementwise and left out)."""
-    import keras  # noqa: PLC0415
-    import math  # noqa: PLC0415
-
-    flops = 0.0
-    lstms_in_wrappers = set()
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, keras.layers.Bidirectional):
-            steps = _steps_of(layer)
-            for lstm in (layer.forward_layer, layer.backward_layer):
-                lstms_in_wrappers.add(id(lstm))
-                features, gates = lstm.cell.kernel.shape
-                flops += 2.0 * steps * (features + gates // 4) * gates
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, keras.layers.LSTM) and id(layer) not in lstms_in_wrappers:
-            steps = _steps_of(layer)
-            features, gates = layer.cell.kernel.shape
-            flops += 2.0 * steps * (features + gates // 4) * gates
-        elif isinstance(layer, keras.layers.TimeDistributed):
-            inner = layer.layer
-            flops += 2.0 * layer.output.shape[1] * math.prod(inner.kernel.shape)
-        elif isinstance(layer, keras.layers.Dense) and hasattr(layer, "output"):
-            try:
-                positions = math.prod(layer.output.shape[1:-1])
-            except (AttributeError, ValueError):
-                continue  # inside a TimeDistributed: counted there
-            flops += 2.0 * positions * math.prod(layer.kernel.shape)
-        elif isinstance(layer, keras.layers.Conv2DTranspose):
-            height, width = layer.input.shape[1:3]
-            flops += 2.0 * height * width * math.prod(layer.kernel.shape)
-        elif isinstance(layer, keras.layers.Conv2D):
-            height, width = layer.output.shape[1:3]
-            flops += 2.0 * height * width * math.prod(layer.kernel.shape)
-    return flops
+    Conv2DTranspose and LSTM layers (the rest is elementwise and left out): its forward
+    matrix products (:func:`_forward_gemms`) at batch 1."""
+    return float(sum(2 * m * k * n for m, k, n in _forward_gemms(model, batch=1)))
 
 
-def _gemms(model, batch: int) -> list[tuple[int, int, int]]:
-    """The matrix products ``(m, k, n)`` of one training step of ``batch`` samples through
-    the model's Dense, Conv2D, Conv2DTranspose and LSTM layers: for each forward product,
-    its two backward ones (gradient of the input, of the weights)."""
+def _forward_gemms(model, batch: int) -> list[tuple[int, int, int]]:
+    """The matrix products ``(m, k, n)`` of one forward pass of ``batch`` samples through
+    the model's Dense, Conv2D, Conv2DTranspose and LSTM layers (convolutions as im2col)."""
     import keras  # noqa: PLC0415
     import math  # noqa: PLC0415
 
@@ -213,7 +181,13 @@ def _gemms(model, batch: int) -> list[tuple[int, int, int]]:
             kh, kw, cin, cout = layer.kernel.shape
             height, width = layer.output.shape[1:3]
             forward.append((batch * height * width, kh * kw * cin, cout))
-    return [shape for m, k, n in forward for shape in ((m, k, n), (m, n, k), (k, m, n))]
+    return forward
+
+
+def _gemms(model, batch: int) -> list[tuple[int, int, int]]:
+    """The matrix products of one training step: each forward product and its two backward
+    ones (gradient of the input, of the weights)."""
+    return [shape for m, k, n in _forward_gemms(model, batch) for shape in ((m, k, n), (m, n, k), (k, m, n))]
 
 
 def gemm_ceiling_seconds(model, batch: int, repeats: int = 5) -> float:
