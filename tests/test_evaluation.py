@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from autoencoder_pipelines.evaluation import nasa_score, r2, rmse
+from autoencoder_pipelines.evaluation import nasa_offset, nasa_score, r2, rmse
 
 
 def test_nasa_score_penalises_late_predictions_harder():
@@ -24,3 +24,25 @@ def test_rmse_and_r2():
     assert r2(y, np.full(4, y.mean())) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="undefined"):
         r2([5.0, 5.0], [1.0, 2.0])
+
+
+def test_nasa_offset_minimises_the_mean_nasa_score_of_the_clipped_member_mean():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 125, 2000)
+    noise = rng.normal(0, 13, 2000)
+    # Unbiased estimates of spread 13: the score is lowest about 3.4 cycles below them
+    # (minimise E exp(e/10) + E exp(-e/13) for e ~ N(d, 13^2)), and the answer is on the grid.
+    offset = nasa_offset(y, [y + noise], 0.0, 125.0)
+    assert -4.5 < offset < -2.5 and round(offset * 10) == pytest.approx(offset * 10)
+    grid = np.arange(-100, 101) * 0.1
+    scores = [nasa_score(y, np.clip(y + noise + d, 0, 125)) for d in grid]
+    assert offset == pytest.approx(grid[int(np.argmin(scores))])
+    # Two members: each is offset and clipped, then averaged (as models.Ensemble predicts).
+    members = np.stack([y + noise + 10, y + noise - 10])
+    scores = [nasa_score(y, np.clip(members + d, 0, 125).mean(axis=0)) for d in grid]
+    assert nasa_offset(y, members, 0.0, 125.0) == pytest.approx(grid[int(np.argmin(scores))])
+    # A bias beyond the search limit is an error, not a silent edge value.
+    with pytest.raises(ValueError, match="the best offset is the search limit"):
+        nasa_offset(y, [y + 60.0], 0.0, 125.0)
+    with pytest.raises(ValueError, match="3 estimates per member for 2000 labels"):
+        nasa_offset(y, [[1.0, 2.0, 3.0]], 0.0, 125.0)

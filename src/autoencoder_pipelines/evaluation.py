@@ -31,6 +31,46 @@ def nasa_score(y_true, y_pred) -> float:
     return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
 
 
+def nasa_offset(
+    y_true, member_predictions, low: float, high: float, step: float = 0.1, limit: float = 25.0
+) -> float:
+    """The offset ``d`` that minimises the mean NASA score of ``mean_i clip(p_i + d, low, high)``.
+
+    The NASA score punishes a late estimate harder than an early one, so the estimate that
+    minimises it lies below the mean: with errors of spread 13 cycles, about 3.4 cycles
+    below. Fitted on validation windows, never on the test engines. Each member is
+    offset and clipped before the mean, as ``models.Ensemble.predict`` does.
+
+    Args:
+        y_true: the windows' RUL labels, ``(n,)``.
+        member_predictions: raw estimates, ``(members, n)`` (one row for a single model).
+        low, high: the labels' range, which every estimate is clipped to.
+        step, limit: ``d`` is searched on the multiples of ``step`` in ``[-limit, limit]``;
+            the smallest ``|d|`` wins ties.
+
+    Raises:
+        ValueError: when the best offset is at the search limit (estimates biased by more
+            than ``limit`` cycles: something is wrong with the model or the labels).
+    """
+    y_true = np.asarray(y_true, np.float64)
+    predictions = np.atleast_2d(np.asarray(member_predictions, np.float64))
+    if predictions.shape[1] != len(y_true):
+        raise ValueError(f"nasa_offset: {predictions.shape[1]} estimates per member for {len(y_true)} labels.")
+    n = int(round(limit / step))
+    offsets = np.arange(-n, n + 1) * step
+    order = np.argsort(np.abs(offsets), kind="stable")  # ties: the smallest |d|, then the negative one
+    scores = np.array([
+        nasa_score(y_true, np.clip(predictions + offsets[i], low, high).mean(axis=0)) / len(y_true) for i in order
+    ])
+    best = float(offsets[order[int(np.argmin(scores))]])
+    if abs(best) >= n * step:
+        raise ValueError(
+            f"nasa_offset: the best offset is the search limit ({best:+.1f} cycles): the estimates are biased by "
+            f"more than {limit} cycles on these windows."
+        )
+    return round(best, 10)
+
+
 def rul_metrics(y_true, y_pred) -> dict[str, float]:
     """RMSE, R² and NASA score of RUL predictions against the (capped) truth, and the count."""
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 
 import numpy as np
 import pytest
@@ -50,6 +51,20 @@ def test_corrupt_image_files_are_refused_naming_the_file(content, message):
 def test_known_files_must_match_their_md5():
     with pytest.raises(MNISTValidationError, match="t10k-images-idx3-ubyte.gz: md5"):
         mnist.read_images(gzip.compress(idx(IMAGES)), "t10k-images-idx3-ubyte.gz")
+
+
+def test_decompress_reads_every_member_in_chunks_and_checks_the_md5():
+    # Incompressible bytes: several inflate steps of 1 MiB; two gzip members, as `cat a.gz b.gz` makes.
+    first, second = np.random.default_rng(1).bytes(3_000_000), b"second member"
+    content = gzip.compress(first) + gzip.compress(second)
+    md5 = hashlib.md5(first + second).hexdigest()
+    assert mnist.decompress(content, "x.gz", expected_md5=md5) == first + second
+    with pytest.raises(MNISTValidationError, match=f"x.gz: md5 of the decompressed content is {md5}, expected 0+;"):
+        mnist.decompress(content, "x.gz", expected_md5="0" * 32)
+    with pytest.raises(MNISTValidationError, match="x.gz: not a complete gzip file"):
+        mnist.decompress(content + b"trailing bytes", "x.gz")
+    with pytest.raises(MNISTValidationError, match="x.gz: not a complete gzip file"):
+        mnist.decompress(b"", "x.gz")
 
 
 def test_labels_must_be_digits_and_one_per_image():

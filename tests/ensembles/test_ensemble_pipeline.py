@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from autoencoder_pipelines.evaluation import nasa_offset
 from autoencoder_pipelines.models import Ensemble
 from autoencoder_pipelines.registry import load_champion
 from tests.conftest import write_cmapss
@@ -37,6 +38,10 @@ def test_a_two_member_ensemble_is_one_tracked_run_with_a_child_run_per_member(lo
     metrics = json.loads(latest(reports / "metrics.json").read_text())
     assert [m["seed"] for m in metrics["members"]] == model.seeds
     assert metrics["rul_spread_mean"] > 0
+    # One offset for all members, fitted on the validation windows to the members' mean.
+    x_val, y_val = catalog.load("rul_vae.x_val"), catalog.load("rul_vae.y_val")
+    offset = nasa_offset(y_val, [m.raw_rul(x_val) for m in model.members], 0.0, 125.0)
+    assert [m.config.rul_offset for m in model.members] == [offset, offset] and metrics["rul_offset"] == offset
 
     # MLflow: the pipeline's run, and one child run per member with its seed and curves.
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from autoencoder_pipelines.models import Ensemble, model_classes
+from autoencoder_pipelines.models import Ensemble, RecurrentVAE, model_classes
 from autoencoder_pipelines.models.ensemble import AVERAGED
 from tests.models.test_contract import CASES
 
@@ -48,3 +48,14 @@ def test_an_ensemble_refuses_members_of_several_classes_or_a_lead_out_of_range()
         Ensemble([MODELS["vae"](config), MODELS["autoencoder"](other)])
     with pytest.raises(ValueError, match="lead=2"):
         Ensemble([MODELS["vae"](config)], lead=2)
+
+
+def test_an_ensemble_predicts_the_mean_of_what_its_members_predict_each_within_the_rul_range():
+    config = dict(input_shape=(6, 3), lstm_units=4, regressor_units=5, mask_value=-99.0, rul_range=(0.0, 125.0))
+    members = [RecurrentVAE({**config, "seed": 0, "rul_bias": 200.0}), RecurrentVAE({**config, "seed": 1, "rul_bias": 100.0})]
+    for member in members:
+        member.regressor.get_layer("rul").kernel.assign(np.zeros((5, 1), "float32"))
+    x = np.random.default_rng(0).normal(size=(3, 6, 3)).astype("float32")
+    out = Ensemble(members).predict(x, verbose=0)
+    np.testing.assert_allclose(out["rul"], (125.0 + 100.0) / 2)  # not (200 + 100) / 2 clipped
+    np.testing.assert_allclose(out["rul_spread"], 12.5)

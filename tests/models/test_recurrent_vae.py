@@ -106,7 +106,7 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("lstm_units", 0), ("window", -1), ("kl_weight", -0.5), ("unknown", 1)],
+    [("lstm_units", 0), ("window", -1), ("kl_weight", -0.5), ("unknown", 1), ("rul_range", (125.0, 0.0))],
 )
 def test_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(ValidationError, match=field):
@@ -229,6 +229,28 @@ def test_the_rul_output_starts_at_its_bias():
     model = RecurrentVAE(_config(rul_bias=80.0))
     model.regressor.get_layer("rul").kernel.assign(np.zeros((5, 1), "float32"))
     np.testing.assert_allclose(model.predict(_data(4)[0], verbose=0)["rul"], 80.0)
+
+
+def test_predict_keeps_the_rul_within_the_labels_range_and_training_sees_the_raw_output():
+    x = _data(4)[0]
+    high = RecurrentVAE(_config(rul_bias=140.0, rul_range=(0.0, 125.0)))
+    low = RecurrentVAE(_config(rul_bias=-7.0, rul_range=(0.0, 125.0)))
+    for model in (high, low):
+        model.regressor.get_layer("rul").kernel.assign(np.zeros((5, 1), "float32"))
+    np.testing.assert_allclose(high.predict(x, verbose=0)["rul"], 125.0)
+    np.testing.assert_allclose(high.predict_on_batch(x)["rul"], 125.0)
+    np.testing.assert_allclose(low.predict(x, verbose=0)["rul"], 0.0)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(high(x)["rul"]), 140.0)  # call: what the loss sees
+    shifted = RecurrentVAE(_config(rul_bias=100.0, rul_range=(0.0, 125.0), rul_offset=-4.5))
+    shifted.regressor.get_layer("rul").kernel.assign(np.zeros((5, 1), "float32"))
+    np.testing.assert_allclose(shifted.predict(x, verbose=0)["rul"], 95.5)
+    np.testing.assert_allclose(shifted.raw_rul(x), 100.0)
+    unfitted = RecurrentVAE(_config(rul_offset="nasa_score"))
+    with pytest.raises(ValueError, match="rul_offset='nasa_score' is fitted by the rul_vae training node"):
+        unfitted.predict(x, verbose=0)
+    loss = high.compute_loss(x, np.full(4, 125.0, "float32"), high(x))
+    assert float(high.regression_tracker.result()) == pytest.approx(15.0**2)
+    assert np.isfinite(float(loss))
 
 
 def test_run_fingerprint_changes_with_configuration_and_data_only():

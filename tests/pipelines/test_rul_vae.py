@@ -13,6 +13,7 @@ import pytest
 from kedro.io.core import DatasetError
 from kedro.validation import ParameterValidationError
 
+from autoencoder_pipelines.evaluation import nasa_offset
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
 from tests.conftest import write_cmapss
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
@@ -49,6 +50,14 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
     predictions = pd.read_parquet(_latest(out / "07_model_output/rul_vae/FD001/test_predictions.parquet"))
     np.testing.assert_allclose(model.predict(x_test, verbose=0)["rul"], predictions["predicted_rul"], rtol=1e-6)
     assert x_test.shape == (6, 10, 14)  # conf/base: the 14 informative sensors
+
+    # conf/base: the offset is fitted on the validation windows (the one that minimises their
+    # NASA score), saved with the model, and every estimate lies within 0..max_rul.
+    x_val, y_val = catalog.load("rul_vae.x_val"), catalog.load("rul_vae.y_val")
+    offset = nasa_offset(y_val, [model.raw_rul(x_val)], 0.0, 125.0)
+    assert model.config.rul_offset == offset == metrics["rul_offset"] == predictions["rul_offset"].iloc[0]
+    raw = model.raw_rul(x_test)
+    np.testing.assert_allclose(predictions["predicted_rul"], np.clip(raw + offset, 0.0, 125.0), rtol=1e-6, atol=1e-4)
 
     # Every intermediate dataset and the model are versioned.
     for path in (

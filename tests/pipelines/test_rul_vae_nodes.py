@@ -83,16 +83,19 @@ def test_validation_windows_at_the_cap_can_be_left_out_of_the_monitored_loss(mon
     seen = {}
     monkeypatch.setattr(
         "autoencoder_pipelines.training.fit_model",
-        lambda *args, **kwargs: seen.update(validation=args[3], weight=kwargs["sample_weight"], model=args[0]()),
+        lambda *args, **kwargs: seen.update(validation=args[3], weight=kwargs["sample_weight"], model=args[0]())
+        or (seen["model"], {}),
     )
     x, y = np.zeros((4, 5, 5), "float32"), np.array([30.0, 10.0, 0.0, 30.0], "float32")
     data = DATA.model_copy(update={"validation_capped_weight": 0.0})
     nodes.train_rul_vae(x, y, x, y, RecurrentVAEConfig(lstm_units=2, regressor_units=2), TRAINING, data)
     assert seen["weight"] is None  # training windows unweighted
     np.testing.assert_array_equal(seen["validation"][2], [0.0, 1.0, 1.0, 0.0])
-    # the data complete the model's config: input shape, padding value, the RUL bias at the mean label
+    # the data complete the model's config: input shape, padding value, the RUL bias at the
+    # mean label, the labels' range that predictions are clipped to
     config = seen["model"].config
     assert (config.input_shape, config.mask_value, config.rul_bias, config.seed) == ((5, 5), -99.0, 17.5, 0)
+    assert config.rul_range == (0.0, DATA.max_rul)
 
 
 @pytest.mark.parametrize("weight", [0.0, -1.0])

@@ -8,12 +8,12 @@ big-endian uint32 dimensions, then the values in C order. MNIST uses type ``0x08
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
+from zlib_ng import zlib_ng
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -37,24 +37,48 @@ class MNISTValidationError(ValueError):
     """An MNIST file is not the IDX content the pipelines expect."""
 
 
-def decompress(content: bytes, name: str) -> bytes:
-    """Gunzip ``content``; a truncated or corrupt archive raises, naming the file."""
-    try:
-        return gzip.decompress(content)
-    except (OSError, EOFError, zlib.error) as err:
-        raise MNISTValidationError(f"{name}: not a complete gzip file ({err}).") from None
+_CHUNK = 1 << 20  # compressed bytes inflated per step
 
 
-def verify_md5(raw: bytes, name: str) -> str:
-    """md5 of the decompressed bytes; raise if ``name`` has a known, different sum."""
-    digest = hashlib.md5(raw, usedforsecurity=False).hexdigest()
-    expected = KNOWN_MD5.get(name)
-    if expected is not None and digest != expected:
+def decompress(content: bytes, name: str, expected_md5: str | None = None) -> bytes:
+    """Gunzip ``content`` (every gzip member); with ``expected_md5``, check the md5 of the result.
+
+    zlib-ng inflates (about twice as fast as the standard library's zlib on these files) and
+    checks each member's CRC-32 and length. The md5 is fed the decompressed chunks as they
+    come, in a helper thread: both release the GIL, so hashing overlaps inflating.
+
+    Raises:
+        MNISTValidationError: naming the file, on a truncated or corrupt archive, or an md5
+            other than ``expected_md5``.
+    """
+    pieces: list[bytes] = []
+    view, position = memoryview(content), 0
+    digest = hashlib.md5(usedforsecurity=False) if expected_md5 else None
+    with ThreadPoolExecutor(max_workers=1) as hasher:  # one worker: chunks are hashed in order
+        try:
+            while True:
+                inflater = zlib_ng.decompressobj(wbits=31)  # a gzip member: header, deflate data, trailer
+                while not inflater.eof and position < len(view):
+                    step = view[position : position + _CHUNK]
+                    piece = inflater.decompress(step)
+                    position += len(step)
+                    if digest is not None and piece:
+                        hasher.submit(digest.update, piece)
+                    pieces.append(piece)
+                if not inflater.eof:
+                    raise MNISTValidationError(f"{name}: not a complete gzip file (it ends inside a gzip member).")
+                position -= len(inflater.unused_data)
+                if position >= len(view):
+                    break
+        except zlib_ng.error as err:
+            raise MNISTValidationError(f"{name}: not a complete gzip file ({err}).") from None
+    raw = b"".join(pieces)
+    if digest is not None and digest.hexdigest() != expected_md5:
         raise MNISTValidationError(
-            f"{name}: md5 of the decompressed content is {digest}, expected {expected}; "
+            f"{name}: md5 of the decompressed content is {digest.hexdigest()}, expected {expected_md5}; "
             "the file is corrupt or not the standard MNIST."
         )
-    return digest
+    return raw
 
 
 def parse_idx(raw: bytes, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
@@ -94,17 +118,13 @@ def parse_idx(raw: bytes, name: str, shape: tuple[int | None, ...]) -> np.ndarra
 
 def read_images(content: bytes, name: str, verify: bool = True) -> np.ndarray:
     """Images ``(n, 28, 28)`` uint8 from a gzip IDX file."""
-    raw = decompress(content, name)
-    if verify:
-        verify_md5(raw, name)
+    raw = decompress(content, name, KNOWN_MD5.get(name) if verify else None)
     return parse_idx(raw, name, (None, 28, 28))
 
 
 def read_labels(content: bytes, name: str, n_images: int, verify: bool = True) -> np.ndarray:
     """Labels ``(n,)`` uint8 in 0..9 from a gzip IDX file, one per image."""
-    raw = decompress(content, name)
-    if verify:
-        verify_md5(raw, name)
+    raw = decompress(content, name, KNOWN_MD5.get(name) if verify else None)
     labels = parse_idx(raw, name, (n_images,))
     if labels.size and labels.max() > 9:
         raise MNISTValidationError(f"{name}: label {int(labels.max())} outside 0..9.")

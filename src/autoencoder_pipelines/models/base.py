@@ -25,6 +25,15 @@ class ConfiguredModel(keras.Model):
                 "from the data (config.model_copy(update={'input_shape': x.shape[1:]}))."
             )
 
+    def predict_step(self, data):
+        return self.finalize_prediction(super().predict_step(data))
+
+    def finalize_prediction(self, outputs: dict) -> dict:
+        """What ``predict`` (and ``predict_on_batch``) makes of the outputs of ``call``:
+        unchanged here; a subclass may, e.g., keep an estimate within its labels' range.
+        Training and its validation loss see ``call``'s outputs."""
+        return outputs
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "config": self.config.model_dump(mode="json")}
 

@@ -211,3 +211,19 @@ class RecurrentVAEConfig(_ModelConfig):
     rul_bias: float = Field(
         default=0.0, description="initial bias of the RUL output; the mean training RUL starts the fit near the answer"
     )
+    rul_range: tuple[float, float] | None = Field(
+        default=None,
+        description="(lowest, highest) RUL label: predict() clips its estimate to it (the training node sets "
+        "(0, max_rul)); None: the raw output",
+    )
+    rul_offset: float | Literal["nasa_score"] = Field(
+        default=0.0,
+        description="cycles predict() adds to the RUL estimate before the clip to rul_range; 'nasa_score': the "
+        "training node fits it on the validation windows, as the offset that minimises their NASA score",
+    )
+
+    @model_validator(mode="after")
+    def _rul_range_is_ordered(self):
+        if self.rul_range is not None and not self.rul_range[0] < self.rul_range[1]:
+            raise ValueError(f"rul_range={self.rul_range}: expected (lowest, highest) with lowest < highest.")
+        return self

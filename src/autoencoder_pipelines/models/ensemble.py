@@ -76,7 +76,16 @@ class Ensemble(keras.Model):
         return self.lead_member.decode(z, batch_size=batch_size)
 
     def call(self, inputs, training=False):
-        outputs = [member(inputs, training=training) for member in self.members]
+        return self._combine([member(inputs, training=training) for member in self.members])
+
+    def predict_step(self, data):
+        # Each member's prediction as its own predict() gives it (e.g. the RUL kept within
+        # the labels' range), then their mean and spread: the ensemble predicts the mean of
+        # what its members predict.
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._combine([member.finalize_prediction(member(x, training=False)) for member in self.members])
+
+    def _combine(self, outputs: list[dict]) -> dict:
         combined = dict(outputs[self.lead])
         for name in AVERAGED:
             if name in combined:

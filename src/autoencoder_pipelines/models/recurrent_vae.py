@@ -14,6 +14,7 @@ Optionally an LSTM decoder reconstructs the window from the latent code.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
@@ -72,6 +73,7 @@ class RecurrentVAE(ConfiguredModel):
     ``call`` returns a dict: ``z_mean``, ``z_log_var``, ``z`` (sampled in training,
     the mean otherwise, so predictions are deterministic), ``rul`` of shape ``(B,)``
     and, with the decoder, ``reconstruction`` of shape ``(B, T, F)``.
+    ``predict`` adds ``config.rul_offset`` to ``rul`` and clips it to ``config.rul_range``.
 
     Loss (``compute_loss``): ``kl_weight * KL + MSE(rul)``
     ``[+ reconstruction_weight * MSE(window)]``, each term averaged over the batch
@@ -142,6 +144,35 @@ class RecurrentVAE(ConfiguredModel):
             total = total + self.config.reconstruction_weight * reconstruction
             self.reconstruction_tracker.update_state(reconstruction)
         return total
+
+    def finalize_prediction(self, outputs: dict) -> dict:
+        """``predict`` adds ``config.rul_offset`` to the RUL estimate and keeps it within the
+        labels' range ``config.rul_range``: every label lies in it, so the clip never moves
+        an estimate away from the truth. Training and its validation loss see the raw output.
+
+        Raises:
+            ValueError: when ``rul_offset`` is still ``'nasa_score'``, the rule the training
+                node replaces by the fitted offset.
+        """
+        offset = self.config.rul_offset
+        if isinstance(offset, str):
+            raise ValueError(
+                f"{self.name}: rul_offset={offset!r} is fitted by the rul_vae training node on validation windows; "
+                "this model has none yet (set config.rul_offset to a number)."
+            )
+        if offset == 0.0 and self.config.rul_range is None:
+            return outputs
+        rul = outputs["rul"] + offset if offset else outputs["rul"]
+        if self.config.rul_range is not None:
+            rul = ops.clip(rul, *self.config.rul_range)
+        return {**outputs, "rul": rul}
+
+    def raw_rul(self, x, batch_size: int = 1024) -> np.ndarray:
+        """The RUL output as training sees it (no offset, no clip), ``(N,)``."""
+        return np.concatenate([
+            ops.convert_to_numpy(self(x[start : start + batch_size], training=False)["rul"])
+            for start in range(0, len(x), batch_size)
+        ])
 
     def encode(self, x, batch_size: int = 1024):
         """Latent means ``(N, latent_dim)`` of a batch of windows (the health-map coordinates)."""

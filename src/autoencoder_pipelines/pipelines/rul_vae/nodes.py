@@ -12,7 +12,7 @@ from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.evaluation import rul_metrics
+from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
 from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import health_map_figure, message_figure, rul_per_engine_figure
@@ -131,11 +131,16 @@ def train_rul_vae(
     """Fit the recurrent variational encoder; returns the best model and its history.
 
     The data decide what the parameters leave open: the padding value to mask, the
-    RUL output's initial bias (the mean training RUL) and, when the capped windows are
-    weighted, the per-window loss weights.
+    RUL output's initial bias (the mean training RUL), the labels' range that predictions
+    are kept within (0 to the cap) and, when the capped windows are weighted, the
+    per-window loss weights. With ``rul_offset: nasa_score`` the offset that predictions
+    add is fitted after training, on the validation windows: the one that minimises their
+    NASA score (``evaluation.nasa_offset``; the test engines are not read).
     """
-    config = architecture.model_copy(update={"mask_value": data.mask_value, "rul_bias": float(np.mean(y_train))})
-    return fit_configured_model(
+    config = architecture.model_copy(
+        update={"mask_value": data.mask_value, "rul_bias": float(np.mean(y_train)), "rul_range": (0.0, float(data.max_rul))}
+    )
+    model, history = fit_configured_model(
         "recurrent_vae",
         config,
         x_train,
@@ -146,6 +151,12 @@ def train_rul_vae(
         sample_weight=window_weights(y_train, data.max_rul, data.capped_window_weight),
         validation_weight=window_weights(y_val, data.max_rul, data.validation_capped_weight),
     )
+    if config.rul_offset == "nasa_score":
+        members = getattr(model, "members", [model])
+        offset = nasa_offset(y_val, [member.raw_rul(x_val) for member in members], *config.rul_range)
+        for member in members:
+            member.config = member.config.model_copy(update={"rul_offset": offset})
+    return model, history
 
 
 def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.ndarray | None:
@@ -164,14 +175,16 @@ def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.nd
 def predict_test_rul(
     model: models.RecurrentVAE | models.Ensemble, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig
 ) -> pd.DataFrame:
-    """RUL estimate, its spread between ensemble members (0 for one model) and health-map
-    position (latent mean; an ensemble's lead member's) of every test engine; for an
-    ensemble also each member's own estimate (``member_<i>_rul``)."""
+    """RUL estimate (the model's offset added, within 0..max_rul), its spread between ensemble
+    members (0 for one model), the offset, and the health-map position (latent mean; an
+    ensemble's lead member's) of every test engine; for an ensemble also each member's own
+    estimate (``member_<i>_rul``)."""
     outputs = model.predict(x_test, batch_size=1024, verbose=0)
     predictions = truth.assign(
         true_rul_capped=truth[cmapss.RUL_COLUMN].clip(upper=data.max_rul).astype(np.float64),
         predicted_rul=outputs["rul"].astype(np.float64),
         rul_spread=outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else 0.0,
+        rul_offset=float(model.config.rul_offset),
         z_1=outputs["z_mean"][:, 0].astype(np.float64),
         z_2=outputs["z_mean"][:, 1].astype(np.float64) if outputs["z_mean"].shape[1] > 1 else 0.0,
     ).rename(columns={cmapss.RUL_COLUMN: "true_rul"})
@@ -197,6 +210,7 @@ def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict:
     metrics = {
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
+        "rul_offset": float(predictions["rul_offset"].iloc[0]) if "rul_offset" in predictions else 0.0,
         "epochs_trained": len(history["val_loss"]),
         "best_epoch": best_epoch + 1,
         "best_val_loss": float(history["val_loss"][best_epoch]),
@@ -250,6 +264,7 @@ def evaluate_champion(
         "version": champion.version,
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
+        "rul_offset": float(predictions["rul_offset"].iloc[0]) if "rul_offset" in predictions else 0.0,
     }
     return metrics, predictions
 
