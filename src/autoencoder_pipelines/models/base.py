@@ -25,13 +25,16 @@ class ConfiguredModel(keras.Model):
                 "from the data (config.model_copy(update={'input_shape': x.shape[1:]}))."
             )
 
-    def predict_step(self, data):
-        return self.finalize_prediction(super().predict_step(data))
+    def predict(self, x, *args, **kwargs):
+        return self.finalize_prediction(super().predict(x, *args, **kwargs))
+
+    def predict_on_batch(self, x):
+        return self.finalize_prediction(super().predict_on_batch(x))
 
     def finalize_prediction(self, outputs: dict) -> dict:
-        """What ``predict`` (and ``predict_on_batch``) makes of the outputs of ``call``:
-        unchanged here; a subclass may, e.g., keep an estimate within its labels' range.
-        Training and its validation loss see ``call``'s outputs."""
+        """What ``predict`` and ``predict_on_batch`` make of the outputs of ``call`` (NumPy
+        arrays, on every backend): unchanged here; a subclass may, e.g., keep an estimate
+        within its labels' range. Training and its validation loss see ``call``'s outputs."""
         return outputs
 
     def get_config(self):

@@ -19,6 +19,7 @@ Saved as one ``.keras`` file (the members' configs and weights); loads with
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
@@ -78,20 +79,23 @@ class Ensemble(keras.Model):
     def call(self, inputs, training=False):
         return self._combine([member(inputs, training=training) for member in self.members])
 
-    def predict_step(self, data):
-        # Each member's prediction as its own predict() gives it (e.g. the RUL kept within
-        # the labels' range), then their mean and spread: the ensemble predicts the mean of
-        # what its members predict.
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self._combine([member.finalize_prediction(member(x, training=False)) for member in self.members])
+    def predict(self, x, *args, **kwargs):
+        # The mean of what each member's own predict() gives (e.g. the RUL offset and kept
+        # within the labels' range), and its spread.
+        return self._combine([member.predict(x, *args, **kwargs) for member in self.members], np)
 
-    def _combine(self, outputs: list[dict]) -> dict:
+    def predict_on_batch(self, x):
+        return self._combine([member.predict_on_batch(x) for member in self.members], np)
+
+    def _combine(self, outputs: list[dict], xp=ops) -> dict:
+        """The lead member's outputs, with the members' mean and spread of each averaged one
+        (``xp``: Keras ops on tensors, NumPy on ``predict``'s arrays)."""
         combined = dict(outputs[self.lead])
         for name in AVERAGED:
             if name in combined:
-                stacked = ops.stack([out[name] for out in outputs])
-                combined[name] = ops.mean(stacked, axis=0)
-                combined[f"{name}_spread"] = ops.std(stacked, axis=0)
+                stacked = xp.stack([out[name] for out in outputs])
+                combined[name] = xp.mean(stacked, axis=0)
+                combined[f"{name}_spread"] = xp.std(stacked, axis=0)
         return combined
 
     def get_config(self):

@@ -162,9 +162,9 @@ class RecurrentVAE(ConfiguredModel):
             )
         if offset == 0.0 and self.config.rul_range is None:
             return outputs
-        rul = outputs["rul"] + offset if offset else outputs["rul"]
+        rul = outputs["rul"] + np.float32(offset) if offset else outputs["rul"]
         if self.config.rul_range is not None:
-            rul = ops.clip(rul, *self.config.rul_range)
+            rul = np.clip(rul, *np.asarray(self.config.rul_range, rul.dtype))
         return {**outputs, "rul": rul}
 
     def raw_rul(self, x, batch_size: int = 1024) -> np.ndarray:
