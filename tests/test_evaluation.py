@@ -46,3 +46,5 @@ def test_nasa_offset_minimises_the_mean_nasa_score_of_the_clipped_member_mean():
         nasa_offset(y, [y + 60.0], 0.0, 125.0)
     with pytest.raises(ValueError, match="3 estimates per member for 2000 labels"):
         nasa_offset(y, [[1.0, 2.0, 3.0]], 0.0, 125.0)
+    with pytest.raises(ValueError, match="0 estimates per member for 0 labels"):
+        nasa_offset([], [[]], 0.0, 125.0)

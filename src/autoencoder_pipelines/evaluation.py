@@ -54,8 +54,11 @@ def nasa_offset(
     """
     y_true = np.asarray(y_true, np.float64)
     predictions = np.atleast_2d(np.asarray(member_predictions, np.float64))
-    if predictions.shape[1] != len(y_true):
-        raise ValueError(f"nasa_offset: {predictions.shape[1]} estimates per member for {len(y_true)} labels.")
+    if len(y_true) == 0 or predictions.shape[1] != len(y_true):
+        raise ValueError(
+            f"nasa_offset: {predictions.shape[1]} estimates per member for {len(y_true)} labels; expected one per "
+            "label, and at least one."
+        )
     n = int(round(limit / step))
     offsets = np.arange(-n, n + 1) * step
     order = np.argsort(np.abs(offsets), kind="stable")  # ties: the smallest |d|, then the negative one
