@@ -43,7 +43,10 @@ def test_training_windows_use_only_their_split_and_capped_labels():
 
 def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
     predictions = pd.DataFrame(
-        {"true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0], "rul_spread": [0.0, 1.0, 2.0]}
+        {
+            "true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0], "rul_spread": [0.0, 1.0, 2.0],
+            "rul_offset": 0.0,
+        }
     )
     metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]})
     assert metrics["rmse"] == pytest.approx(np.sqrt(100 / 3))
@@ -58,6 +61,7 @@ def test_an_ensemble_reports_each_member_beside_the_ensemble():
             "true_rul_capped": [10.0, 20.0],
             "predicted_rul": [11.0, 20.0],
             "rul_spread": [1.0, 0.0],
+            "rul_offset": -1.5,
             "member_0_rul": [10.0, 20.0],
             "member_1_rul": [12.0, 20.0],
         }

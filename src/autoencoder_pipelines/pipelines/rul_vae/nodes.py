@@ -210,7 +210,7 @@ def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict:
     metrics = {
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
-        "rul_offset": float(predictions["rul_offset"].iloc[0]) if "rul_offset" in predictions else 0.0,
+        "rul_offset": float(predictions["rul_offset"].iloc[0]),
         "epochs_trained": len(history["val_loss"]),
         "best_epoch": best_epoch + 1,
         "best_val_loss": float(history["val_loss"][best_epoch]),
@@ -264,7 +264,7 @@ def evaluate_champion(
         "version": champion.version,
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
-        "rul_offset": float(predictions["rul_offset"].iloc[0]) if "rul_offset" in predictions else 0.0,
+        "rul_offset": float(predictions["rul_offset"].iloc[0]),
     }
     return metrics, predictions
 
