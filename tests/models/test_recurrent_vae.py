@@ -106,7 +106,7 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("lstm_units", 0), ("window", -1), ("kl_weight", -0.5), ("unknown", 1), ("rul_range", (125.0, 0.0))],
+    [("lstm_units", 0), ("window", -1), ("kl_weight", -0.5), ("unknown", 1), ("rul_range", (125.0, 0.0)), ("rul_offset", "median")],
 )
 def test_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(ValidationError, match=field):
