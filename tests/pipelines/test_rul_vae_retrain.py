@@ -319,7 +319,7 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     data = CMAPSSConfig(subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2,
                         split_seed=0, mask_value=-99.0)
     model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, input_shape=(10, len(data.sensor_columns)),
-                                            mask_value=-99.0))
+                                            mask_value=-99.0, rul_offset=2.5))
     model(np.zeros((1, 10, len(data.sensor_columns)), np.float32))
     legacy = {"condition_scaler": ConditionScaler.fit(train, data.sensor_columns).to_dict(),
               "data": data.model_dump(mode="json"), "health_map": {"z_1": [0.0], "z_2": [0.0], "RUL": [1.0]},
@@ -331,5 +331,5 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     scored = score_new_engines(champion, test, InferenceConfig(engines_file="engines.txt"))
     pd.testing.assert_frame_equal(scored, expected, check_exact=True)
     metrics, predictions = evaluate_champion(champion, test, pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}), data)
-    assert metrics["version"] == "7"
+    assert metrics["version"] == "7" and metrics["rul_offset"] == 2.5  # the champion's own, as it serves
     np.testing.assert_array_equal(predictions["predicted_rul"], expected["predicted_rul"])

@@ -257,14 +257,15 @@ def evaluate_champion(
         return {"version": None}, pd.DataFrame(columns=columns)
     from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
-    scored = rul_model_of(champion).score(test, f"test engines ({data.subset})")
+    served = rul_model_of(champion)
+    scored = served.score(test, f"test engines ({data.subset})")
     truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
     predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
     metrics = {
         "version": champion.version,
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
-        "rul_offset": float(predictions["rul_offset"].iloc[0]),
+        "rul_offset": float(served.model.config.rul_offset),
     }
     return metrics, predictions
 
