@@ -58,7 +58,8 @@ class _DieOnce(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 0:
             try:
-                self.marker.touch(exist_ok=False)
+                with open(self.marker, "x") as marker:
+                    marker.write(str(os.getpid()))
             except FileExistsError:
                 return
             os._exit(1)  # as a kill -9 or a lost node: no cleanup, no exception
@@ -108,12 +109,12 @@ def test_on_a_two_node_cluster_a_member_whose_worker_dies_is_retried_and_ends_as
     finally:
         ray.shutdown()  # the module's fixture shuts down again: a no-op (this is the module's last test)
         cluster.shutdown()
-    assert (tmp_path / "died").exists()
+    died = (tmp_path / "died").read_text()
     log = [line.split() for line in epochs.read_text().splitlines()]
-    # _LogEpochs runs after _DieOnce: the killed worker logged nothing; the other member's
-    # worker and the killed member's new worker logged, and the resumed member did not
-    # train its epoch 0 again (its backup was written before the kill).
-    assert len({pid for pid, _ in log}) == 2
+    # _LogEpochs runs after _DieOnce: the killed worker logged nothing, and the resumed member
+    # did not train its epoch 0 again (its backup was written before the kill). Which live
+    # worker takes the retry is Ray's choice (the other member's, once it is free, or a new one).
+    assert died not in {pid for pid, _ in log}
     assert sorted(int(epoch) for _, epoch in log) == [0, 1, 1, 2, 2]
     for resumed, uninterrupted_member in zip(ensemble.members, whole.members, strict=True):
         for a, b in zip(resumed.get_weights(), uninterrupted_member.get_weights(), strict=True):
