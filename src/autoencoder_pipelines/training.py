@@ -10,7 +10,7 @@ what depends on the Keras backend lives here:
   TensorFlow, ``keras.distribution.DataParallel`` on JAX;
 - seeded, with deterministic ops when asked (TensorFlow's op determinism; on JAX, XLA's
   deterministic GPU ops; JAX on the CPU is deterministic already);
-- mixed precision (``mixed_float16``) and XLA compilation as options;
+- mixed precision (``mixed_float16`` or ``mixed_bfloat16``) and XLA compilation as options;
 - Adam, or AdamW with ``weight_decay``; an optional exponential learning-rate decay per epoch;
 - early stopping on ``val_loss``, restoring the best weights;
 - optionally several initialisations, the one with the lowest validation loss after a
@@ -375,7 +375,7 @@ def _fit(
 ) -> tuple[keras.Model, History]:
     """One model from ``seed``, fitted up to ``epochs`` with the per-epoch backup in ``directory``."""
     seed_everything(seed, config.deterministic)
-    with dtype_policy("mixed_float16" if config.mixed_precision else "float32"), devices.build_scope():
+    with dtype_policy(config.dtype_policy), devices.build_scope():
         model = build_model()
         learning_rate = config.learning_rate
         if config.lr_decay < 1.0:
@@ -509,7 +509,7 @@ def fit_members(
     members, histories = [], []
     for i, seed in enumerate(seeds):
         weights, history = results[i]
-        with dtype_policy("mixed_float16" if config.mixed_precision else "float32"):
+        with dtype_policy(config.dtype_policy):
             member = build_model(seed)
         member.set_weights(weights)
         members.append(member)

@@ -206,7 +206,9 @@ def test_early_stopping_restores_the_best_weights(tmp_path):
         np.testing.assert_array_equal(restored, expected)
 
 
-@pytest.mark.parametrize("options", [{"mixed_precision": True}, {"jit_compile": True}])
+@pytest.mark.parametrize(
+    "options", [{"mixed_precision": True}, {"mixed_precision": "bfloat16"}, {"jit_compile": True}]
+)
 def test_mixed_precision_and_xla_train_and_keep_float32_outputs(tmp_path, options):
     x, y = _data()
     config = _training(tmp_path, epochs=1, **options)
@@ -215,7 +217,9 @@ def test_mixed_precision_and_xla_train_and_keep_float32_outputs(tmp_path, option
     out = model.predict(x, verbose=0)
     assert out["rul"].dtype == np.float32 and out["z_mean"].dtype == np.float32
     if options.get("mixed_precision"):
-        assert model.encoder.get_layer("bilstm").compute_dtype == "float16"
+        expected = "bfloat16" if options["mixed_precision"] == "bfloat16" else "float16"
+        assert model.encoder.get_layer("bilstm").compute_dtype == expected
+        assert model.encoder.get_layer("bilstm").variable_dtype == "float32"
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
 
 

@@ -49,7 +49,11 @@ class TrainingConfig(_Config):
     weight_decay: float = Field(default=0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")
     patience: int = Field(gt=0, description="epochs without val_loss improvement before stopping")
     min_delta: float = Field(default=0.0, ge=0)
-    mixed_precision: bool = Field(default=False, description="mixed_float16 compute (GPUs)")
+    mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
+        default=False,
+        description="compute in 16 bits, weights kept in float32: float16 (true; GPUs, with loss scaling) or "
+        "bfloat16 (CPUs with AVX512-BF16 or AMX, and recent GPUs); false: float32",
+    )
     jit_compile: bool | Literal["auto"] = Field(
         default="auto",
         description="XLA-compile the train step; auto: Keras decides (XLA on JAX and on TensorFlow GPUs, not on TensorFlow CPUs)",
@@ -75,6 +79,14 @@ class TrainingConfig(_Config):
                 f"restart_epochs ({self.restart_epochs}) must be below epochs ({self.epochs}) when restarts > 1"
             )
         return self
+
+    @property
+    def dtype_policy(self) -> str:
+        """The Keras dtype policy models are built under: ``float32``, ``mixed_float16`` or
+        ``mixed_bfloat16``."""
+        if self.mixed_precision is False:
+            return "float32"
+        return "mixed_bfloat16" if self.mixed_precision == "bfloat16" else "mixed_float16"
 
 
 # --- MNIST models ------------------------------------------------------------------
