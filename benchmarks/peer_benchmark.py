@@ -71,6 +71,13 @@ MODELS: dict[str, dict] = {
     "af_rvae": {"arch": {"units": 300, "steps": 146, "n_classes": 6}, "batch": 256, "steps": 2, "quick": 1,
                 "what": "BiLSTM 300 enc./dec., 146 steps"},
 }
+# Ours in bfloat16 (``training.mixed_precision: bfloat16``; weights float32) against the peer
+# in float32: the same architecture, other numerics. The rows' matmul columns stay float32's.
+for _name in ("denoising_ae", "vae", "vq_vae", "vae_classifier", "rul_vae", "af_rvae"):
+    MODELS[f"{_name}/bf16"] = {
+        **MODELS[_name], "model": _name, "training": {"mixed_precision": "bfloat16"},
+        "what": "same, ours: mixed_precision: bfloat16",
+    }
 # a much smaller version of every architecture, for --tiny (the harness's own test)
 TINY = {
     "denoising_ae": {"hidden": [16, 8], "latent": 4}, "sparse_ae": {"hidden": [16, 8], "latent": 4},
@@ -80,6 +87,7 @@ TINY = {
     "vae_classifier": {"filters": [4, 8], "dense": 16, "latent": 4, "classifier": 8},
     "rul_vae": {"units": 8, "window": 10, "sensors": 5}, "af_rvae": {"units": 8, "steps": 20, "n_classes": 6},
 }
+TINY.update({name: TINY[spec["model"]] for name, spec in MODELS.items() if name.endswith("/bf16")})
 STAGES = ["mnist_ingestion", "noise_injection", "cmapss_preprocessing", "pacemaker_simulation"]
 PEER_STAGES = {"mnist_ingestion", "noise_injection", "cmapss_preprocessing"}  # the peer simulates no pacemaker logs
 CMAPSS_SENSORS = ["s_2", "s_3", "s_4", "s_7", "s_8", "s_9", "s_11", "s_12", "s_13", "s_14", "s_15", "s_17", "s_20", "s_21"]
@@ -144,7 +152,7 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
     batch = 8 if args.tiny else model["batch"]
     steps = args.steps or (model["quick"] if args.quick else model["steps"])
     spec = {"model": model.get("model", name), "arch": arch, "batch": batch, "steps": steps, "epochs": args.epochs,
-            "floor": not args.quick}
+            "floor": not args.quick, "training": model.get("training", {})}
     runs = {"ours": [], "peer": []}
     for _ in range(args.repeats):
         for side, python in (("ours", python_ours), ("peer", python_peer)):
@@ -222,7 +230,10 @@ def markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument(
+        "--models", nargs="*", choices=list(MODELS),
+        help="default: every model; with --quick, every model but the */bf16 rows",
+    )
     parser.add_argument("--stages", nargs="*", default=STAGES, choices=STAGES)
     parser.add_argument(
         "--quick", action="store_true",
@@ -250,6 +261,8 @@ def main(argv: list[str] | None = None) -> dict:
         if args.markdown:
             args.markdown.write_text(table)
         return report
+    if args.models is None:
+        args.models = [name for name in MODELS if not (args.quick and name.endswith("/bf16"))]
     args.epochs = args.epochs or (2 if args.quick else 3)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch is not timed")

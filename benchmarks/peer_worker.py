@@ -252,7 +252,7 @@ def train_ours(spec: dict) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's, before the floor's own matrices
     return {"wall": timer.wall, "cpu": timer.cpu, "flops_per_sample": _model_flops(trained), "peak_rss_mib": peak,
             "gemm_floor_s": gemm_ceiling_seconds(trained, batch) if spec.get("floor", True) else None,
-            "parameters": int(trained.count_params())}
+            "parameters": int(trained.count_params()), "compute_dtype": trained.dtype_policy.compute_dtype}
 
 
 # --- the peer ---------------------------------------------------------------------------
@@ -316,7 +316,8 @@ def train_peer(spec: dict) -> dict:
             batch_size=batch, num_epochs=epochs, callbacks=[timer], verbose=0,
         )
         pipeline(x, y, x_val, y_val)
-    return {"wall": timer.wall, "cpu": timer.cpu, "parameters": int(pipeline.model.count_params())}
+    return {"wall": timer.wall, "cpu": timer.cpu, "parameters": int(pipeline.model.count_params()),
+            "compute_dtype": pipeline.model.dtype_policy.compute_dtype}
 
 
 # --- data stages --------------------------------------------------------------------------

@@ -23,12 +23,12 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "cmapss", n_train=12, n_test=6)))
     table, raw = tmp_path / "peer.md", tmp_path / "peer.json"
     report = peer_benchmark.main([
-        "--quick", "--tiny", "--models", "sparse_ae", "--stages", "cmapss_preprocessing",
+        "--quick", "--tiny", "--models", "sparse_ae", "vae/bf16", "--stages", "cmapss_preprocessing",
         "--peer-python", sys.executable, "--env", "test", "--markdown", str(table), "--json", str(raw),
     ])
 
     assert json.loads(raw.read_text()) == json.loads(json.dumps(report))
-    assert [m["model"] for m in report["models"]] == ["sparse_ae"]
+    assert [m["model"] for m in report["models"]] == ["sparse_ae", "vae/bf16"]
     for model in report["models"]:
         for side in ("ours", "peer"):
             figures = model[side]
@@ -39,9 +39,12 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
         assert model["ratio"] == pytest.approx(model["ours"]["samples_per_s"] / model["peer"]["samples_per_s"])
         assert model["train_gflop_per_sample"] > 0
         assert model["gemm_floor_samples_per_s"] is None  # --quick measures no floor
-    sparse = report["models"][0]
+    sparse, bf16 = report["models"]
     # the same architecture on both sides: the same number of weights
     assert sparse["peer"]["runs"][0]["parameters"] == sparse["ours"]["runs"][0]["parameters"]
+    assert sparse["ours"]["runs"][0]["compute_dtype"] == sparse["peer"]["runs"][0]["compute_dtype"] == "float32"
+    # a /bf16 row: ours computes in bfloat16, the peer as always in float32
+    assert (bf16["ours"]["runs"][0]["compute_dtype"], bf16["peer"]["runs"][0]["compute_dtype"]) == ("bfloat16", "float32")
     (stage,) = report["stages"]
     assert stage["stage"] == "cmapss_preprocessing" and stage["ours_s"] > 0 and stage["peer_s"] > 0
     assert stage["ratio"] == pytest.approx(stage["peer_s"] / stage["ours_s"])
@@ -50,8 +53,8 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     lines = table.read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| model |"))
     columns = lines[header].count("|")
-    model_rows = lines[header + 2 : header + 3]
-    assert [row.split("|")[1].strip() for row in model_rows] == ["sparse_ae"]
+    model_rows = lines[header + 2 : header + 4]
+    assert [row.split("|")[1].strip() for row in model_rows] == ["sparse_ae", "vae/bf16"]
     assert all(row.count("|") == columns for row in model_rows)
     assert any(line.startswith("| cmapss_preprocessing |") for line in lines)
 

@@ -32,12 +32,13 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from autoencoder_pipelines.models.base import dtype_policy
 from autoencoder_pipelines.models.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -122,17 +123,6 @@ class Devices:
         if self._distribution is not None:
             return self._distribution.scope()
         return contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str) -> Iterator[None]:
-    """Build models under a Keras dtype policy, restoring the previous global one after."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

@@ -135,3 +135,28 @@ def test_save_and_load_give_identical_predictions(case, tmp_path):
     expected, got = model.predict(x, verbose=0), reloaded.predict(x, verbose=0)
     for key in expected:
         np.testing.assert_array_equal(expected[key], got[key])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_trains_in_bfloat16_keeps_float32_weights_and_outputs_and_round_trips(name, tmp_path):
+    """``training.mixed_precision: bfloat16``: the model is built under Keras'
+    ``mixed_bfloat16`` policy; its losses are computed in float32 (targets included, which
+    Keras casts to bfloat16 as model inputs), its outputs are float32, and the saved model
+    computes in bfloat16 again after loading."""
+    from autoencoder_pipelines.models.base import dtype_policy
+
+    config, x, y, _ = CASES[name]
+    keras.utils.set_random_seed(0)
+    with dtype_policy("mixed_bfloat16"):
+        model = MODELS[name](config)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    assert {w.dtype for w in model.weights} == {"float32"}
+    outputs = model.predict(x, verbose=0)
+    assert {k: str(v.dtype) for k, v in outputs.items() if k != "codes"} == {k: "float32" for k in outputs if k != "codes"}
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.models.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert "bfloat16" in {layer.compute_dtype for layer in reloaded._flatten_layers()}
+    for key, value in reloaded.predict(x, verbose=0).items():
+        np.testing.assert_array_equal(value, outputs[key])

@@ -47,7 +47,7 @@ def build_dense_decoder(
     for i, units in enumerate(hidden_units):
         hidden = layers.Dense(units, activation=hidden_activation, name=f"hidden_{i}")(hidden)
     flat = layers.Dense(math.prod(output_shape), activation=output_activation, name="pixels", dtype="float32")(hidden)
-    return keras.Model(z, layers.Reshape(output_shape, name="image")(flat), name=name)
+    return keras.Model(z, layers.Reshape(output_shape, name="image", dtype="float32")(flat), name=name)
 
 
 def check_conv_shape(input_shape: tuple[int, ...], filters: tuple[int, ...]) -> tuple[int, int]:

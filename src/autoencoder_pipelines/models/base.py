@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 import keras
 from pydantic import BaseModel
 
 
-class ConfiguredModel(keras.Model):
-    """A ``keras.Model`` built from one pydantic config, which is all ``get_config`` saves.
+@contextmanager
+def dtype_policy(policy) -> Iterator[None]:
+    """Build models under a Keras dtype policy (a name such as ``mixed_bfloat16``, or a
+    policy), restoring the previous global one after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
-    Subclasses set ``config_class`` and build their sub-networks in ``__init__``.
+
+class ConfiguredModel(keras.Model):
+    """A ``keras.Model`` built from one pydantic config, which, with the dtype policy it
+    was built under, is all ``get_config`` saves.
+
+    Subclasses set ``config_class`` and build their sub-networks in ``__init__``, under
+    the global dtype policy: ``from_config`` rebuilds them under the saved one, so a model
+    trained in ``mixed_bfloat16`` computes the same way after loading.
     """
 
     config_class: ClassVar[type[BaseModel]]
@@ -38,8 +55,16 @@ class ConfiguredModel(keras.Model):
         return outputs
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "config": self.config.model_dump(mode="json")}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "config": self.config.model_dump(mode="json"),
+        }
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        config = dict(config)
+        saved = config.pop("dtype", None)  # absent in models saved before 2026-12-01: float32 ones
+        with dtype_policy(keras.dtype_policies.deserialize(saved) if saved else keras.config.dtype_policy()):
+            return cls(**config)

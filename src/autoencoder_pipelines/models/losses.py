@@ -47,8 +47,10 @@ def reconstruction_error(y_true, y_pred, kind: str):
     Returns:
         Tensor of shape ``(batch,)``.
     """
-    y_true = ops.reshape(y_true, (ops.shape(y_true)[0], -1))
-    y_pred = ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))
+    # In float32 whatever the compute dtype: under mixed precision Keras casts a model's
+    # inputs (the targets here) to bfloat16 / float16.
+    y_true = ops.reshape(ops.cast(y_true, "float32"), (ops.shape(y_true)[0], -1))
+    y_pred = ops.reshape(ops.cast(y_pred, "float32"), (ops.shape(y_pred)[0], -1))
     if kind == "mse":
         return ops.mean(ops.square(y_true - y_pred), axis=-1)
     if kind == "binary_crossentropy":
@@ -66,8 +68,8 @@ def bernoulli_nll(x, logits):
     Returns:
         Tensor of shape ``(batch,)``.
     """
-    x = ops.reshape(x, (ops.shape(x)[0], -1))
-    logits = ops.reshape(logits, (ops.shape(logits)[0], -1))
+    x = ops.reshape(ops.cast(x, "float32"), (ops.shape(x)[0], -1))  # float32, as in reconstruction_error
+    logits = ops.reshape(ops.cast(logits, "float32"), (ops.shape(logits)[0], -1))
     return ops.sum(ops.binary_crossentropy(x, logits, from_logits=True), axis=-1)
 
 

@@ -84,7 +84,9 @@ class VAEClassifier(ConfiguredModel):
             "reconstruction": ops.sigmoid(logits),
             "class_logits": class_logits,
             "probabilities": ops.softmax(class_logits),
-            "input": inputs,  # the (shifted, in training) image the decoder reconstructs
+            # the (shifted, in training) image the decoder reconstructs; float32 as every output
+            # (under mixed precision Keras hands call() its inputs in the compute dtype)
+            "input": ops.cast(inputs, "float32"),
         }
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

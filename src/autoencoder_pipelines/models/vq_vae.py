@@ -36,7 +36,10 @@ class VQVAE(ConfiguredModel):
         inputs, features = build_conv_stack(c.input_shape, c.filters)
         z_e = layers.Conv2D(c.embedding_dim, 1, padding="same", name="z_e", dtype="float32")(features)
         self.encoder = keras.Model(inputs, z_e, name="encoder")
-        self.quantizer = VectorQuantizer(c.num_embeddings, c.embedding_dim, seed=c.seed, name="quantizer")
+        # float32 under mixed precision too, as z_e: nearest codes and the straight-through sum in full precision
+        self.quantizer = VectorQuantizer(
+            c.num_embeddings, c.embedding_dim, seed=c.seed, name="quantizer", dtype="float32"
+        )
         self.quantizer.build((None, height, width, c.embedding_dim))
         codes = keras.Input((height, width, c.embedding_dim), name="z_q")
         self.decoder = keras.Model(
