@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data import cmapss_files, schemas
 
 
 @dataclass
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> LoadReport:
     parser.add_argument("--json", type=Path, help="write the report here")
     args = parser.parse_args(argv)
 
-    engines = cmapss.parse_engine_file(args.engines.read_bytes(), args.engines.name, cmapss.COLUMNS)
+    engines = schemas.validate_engine_log(cmapss_files.read_engine_file(args.engines.read_bytes(), args.engines.name), args.engines.name)
     bodies = request_bodies(engines, args.engines_per_request, args.warmup + args.requests)
     process = None
     if args.url is None:

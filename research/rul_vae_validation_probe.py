@@ -29,7 +29,9 @@ import pandas as pd  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from autoencoder_pipelines.models import model_classes  # noqa: E402
-from autoencoder_pipelines.data.cmapss import COLUMNS, engine_lengths, parse_engine_file  # noqa: E402
+from autoencoder_pipelines.data.cmapss import engine_lengths  # noqa: E402
+from autoencoder_pipelines.data.cmapss_files import read_engine_file  # noqa: E402
+from autoencoder_pipelines.data.schemas import validate_engine_log  # noqa: E402
 
 model_classes()  # registers the project's Keras classes, so the saved models load in safe mode
 
@@ -75,7 +77,7 @@ def main() -> None:
     print(f"training windows at the cap: {np.mean(y_train >= args.max_rul):.1%}; "
           f"test engines above the cap: {(test['true_rul'] > args.max_rul).sum()} of {len(test)}")
     train_file = args.data_dir / f"train_{args.subset}.txt"
-    lifetimes = engine_lengths(parse_engine_file(train_file.read_bytes(), str(train_file), COLUMNS))
+    lifetimes = engine_lengths(validate_engine_log(read_engine_file(train_file.read_bytes(), str(train_file)), str(train_file)))
     lengths = test["n_cycles"].to_numpy()
     above = [np.mean(lifetimes[lifetimes > n] >= n + args.max_rul) for n in lengths]
     share, capped = np.mean(above), np.mean(y_train >= args.max_rul)

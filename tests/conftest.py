@@ -14,9 +14,16 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from autoencoder_pipelines.data.cmapss import COLUMNS  # noqa: E402
+from autoencoder_pipelines.data.schemas import ENVELOPE  # noqa: E402
 
 # Operating conditions (altitude, Mach, TRA) of FD002/FD004, and FD001's only one.
 CONDITIONS = [(0.0, 0.0, 100.0), (10.0, 0.25, 100.0), (20.0, 0.7, 100.0), (42.0, 0.84, 100.0)]
+# FD001's mean of each sensor s_1 ... s_21 (sea level); each higher condition reads a sixth
+# of the way closer to the low end of the C-MAPSS envelope, so generated engines pass the
+# engine logs' schema (data.schemas.ENVELOPE).
+SENSOR_MEANS = np.array([518.67, 642.68, 1590.52, 1408.93, 14.62, 21.61, 553.37, 2388.1, 9065.24, 1.3, 47.54,
+                         521.41, 2388.1, 8143.75, 8.442, 0.03, 393.21, 2388.0, 100.0, 38.82, 23.29])
+SENSOR_LOWS = np.array([ENVELOPE[f"s_{i}"][0] for i in range(1, 22)])
 
 
 def make_engines(
@@ -43,8 +50,9 @@ def make_engines(
         settings[:, 0] += rng.normal(0, 0.002, cut)
         settings[:, 1] += rng.normal(0, 0.0002, cut)
         health = np.exp(4 * t / life) / np.exp(4)  # 0 -> 1 at failure
-        sensors = 500 + 10 * cond[:, None] + rng.normal(0, 0.5, (cut, 21))
-        sensors += health[:, None] * np.linspace(1, 5, 21)[None, :]
+        level = SENSOR_MEANS[None, :] - (cond[:, None] / 6.0) * (SENSOR_MEANS - SENSOR_LOWS)[None, :]
+        sensors = level * (1.0 + rng.normal(0, 0.001, (cut, 21)))
+        sensors += health[:, None] * SENSOR_MEANS[None, :] * np.linspace(0.002, 0.01, 21)[None, :]
         frames.append(np.column_stack([np.full(cut, unit), t, settings, sensors]))
         ruls.append(life - cut)
     frame = pd.DataFrame(np.vstack(frames), columns=list(COLUMNS))

@@ -18,7 +18,8 @@
             mlflow: {log: metrics}          # metrics | json | history | figure | model, or a list
 
     ``metrics``: the numeric leaves of a dict (nested keys joined by "."), with an
-    optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``history``: a Keras
+    optional ``prefix``; ``json``: the dict as ``<dataset>.json``; ``tags``: its top-level
+    words and yes/no values as run tags (a drift report's ``verdict``); ``history``: a Keras
     history, one step per epoch; ``figure``: a Matplotlib figure as ``<dataset>.png``;
     an ensemble's history (``members``) also gives one nested child run per member;
     ``trials``: a sweep's table, one nested child run per trial (its values as
@@ -59,18 +60,15 @@ class RunVersionsHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
         pinned = Version(load=self._save_version, save=self._save_version)
-        catalog_logger = logging.getLogger("kedro.io.data_catalog")
-        level = catalog_logger.level
-        catalog_logger.setLevel(logging.ERROR)  # "Replacing dataset ..." for each one is noise here
-        try:
-            for name in sorted(pipeline.all_outputs()):
-                if name in self._load_versions or name not in catalog:
-                    continue
-                dataset = catalog.get(name)
-                if isinstance(dataset, AbstractVersionedDataset):
-                    catalog[name] = catalog.get(name, version=pinned)
-        finally:
-            catalog_logger.setLevel(level)
+        for name in sorted(pipeline.all_outputs()):
+            if name in self._load_versions or name not in catalog:
+                continue
+            dataset = catalog.get(name)
+            if isinstance(dataset, AbstractVersionedDataset):
+                # Pinned in place: replacing the catalog's entry (catalog[name] = ...) would
+                # drop the dataset's declared validator with it.
+                dataset._version = pinned
+                dataset._clear_version_cache()
 
 
 def _leaves(data: dict, prefix: str) -> dict[str, Any]:
@@ -248,6 +246,10 @@ class MlflowOutputsHook:
                     numbers = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
                     mlflow.log_params({k: str(v)[:6000] for k, v in row.items() if k not in numbers or "." in k})
                     mlflow.log_metrics({k: float(v) for k, v in numbers.items() if "." not in k and math.isfinite(v)})
+        elif kind == "tags":
+            # The top-level words and yes/no of a report (a drift verdict): run tags, searchable.
+            mlflow.set_tags({f"{prefix or ''}{k}": str(v).lower() if isinstance(v, bool) else v
+                             for k, v in data.items() if isinstance(v, (str, bool))})
         elif kind == "figure":
             mlflow.log_figure(data, f"figures/{short_name}.png")
         elif kind == "model":
@@ -259,7 +261,7 @@ class MlflowOutputsHook:
         else:
             raise ValueError(
                 f"Catalog entry '{dataset_name}': metadata.mlflow.log must be one (or a list) of "
-                f"metrics, json, history, trials, figure, model; got {kind!r}."
+                f"metrics, json, tags, history, trials, figure, model; got {kind!r}."
             )
 
     def _spec(self, dataset_name: str) -> dict | None:

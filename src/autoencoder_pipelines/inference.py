@@ -1,10 +1,11 @@
-"""Scoring engines with a trained RUL model: engine logs in, RUL and health-map position out.
+"""Scoring with a trained model: engines to RUL with its interval and flag; patients'
+series to a diagnosis with calibrated probabilities and a flag.
 
-Used wherever a trained ``RecurrentVAE`` meets engine logs that did not go through the
-training run's preprocessing: the champion's evaluation in ``rul_vae_retrain`` and
-batch scoring in ``rul_inference``. The engines go through the model's own
-preprocessing (the scaler it was trained with and its data settings, stored with it
-in the registry), not the current parameters. No Kedro here.
+Used wherever a trained model meets new inputs: the served models (``serving``), the
+champion's evaluation in ``<task>_retrain``, batch scoring in ``rul_inference`` /
+``af_inference``, and the challenger's own evaluation for the trust columns. Engines go
+through the model's own preprocessing (the scaler it was trained with and its data
+settings, stored with it in the registry), not the current parameters. No Kedro here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from autoencoder_pipelines.data.config import CMAPSSConfig
 
 if TYPE_CHECKING:
     from autoencoder_pipelines.models import RecurrentVAE
+    from autoencoder_pipelines.monitoring import MahalanobisDetector, ThresholdDetector
+    from autoencoder_pipelines.uncertainty import RULIntervals, TemperatureScaling
 
 
 def predict_in_chunks(model, x: np.ndarray, chunk: int = 1024) -> dict[str, np.ndarray]:
@@ -32,8 +35,50 @@ def predict_in_chunks(model, x: np.ndarray, chunk: int = 1024) -> dict[str, np.n
     return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
 
 
-def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str) -> pd.DataFrame:
-    """RUL and health-map position of every engine, from its last window.
+def engine_features(
+    engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's input for each engine: its last window of scaled, smoothed sensors
+    (left-padded for engines shorter than the window), and the sorted units."""
+    sensors = data.sensor_columns
+    scaled = ConditionScaler.from_dict(scaler).transform(engines, name)
+    smoothed = cmapss.exponential_smoothing(scaled, sensors, data.smoothing_alpha)
+    return cmapss.last_windows(smoothed, sensors, data.window, data.mask_value)
+
+
+def last_cycle(windows: np.ndarray, sensors) -> pd.DataFrame:
+    """Each window's last cycle (never padding: windows are padded at the start), the
+    features of the out-of-distribution flag and the drift report."""
+    return pd.DataFrame(np.asarray(windows)[:, -1, :].astype(np.float64), columns=list(sensors))
+
+
+def trust_columns(
+    estimate, spread, features: pd.DataFrame, intervals: RULIntervals | None, detector: MahalanobisDetector | None,
+    max_rul: float,
+) -> dict[str, np.ndarray]:
+    """How far each estimate can be trusted: ``rul_lower`` and ``rul_upper`` (the conformal
+    interval, within 0..max_rul), ``ood_score`` and ``ood`` (the out-of-distribution flag);
+    each pair only when the model has the calibration it needs."""
+    columns = {}
+    if intervals is not None:
+        columns["rul_lower"], columns["rul_upper"] = intervals.bounds(estimate, spread, 0.0, max_rul)
+    if detector is not None:
+        scores = detector.score(features[detector.features].to_numpy(np.float64))
+        columns["ood_score"], columns["ood"] = scores, detector.flag(scores)
+    return columns
+
+
+def score_engines(
+    model: RecurrentVAE,
+    engines: pd.DataFrame,
+    scaler: dict,
+    data: CMAPSSConfig,
+    name: str,
+    intervals: RULIntervals | None = None,
+    detector: MahalanobisDetector | None = None,
+) -> pd.DataFrame:
+    """RUL, its interval, the out-of-distribution flag and the health-map position of every
+    engine, from its last window.
 
     Args:
         model: the trained model.
@@ -41,11 +86,13 @@ def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data
         scaler: the model's fitted ``ConditionScaler`` as a dict.
         data: the data settings the model was trained with.
         name: what error messages call ``engines`` (a file name).
+        intervals, detector: the model's calibration (``RULSettings``), if it has one.
 
     Returns:
-        One row per engine: ``unit_nr``, ``n_cycles``, ``predicted_rul``, ``rul_spread``
-        (the standard deviation between an ensemble's members; 0 for one model), ``z_1``,
-        ``z_2`` (the health map; an ensemble's lead member's).
+        One row per engine: ``unit_nr``, ``n_cycles``, ``predicted_rul``, ``rul_lower`` and
+        ``rul_upper`` (with ``intervals``), ``rul_spread`` (the standard deviation between
+        an ensemble's members; 0 for one model), ``ood_score`` and ``ood`` (with
+        ``detector``), ``z_1``, ``z_2`` (the health map; an ensemble's lead member's).
 
     Raises:
         CMAPSSValidationError: the model expects windows of another shape than the data
@@ -58,18 +105,46 @@ def score_engines(model: RecurrentVAE, engines: pd.DataFrame, scaler: dict, data
             f"{name}: the model takes windows of {expected[0]} cycles x {expected[1]} sensors, but its "
             f"data settings give {data.window} cycles x {len(sensors)} sensors {list(sensors)}."
         )
-    scaled = ConditionScaler.from_dict(scaler).transform(engines, name)
-    smoothed = cmapss.exponential_smoothing(scaled, sensors, data.smoothing_alpha)
-    windows, units = cmapss.last_windows(smoothed, sensors, data.window, data.mask_value)
+    windows, units = engine_features(engines, scaler, data, name)
     outputs = predict_in_chunks(model, windows)
     z = outputs["z_mean"].astype(np.float64)
-    return pd.DataFrame(
-        {
-            "unit_nr": units,
-            "n_cycles": cmapss.engine_lengths(engines).loc[units].to_numpy(),
-            "predicted_rul": outputs["rul"].astype(np.float64),
-            "rul_spread": outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else 0.0,
-            "z_1": z[:, 0],
-            "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
-        }
-    )
+    estimate = outputs["rul"].astype(np.float64)
+    spread = outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else np.zeros(len(units))
+    trust = trust_columns(estimate, spread, last_cycle(windows, sensors), intervals, detector, data.max_rul)
+    columns = {
+        "unit_nr": units,
+        "n_cycles": cmapss.engine_lengths(engines).loc[units].to_numpy(),
+        "predicted_rul": estimate,
+        **{k: trust[k] for k in ("rul_lower", "rul_upper") if k in trust},
+        "rul_spread": spread,
+        **{k: trust[k] for k in ("ood_score", "ood") if k in trust},
+        "z_1": z[:, 0],
+        "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+    }
+    return pd.DataFrame(columns)
+
+
+def diagnose_series(
+    model, series: np.ndarray, calibration: TemperatureScaling | None, detector: ThresholdDetector | None
+) -> dict[str, np.ndarray]:
+    """A recurrent VAE classifier's answer for burden series ``(n, steps, 1)``:
+    ``probabilities`` (calibrated by the model's temperature when it has one),
+    ``raw_probabilities``, ``probability_spread`` (between an ensemble's members, per class;
+    zeros for one model), ``z_mean`` (an ensemble's lead member's), ``reconstruction``,
+    ``ood_score`` (the mean squared reconstruction error of each series) and, with
+    ``detector``, ``ood``."""
+    outputs = predict_in_chunks(model, series)
+    raw = np.asarray(outputs["probabilities"], np.float64)
+    reconstruction = np.asarray(outputs["reconstruction"], np.float64)
+    errors = np.mean((reconstruction.reshape(len(series), -1) - series.reshape(len(series), -1)) ** 2, axis=1)
+    answer = {
+        "probabilities": raw if calibration is None else calibration.apply(raw),
+        "raw_probabilities": raw,
+        "probability_spread": np.asarray(outputs.get("probabilities_spread", np.zeros_like(raw)), np.float64),
+        "z_mean": np.asarray(outputs["z_mean"], np.float64),
+        "reconstruction": reconstruction,
+        "ood_score": errors,
+    }
+    if detector is not None:
+        answer["ood"] = detector.flag(errors)
+    return answer

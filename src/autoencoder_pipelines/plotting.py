@@ -34,6 +34,10 @@ def health_map_figure(
 ) -> Figure:
     """The 2-D latent space (health map) of training and test windows, coloured by RUL.
 
+    Where ``test_latent`` has them, each engine's marker grows with the width of its RUL
+    interval (``rul_lower``, ``rul_upper``: a big marker is an uncertain answer), and the
+    engines flagged out of distribution (``ood``) are ringed in red.
+
     Args:
         train_latent: columns ``z_1``, ``z_2``, ``RUL`` (one row per training window).
         test_latent: columns ``z_1``, ``z_2`` and ``column`` (last window of each engine).
@@ -45,18 +49,27 @@ def health_map_figure(
 
     fig = Figure(figsize=(12, 5.5), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    panels = (
-        (axes[0], train_latent, "RUL", "training windows", 4),
-        (axes[1], test_latent, column, title, 22),
-    )
+    axes[0].scatter(train_latent["z_1"], train_latent["z_2"], c=train_latent["RUL"], cmap="viridis", vmin=0, vmax=max_rul, s=4)
+    axes[0].set_title("Health map: training windows")
     # The training windows, in grey, give the test engines their context.
     axes[1].scatter(train_latent["z_1"], train_latent["z_2"], c="lightgrey", s=3)
-    for ax, frame, column, title, size in panels:
-        points = ax.scatter(
-            frame["z_1"], frame["z_2"], c=frame[column], cmap="viridis", vmin=0, vmax=max_rul, s=size,
-            edgecolors="black" if size > 10 else "none", linewidths=0.4,
+    has_intervals = {"rul_lower", "rul_upper"} <= set(test_latent.columns)
+    sizes = np.full(len(test_latent), 22.0)
+    if has_intervals:
+        sizes = 8.0 + 100.0 * (test_latent["rul_upper"] - test_latent["rul_lower"]).to_numpy(np.float64) / max_rul
+    points = axes[1].scatter(
+        test_latent["z_1"], test_latent["z_2"], c=test_latent[column], cmap="viridis", vmin=0, vmax=max_rul, s=sizes,
+        edgecolors="black", linewidths=0.4,
+    )
+    flagged = test_latent["ood"].to_numpy(bool) if "ood" in test_latent.columns else np.zeros(len(test_latent), bool)
+    if flagged.any():
+        axes[1].scatter(
+            test_latent["z_1"][flagged], test_latent["z_2"][flagged], s=sizes[flagged] * 2.5 + 20, facecolors="none",
+            edgecolors="red", linewidths=1.2, label=f"out of distribution ({int(flagged.sum())})",
         )
-        ax.set_title(f"Health map: {title}")
+        axes[1].legend(loc="best", fontsize=8)
+    axes[1].set_title(f"Health map: {title}" + (" (marker size: interval width)" if has_intervals else ""))
+    for ax in axes:
         ax.set_xlabel("z_1")
     axes[0].set_ylabel("z_2")
     fig.colorbar(points, ax=axes, label="RUL (cycles)")
@@ -64,7 +77,9 @@ def health_map_figure(
 
 
 def rul_per_engine_figure(predictions: pd.DataFrame) -> Figure:
-    """Predicted and true RUL of every test engine, engines sorted by true RUL."""
+    """Predicted and true RUL of every test engine, engines sorted by true RUL; where the
+    predictions have them, each estimate's interval (a bar) and the engines flagged out of
+    distribution (a red cross)."""
     from matplotlib.figure import Figure  # noqa: PLC0415
 
     ordered = predictions.sort_values("true_rul_capped").reset_index(drop=True)
@@ -73,10 +88,20 @@ def rul_per_engine_figure(predictions: pd.DataFrame) -> Figure:
     ax = fig.subplots()
     ax.plot(x, ordered["true_rul_capped"], color="black", lw=2, label="true RUL (capped)")
     ax.scatter(x, ordered["predicted_rul"], color="tab:red", s=14, label="predicted RUL", zorder=3)
-    ax.vlines(x, ordered["true_rul_capped"], ordered["predicted_rul"], color="tab:red", alpha=0.3)
+    title = "Predicted vs true RUL per test engine"
+    if {"rul_lower", "rul_upper"} <= set(ordered.columns):
+        ax.vlines(x, ordered["rul_lower"], ordered["rul_upper"], color="tab:blue", alpha=0.35, lw=3, label="interval")
+        inside = (ordered["true_rul_capped"] >= ordered["rul_lower"]) & (ordered["true_rul_capped"] <= ordered["rul_upper"])
+        title += f": {inside.mean():.0%} of the true RULs inside their interval"
+    else:
+        ax.vlines(x, ordered["true_rul_capped"], ordered["predicted_rul"], color="tab:red", alpha=0.3)
+    if "ood" in ordered.columns and ordered["ood"].any():
+        flagged = ordered["ood"].astype(bool).to_numpy()
+        ax.scatter(x[flagged], ordered["predicted_rul"][flagged], marker="x", color="red", s=60, zorder=4,
+                   label=f"out of distribution ({int(flagged.sum())})")
     ax.set_xlabel("test engine (sorted by true RUL)")
     ax.set_ylabel("RUL (cycles)")
-    ax.set_title("Predicted vs true RUL per test engine")
+    ax.set_title(title)
     ax.legend()
     return fig
 
@@ -212,6 +237,24 @@ def series_reconstruction_figure(series: np.ndarray, reconstructions: np.ndarray
         ax.set_xlabel("years")
     axes[0].set_ylabel("AF burden (smoothed)")
     axes[0].legend()
+    return fig
+
+
+def reliability_figure(tables: dict[str, dict[str, list[float]]], errors: dict[str, float]) -> Figure:
+    """Reliability diagram: per confidence bin, the accuracy against the mean confidence,
+    one line per set of probabilities (``uncertainty.reliability_table``), with each one's
+    expected calibration error in the legend; the diagonal is perfect calibration."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(figsize=(6, 5.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    for name, table in tables.items():
+        ax.plot(table["confidence"], table["accuracy"], marker="o", label=f"{name} (ECE {errors[name]:.4f})")
+    ax.set_xlabel("confidence (top class probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Reliability diagram (test patients)")
+    ax.legend(loc="upper left")
     return fig
 
 

@@ -12,13 +12,14 @@ registered champion loads anywhere MLflow does and serves over HTTP::
 and ``rul_inference`` and the promotion stage score through the same object, so batch
 scoring, ``load_model`` and the server give identical numbers.
 
-The input is checked by the model, with the batch pipeline's checks
-(:func:`autoencoder_pipelines.data.cmapss.validate_engine_frame`): a request that lacks a
-column, holds NaN or text, or has unsorted cycles is refused with a message naming the
-column and the problem, which the MLflow scoring server answers with HTTP 400. For that
-reason the signature declares the outputs only: a typed input schema would make MLflow
-convert the columns first and refuse bad values with a message that names no column.
-The input example shows the layout.
+The input is checked by the model against its format's declared schema
+(:mod:`autoencoder_pipelines.data.schemas`, the same declaration the batch pipelines' catalog
+uses): a request that lacks a column, holds NaN, inf, text or a value outside the engine
+envelope, or has cycles out of order is refused with a message naming the row, the column
+and the check, which the MLflow scoring server answers with HTTP 400. For that reason the
+signature declares the outputs only: a typed input schema would make MLflow convert the
+columns first and refuse bad values with a message that names no column. The input example
+shows the layout.
 
 No Kedro here: the registry (:mod:`autoencoder_pipelines.registry`) logs and loads these.
 """
@@ -42,10 +43,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 import autoencoder_pipelines
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
-from autoencoder_pipelines.data import pacemaker
+from autoencoder_pipelines.data import pacemaker, schemas
 from autoencoder_pipelines.data.config import AFSeriesConfig, CMAPSSConfig, MNISTDataConfig, PacemakerSimulationConfig
 from autoencoder_pipelines.data.mnist import MNISTValidationError
 from autoencoder_pipelines.data.pacemaker import PacemakerValidationError
+from autoencoder_pipelines.monitoring import DriftReference, MahalanobisDetector, ThresholdDetector, drift_report
+from autoencoder_pipelines.uncertainty import RULIntervals, TemperatureScaling
 
 KERAS_ARTIFACT = "keras_model"
 SETTINGS_ARTIFACT = "settings"
@@ -74,6 +77,9 @@ class RULSettings(BaseModel):
     data: CMAPSSConfig
     condition_scaler: dict[str, Any] = Field(description="the fitted ConditionScaler, as ConditionScaler.to_dict()")
     health_map: HealthMap
+    intervals: RULIntervals | None = Field(default=None, description="the conformal calibration of its RUL intervals")
+    ood: MahalanobisDetector | None = Field(default=None, description="its out-of-distribution detector")
+    drift_reference: DriftReference | None = Field(default=None, description="its training engines' features, for drift reports")
     metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
 
     @property
@@ -98,7 +104,8 @@ class MNISTSettings(BaseModel):
 
 class AFSettings(BaseModel):
     """What an ``af_rvae`` model needs besides its weights, stored with it: the settings
-    of the simulation (the record length, the classes) and of the series."""
+    of the simulation (the record length, the classes) and of the series, its probability
+    calibration, out-of-distribution detector and drift reference."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -107,6 +114,9 @@ class AFSettings(BaseModel):
     version: str | None = Field(default=None, description="its version in the registry")
     simulation: PacemakerSimulationConfig
     series: AFSeriesConfig
+    calibration: TemperatureScaling | None = Field(default=None, description="its probabilities' temperature")
+    ood: ThresholdDetector | None = Field(default=None, description="its out-of-distribution detector")
+    drift_reference: DriftReference | None = Field(default=None, description="its training patients' features, for drift reports")
     metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
 
 
@@ -160,15 +170,19 @@ class ServedModel(mlflow.pyfunc.PythonModel):
 class RULModel(ServedModel):
     """``rul_vae``: engine logs in the C-MAPSS layout (``unit_nr``, ``time_cycles``,
     ``setting_1..3`` and the model's sensors; any number of engines, each engine's
-    cycles 1, 2, 3, ... in order) → one row per engine: its RUL, the spread between an
-    ensemble's members, its health-map position and the model version.
+    cycles 1, 2, 3, ... in order) → one row per engine: its RUL, its calibrated interval
+    (``rul_lower``, ``rul_upper``), the spread between an ensemble's members, the
+    out-of-distribution score and flag (``ood_score``, ``ood``), its health-map position
+    and the model version (docs/production.md says what each means). A model registered
+    before intervals and flags answers without those four columns.
 
     The engines go through the model's own preprocessing (its condition scaler, smoothing
     and last window, padded for engines shorter than the window).
     """
 
     OUTPUTS: ClassVar[tuple[str, ...]] = (
-        "unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "model", "model_version",
+        "unit_nr", "n_cycles", "predicted_rul", "rul_lower", "rul_upper", "rul_spread", "ood_score", "ood",
+        "z_1", "z_2", "model", "model_version",
     )
     INVALID_INPUT = (CMAPSSValidationError,)
 
@@ -180,18 +194,33 @@ class RULModel(ServedModel):
         """
         from autoencoder_pipelines.inference import score_engines  # noqa: PLC0415 - imports Keras
 
-        if not isinstance(engines, pd.DataFrame):
-            raise CMAPSSValidationError(
-                f"{name}: expected a table with named columns (CSV with a header, or JSON "
-                f"dataframe_split / dataframe_records), got {type(engines).__name__}."
-            )
         settings = self.settings
-        engines = cmapss.validate_engine_frame(engines, name, settings.required_columns)
-        scored = score_engines(self.model, engines, settings.condition_scaler, settings.data, name)
-        return scored.assign(
-            model=settings.registered_model or "",
-            model_version=settings.version or "",
-        )[list(self.OUTPUTS)]
+        engines = schemas.validate_engine_log(engines, name, settings.required_columns)
+        scored = score_engines(
+            self.model, engines, settings.condition_scaler, settings.data, name, settings.intervals, settings.ood
+        )
+        answer = scored.assign(model=settings.registered_model or "", model_version=settings.version or "")
+        return ensure_finite(answer[[c for c in self.OUTPUTS if c in answer.columns]], name)
+
+    def drift(self, engines: pd.DataFrame, name: str) -> dict[str, Any]:
+        """The batch's drift report against the model's training engines
+        (``monitoring.drift_report`` on each engine's last cycle of scaled, smoothed sensors).
+
+        Raises:
+            CMAPSSValidationError: the engines fail the model's checks.
+            ValueError: the model carries no drift reference (registered before drift reports).
+        """
+        from autoencoder_pipelines.inference import engine_features, last_cycle  # noqa: PLC0415
+
+        settings = self.settings
+        if settings.drift_reference is None:
+            raise ValueError(
+                f"{settings.registered_model} version {settings.version} carries no drift reference (it was registered "
+                "before drift reports): retrain it (`kedro run --pipeline=rul_vae_retrain`)."
+            )
+        engines = schemas.validate_engine_log(engines, name, settings.required_columns)
+        windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
+        return drift_report(settings.drift_reference, last_cycle(windows, settings.data.sensor_columns))
 
 
 class MNISTModel(ServedModel):
@@ -206,12 +235,11 @@ class MNISTModel(ServedModel):
     """
 
     INVALID_INPUT = (MNISTValidationError,)
-    SIDE = 28
 
     def score(self, model_input, name: str) -> dict[str, np.ndarray]:
         from autoencoder_pipelines.data import mnist  # noqa: PLC0415
 
-        images = self.images(model_input, name)
+        images = schemas.validate_images(model_input, name)
         from autoencoder_pipelines.inference import predict_in_chunks  # noqa: PLC0415
 
         outputs = predict_in_chunks(self.model, mnist.scale_images(images, self.settings.data.layout), chunk=256)
@@ -229,73 +257,19 @@ class MNISTModel(ServedModel):
                 answer[key] = np.asarray(outputs[key], np.float64).reshape(n, -1)
         return answer
 
-    @classmethod
-    def images(cls, model_input, name: str) -> np.ndarray:
-        """``model_input`` as ``(n, 28, 28)`` grey levels, checked.
-
-        Raises:
-            MNISTValidationError: naming the shape, the non-numeric or missing value, or
-                the value outside 0..255 (and the image it is in).
-        """
-        side = cls.SIDE
-        if isinstance(model_input, pd.DataFrame):
-            if model_input.shape[1] != side * side:
-                raise MNISTValidationError(
-                    f"{name}: a table of {model_input.shape[1]} columns; expected {side * side} (one per pixel, row by row)."
-                )
-            numbers = model_input.apply(pd.to_numeric, errors="coerce")
-            bad = numbers.isna() & model_input.notna()
-            if bad.to_numpy().any():
-                row, column = (int(i[0]) for i in np.nonzero(bad.to_numpy()))
-                raise MNISTValidationError(
-                    f"{name}: column {model_input.columns[column]!r} of image {row} holds the non-numeric value "
-                    f"{model_input.iat[row, column]!r}."
-                )
-            values = numbers.to_numpy(np.float64)
-        else:
-            try:
-                values = np.asarray(model_input, dtype=np.float64)
-            except (TypeError, ValueError) as error:
-                raise MNISTValidationError(f"{name}: the images are not numeric arrays ({error}).") from None
-        shape = values.shape
-        if values.ndim == 4 and shape[-1] == 1:
-            values = values[..., 0]
-        if values.ndim == 2 and shape[1] == side * side:
-            values = values.reshape(len(values), side, side)
-        if values.ndim != 3 or values.shape[1:] != (side, side) or len(values) == 0:
-            raise MNISTValidationError(
-                f"{name}: images of shape {shape}; expected (n, {side}, {side}), (n, {side * side}) or (n, {side}, {side}, 1)."
-            )
-        finite = np.isfinite(values)
-        if not finite.all():
-            image = int(np.argwhere(~finite)[0][0])
-            raise MNISTValidationError(f"{name}: missing or infinite pixel values in image {image}.")
-        outside = (values < 0) | (values > 255)
-        if outside.any():
-            image, row, column = (int(i) for i in np.argwhere(outside)[0])
-            raise MNISTValidationError(
-                f"{name}: pixel ({row}, {column}) of image {image} is {values[image, row, column]:g}; "
-                "expected grey levels 0..255 (the MNIST files' scale, not [0, 1])."
-            )
-        fractional = values != np.round(values)
-        if fractional.any():
-            image, row, column = (int(i) for i in np.argwhere(fractional)[0])
-            raise MNISTValidationError(
-                f"{name}: pixel ({row}, {column}) of image {image} is {values[image, row, column]:g}; expected integer "
-                "grey levels 0..255 (the MNIST files' scale: images scaled to [0, 1] must be multiplied by 255)."
-            )
-        return values.astype(np.uint8)
-
 
 class AFModel(ServedModel):
     """``af_rvae``: pacemaker episode logs, one row per AF episode (``patient``, ``start``
     and ``end`` in days since the record began, ``record_days``; a patient without episodes
     is one row with ``start`` and ``end`` empty) → one row per patient: ``patient``,
     ``predicted_class``, ``probability_<k>`` for each class ``k`` (the simulation's
-    ``(beta_na, alpha)`` pairs, in the order of ``AFSettings.simulation.classes``),
+    ``(beta_na, alpha)`` pairs, in the order of ``AFSettings.simulation.classes``;
+    calibrated on validation patients when the model has a temperature),
     ``probability_spread`` (the spread between an ensemble's members of the predicted
-    class's probability, 0 for one model), ``z_1``, ``z_2`` (the diagnosis map; an
-    ensemble's lead member's), ``model``, ``model_version``.
+    class's probability, 0 for one model), ``ood_score`` and ``ood`` (the series'
+    reconstruction error against the model's threshold; not for models registered before
+    the flag), ``z_1``, ``z_2`` (the diagnosis map; an ensemble's lead member's),
+    ``model``, ``model_version``.
 
     The logs go through the model's own preprocessing: daily AF burden, Gaussian smoothing
     and block means with its series settings. Records must be as long as the model's.
@@ -304,30 +278,57 @@ class AFModel(ServedModel):
     INVALID_INPUT = (PacemakerValidationError,)
     _smoothing: np.ndarray | None = None  # made on first use, once per loaded model
 
-    def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
-        settings = self.settings
-        days = settings.simulation.days
-        episodes, ids = pacemaker.validate_episode_log(logs, name, days)
-        series = pacemaker.burden_series(episodes, len(ids), days, self.smoothing(days))
-        from autoencoder_pipelines.inference import predict_in_chunks  # noqa: PLC0415
+    def series(self, logs: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The patients' ids and burden series ``(n, steps, 1)``, from checked logs.
 
-        outputs = predict_in_chunks(self.model, series[..., np.newaxis])
-        probabilities = np.asarray(outputs["probabilities"], np.float64)
+        Raises:
+            PacemakerValidationError: naming the row, column and check.
+        """
+        days = self.settings.simulation.days
+        episodes, ids = pacemaker.episodes_by_patient(schemas.validate_episode_log(logs, name, days))
+        return ids, pacemaker.burden_series(episodes, len(ids), days, self.smoothing(days))[..., np.newaxis]
+
+    def drift(self, logs: pd.DataFrame, name: str) -> dict[str, Any]:
+        """The batch's drift report against the model's training patients (each patient's
+        mean burden over each tenth of the record).
+
+        Raises:
+            PacemakerValidationError: the logs fail the model's checks.
+            ValueError: the model carries no drift reference (registered before drift reports).
+        """
+        settings = self.settings
+        if settings.drift_reference is None:
+            raise ValueError(
+                f"{settings.registered_model} version {settings.version} carries no drift reference (it was registered "
+                "before drift reports): retrain it (`kedro run --pipeline=af_rvae_retrain`)."
+            )
+        _, series = self.series(logs, name)
+        return drift_report(settings.drift_reference, pacemaker.record_tenths(series))
+
+    def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
+        from autoencoder_pipelines.inference import diagnose_series  # noqa: PLC0415 - imports Keras
+
+        settings = self.settings
+        ids, series = self.series(logs, name)
+        answer = diagnose_series(self.model, series, settings.calibration, settings.ood)
+        probabilities = answer["probabilities"]
         predicted = np.argmax(probabilities, axis=1)
-        spread = outputs.get("probabilities_spread")
-        z = np.asarray(outputs["z_mean"], np.float64)
-        return pd.DataFrame(
-            {
-                "patient": ids,
-                "predicted_class": predicted.astype(np.int64),
-                **{f"probability_{k}": probabilities[:, k] for k in range(probabilities.shape[1])},
-                "probability_spread": 0.0 if spread is None else np.asarray(spread, np.float64)[np.arange(len(ids)), predicted],
-                "z_1": z[:, 0],
-                "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
-                "model": settings.registered_model or "",
-                "model_version": settings.version or "",
-            }
-        )
+        z = answer["z_mean"]
+        columns = {
+            "patient": ids,
+            "predicted_class": predicted.astype(np.int64),
+            **{f"probability_{k}": probabilities[:, k] for k in range(probabilities.shape[1])},
+            "probability_spread": answer["probability_spread"][np.arange(len(ids)), predicted],
+        }
+        if settings.ood is not None:
+            columns |= {"ood_score": answer["ood_score"], "ood": answer["ood"]}
+        columns |= {
+            "z_1": z[:, 0],
+            "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+            "model": settings.registered_model or "",
+            "model_version": settings.version or "",
+        }
+        return ensure_finite(pd.DataFrame(columns), name)
 
     def smoothing(self, days: int) -> np.ndarray:
         """The series settings' smoothing matrix (float32), made once per loaded model."""
@@ -335,6 +336,24 @@ class AFModel(ServedModel):
             series = self.settings.series
             self._smoothing = pacemaker.smoothing_matrix(days, series.fwhm_days, series.block_days).astype(np.float32)
         return self._smoothing
+
+
+def ensure_finite(answer: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``answer`` unchanged if every number in it is finite.
+
+    Raises:
+        FloatingPointError: naming the column (a model that answers NaN or inf for a valid
+            input is broken; the answer is never sent).
+    """
+    numbers = answer.select_dtypes("number")
+    bad = ~np.isfinite(numbers.to_numpy(np.float64))
+    if bad.any():
+        row, column = (int(i[0]) for i in np.nonzero(bad))
+        raise FloatingPointError(
+            f"{name}: the model answered {numbers.iat[row, column]} in column {numbers.columns[column]!r} of row "
+            f"{row + 1}; the input passed its checks, so the model is at fault: no answer is given."
+        )
+    return answer
 
 
 PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = (
@@ -370,7 +389,7 @@ def rul_model_of(champion) -> RULModel:
 def pip_requirements() -> list[str]:
     """What the model's code needs, pinned to this environment's versions (MLflow adds itself)."""
     pins = []
-    for package in ("keras", "tensorflow", "numpy", "pandas", "pyarrow", "pydantic", "scipy"):
+    for package in ("keras", "tensorflow", "numpy", "pandas", "pandera", "pyarrow", "pydantic", "scipy"):
         with suppress(distributions.PackageNotFoundError):
             pins.append(f"{package}=={distributions.version(package)}")
     return pins

@@ -1,8 +1,6 @@
-"""Unit tests of the C-MAPSS parsing, validation and preprocessing functions."""
+"""Unit tests of the C-MAPSS preprocessing functions (reading: test_cmapss_files; the schema: test_schemas)."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +8,7 @@ import pytest
 
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
-from tests.conftest import make_engines, to_text
+from tests.conftest import make_engines
 
 
 def _frame(units, cycles, **sensors) -> pd.DataFrame:
@@ -21,76 +19,12 @@ def _frame(units, cycles, **sensors) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-# --- parsing and validation ----------------------------------------------------------
-
-
-def test_parse_table_reads_26_named_float_columns(engines):
-    train, _, _ = engines
-    parsed = cmapss.parse_table(to_text(train), "train_FD001.txt", cmapss.COLUMNS)
-    assert list(parsed.columns) == list(cmapss.COLUMNS)
-    np.testing.assert_allclose(parsed.to_numpy(), train.to_numpy(), atol=1e-4)
-
-
-def test_parse_table_reads_any_whitespace_like_single_spaces(engines):
-    train, _, _ = engines
-    single = to_text(train)  # the NASA layout: single spaces
-    ragged = single.replace(b" ", b" \t  ").replace(b"\n", b"   \n")
-    pd.testing.assert_frame_equal(
-        cmapss.parse_table(ragged, "train_FD001.txt", cmapss.COLUMNS),
-        cmapss.parse_table(single, "train_FD001.txt", cmapss.COLUMNS),
-    )
-
-
-GOOD_LINE = " ".join(["1", "1"] + ["0.5"] * 24)
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"", "file is empty"),
-        ((GOOD_LINE + "\n" + " ".join(["1", "2"] + ["0.5"] * 23) + "\n").encode(), "missing values"),
-        ((GOOD_LINE + " 7\n").encode(), "expected 26 whitespace-separated columns"),
-        ((GOOD_LINE + "\n" + GOOD_LINE.replace("0.5", "abc", 1) + "\n").encode(), "column 'setting_1' holds the non-numeric value 'abc' on data line 2"),
-        ((GOOD_LINE.replace("0.5", "nan", 1) + "\n").encode(), r"missing values .* \['setting_1'\]"),
-    ],
-)
-def test_parse_table_rejects_malformed_files_naming_them(content, message):
-    with pytest.raises(CMAPSSValidationError, match="train_FD001.txt") as err:
-        cmapss.parse_table(content, "train_FD001.txt", cmapss.COLUMNS)
-    assert re.search(message, str(err.value))
-
-
-def test_verify_checksum_accepts_unknown_files_and_rejects_altered_known_ones():
-    assert len(cmapss.verify_checksum(b"anything", "train_FD002.txt")) == 64
-    with pytest.raises(CMAPSSValidationError, match="train_FD001.txt: sha256 .* does not match"):
-        cmapss.verify_checksum(b"tampered", "train_FD001.txt")
-
-
-@pytest.mark.parametrize(
-    ("units", "cycles", "message"),
-    [
-        ([1, 1, 2, 1], [1, 2, 1, 3], "'unit_nr' is not sorted"),
-        ([1, 1, 1, 2], [1, 3, 4, 1], "'time_cycles' of unit 1 is 3 on data line 2, expected 2"),
-        ([1, 1, 2, 2], [1, 2, 2, 3], "'time_cycles' of unit 2 is 2 on data line 3, expected 1"),
-        ([1, 1, 1.5, 2], [1, 2, 1, 1], "'unit_nr' must hold positive integers"),
-    ],
-)
-def test_validate_engine_table_rejects_disordered_engines(units, cycles, message):
-    with pytest.raises(CMAPSSValidationError, match=message):
-        cmapss.validate_engine_table(_frame(units, cycles), "test_FD001.txt")
-
-
-def test_validate_engine_table_names_missing_columns():
-    frame = _frame([1], [1]).drop(columns=["s_7"])
-    with pytest.raises(CMAPSSValidationError, match=r"test_FD001.txt: missing columns \['s_7'\]"):
-        cmapss.validate_engine_table(frame, "test_FD001.txt")
-
-
-def test_validate_test_rul_needs_one_value_per_engine(engines):
+def test_align_test_rul_needs_one_value_per_engine(engines):
     _, test, rul = engines
-    frame = pd.DataFrame({"RUL": rul[:-1]})
     with pytest.raises(CMAPSSValidationError, match="RUL_FD001.txt: 5 RUL values for 6 test engines"):
-        cmapss.validate_test_rul(frame, test, "RUL_FD001.txt")
+        cmapss.align_test_rul(pd.DataFrame({"RUL": rul[:-1]}), test, "RUL_FD001.txt")
+    aligned = cmapss.align_test_rul(pd.DataFrame({"RUL": rul}), test, "RUL_FD001.txt")
+    assert aligned["unit_nr"].tolist() == sorted(test["unit_nr"].unique()) and aligned["RUL"].tolist() == list(rul)
 
 
 # --- labels ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import re
 from pathlib import Path
 
 import keras
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io.core import DatasetError
-from kedro.validation import ParameterValidationError
+from kedro.validation import DataValidationError, ParameterValidationError
 
 from autoencoder_pipelines.evaluation import nasa_offset
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
@@ -118,11 +119,24 @@ def test_a_missing_raw_file_names_the_file(project):
         _run(project)
 
 
-def test_a_corrupt_raw_file_names_the_file_and_the_problem(project):
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        (("1 1 ", "1 x "), r"row 1, column 'time_cycles': 'x' is not a number"),
+        (("1 2 ", "1 2.5 "), r"row 2 \(unit 1, cycle 2.5\), column 'time_cycles': 2.5 is not a whole number"),
+    ],
+)
+def test_a_corrupt_raw_file_stops_at_its_schema_naming_the_file_row_and_column(project, replace, message):
+    """The catalog's validator (the engine logs' schema) refuses the parsed file when the
+    ingestion node saves it: nothing later runs or is written."""
     path = project / "raw" / "test_FD001.txt"
-    path.write_text(path.read_text().replace("1 1 ", "1 x ", 1))
-    with pytest.raises(CMAPSSValidationError, match="test_FD001.txt: column 'time_cycles' holds the non-numeric value 'x'"):
+    path.write_text(path.read_text().replace(*replace, 1))
+    with pytest.raises(DataValidationError, match="dataset 'cmapss_test' on save") as error:
         _run(project)
+    cause = error.value.__cause__  # Kedro's message shortens ours; the traceback shows both
+    assert isinstance(cause, CMAPSSValidationError) and re.search(r"test_FD001\.txt: .*" + message, str(cause), re.S)
+    assert not (project / "data/02_intermediate/cmapss/FD001/test.parquet").exists()
+    assert not (project / "data/06_models").exists()
 
 
 @pytest.mark.slow

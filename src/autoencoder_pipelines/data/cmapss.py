@@ -1,7 +1,7 @@
-"""NASA C-MAPSS turbofan data: parsing, validation and the RUL preprocessing steps.
+"""NASA C-MAPSS turbofan data: the columns and the RUL preprocessing steps.
 
 Pure pandas/NumPy functions, no I/O: the Kedro nodes call them on what the catalog
-loaded. The preprocessing follows Costa & Sánchez, "Variational encoding approach for
+loaded (reading the files: ``cmapss_files``; the engine logs' schema: ``schemas``). The preprocessing follows Costa & Sánchez, "Variational encoding approach for
 interpretable assessment of remaining useful life estimation", RESS 2022:
 piecewise-linear RUL labels, standardisation per operating condition, exponential
 smoothing per engine and sliding windows over a few informative sensors.
@@ -9,15 +9,10 @@ smoothing per engine and sliding windows over a few informative sensors.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 INDEX_COLUMNS = ("unit_nr", "time_cycles")
@@ -35,223 +30,23 @@ DEFAULT_SENSORS = {
     "FD004": ("s_3", "s_4", "s_7", "s_10", "s_11", "s_12"),
 }
 
-# sha256 of the original NASA files (whitespace text, as distributed).
-KNOWN_SHA256 = {
-    "train_FD001.txt": "963b5e22825b34d8b21c69e1aeb4af3e647050eb672ee8834ba4b5d91d2de0f8",
-    "test_FD001.txt": "3cda7109ce17bafb5443f2ac926cfcf88154b941b8c4cf95eb55d1ddd6f52851",
-    "RUL_FD001.txt": "a19c8ec94931949d0485bdc35118206e9c81c4547b422efb9cf86f4ceddbceca",
-    "RUL_FD002.txt": "c851dd96a6ea6998d3c4a8f834d3c8013aa90e93a6ed950dc826ad0655b2906b",
-    "test_FD003.txt": "299babd63c8d987cef079c4a425429f33b3a34797d803bbe2ad48c29dbd0d790",
-    "RUL_FD003.txt": "df1e0566306b174a2de41c67a3e7a51877889598b78643fc3e5685259091b7cb",
-    "RUL_FD004.txt": "196b836b85a95ac7fdbbf29c5fdf1657382eafa445644d114ffaaf50dc2975e1",
-}
-
-
 class CMAPSSValidationError(ValueError):
     """A C-MAPSS file does not hold what the pipeline expects."""
 
 
-def file_name(kind: str, subset: str) -> str:
-    """Name of a C-MAPSS file: ``train_FD001.txt``, ``test_FD001.txt``, ``RUL_FD001.txt``."""
-    prefixes = {"train": "train", "test": "test", "rul": "RUL"}
-    if kind not in prefixes:
-        raise ValueError(f"Unknown C-MAPSS file kind {kind!r}; expected one of {sorted(prefixes)}.")
-    return f"{prefixes[kind]}_{subset}.txt"
-
-
-def verify_checksum(content: bytes, name: str) -> str:
-    """Return the sha256 of ``content``; raise if ``name`` has a known, different sum."""
-    digest = hashlib.sha256(content).hexdigest()
-    expected = KNOWN_SHA256.get(name)
-    if expected is not None and digest != expected:
-        raise CMAPSSValidationError(
-            f"{name}: sha256 {digest} does not match the published {expected}; "
-            "the file is corrupt, truncated or not the NASA original."
-        )
-    return digest
-
-
-def parse_table(content: bytes, name: str, columns: Sequence[str]) -> pd.DataFrame:
-    """Parse whitespace-separated numbers into a frame with the given column names.
+def align_test_rul(rul: pd.DataFrame, test: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The true RUL of each test engine (``unit_nr``, ``RUL``): the file gives one value
+    per engine, in unit order.
 
     Raises:
-        CMAPSSValidationError: naming ``name`` (and the column where it can), when the
-            file is empty, a row has the wrong number of fields, or a value is missing or
-            not numeric.
+        CMAPSSValidationError: naming ``name``, when the counts differ.
     """
-    frame = _parse_single_spaced(content, len(columns))
-    if frame is not None:
-        frame.columns = list(columns)
-        return frame
-    # The general reader: any whitespace, and precise errors.
-    try:
-        frame = pd.read_csv(io.BytesIO(content), sep=r"\s+", header=None)
-    except pd.errors.EmptyDataError:
-        raise CMAPSSValidationError(f"{name}: the file is empty.") from None
-    except pd.errors.ParserError as err:
-        raise CMAPSSValidationError(
-            f"{name}: expected {len(columns)} whitespace-separated columns per line ({err})."
-        ) from None
-    if frame.shape[1] != len(columns):
-        raise CMAPSSValidationError(
-            f"{name}: expected {len(columns)} whitespace-separated columns "
-            f"({', '.join(columns[:3])}, ...), found {frame.shape[1]}."
-        )
-    frame.columns = list(columns)
-    for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]):
-            numbers = pd.to_numeric(frame[column], errors="coerce")
-            row = int(np.flatnonzero(numbers.isna() & frame[column].notna())[0])
-            raise CMAPSSValidationError(
-                f"{name}: column {column!r} holds the non-numeric value "
-                f"{frame[column].iloc[row]!r} on data line {row + 1}."
-            )
-    nan_columns = frame.columns[frame.isna().any()].tolist()
-    if nan_columns:
-        raise CMAPSSValidationError(
-            f"{name}: missing values (NaN or short lines) in columns {nan_columns}."
-        )
-    return frame.astype(np.float64)
-
-
-def _parse_single_spaced(content: bytes, n_columns: int) -> pd.DataFrame | None:
-    """Fast path for the layout of the NASA files: numbers separated by one space,
-    lines ending in spaces. Returns None unless every line gives exactly
-    ``n_columns`` non-missing numbers; the general parser then reads (or rejects) it.
-    """
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(content),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pa_csv.ParseOptions(delimiter=" "),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    # Trailing spaces make trailing all-null columns.
-    while table.num_columns > n_columns and table.column(table.num_columns - 1).null_count == table.num_rows:
-        table = table.remove_column(table.num_columns - 1)
-    numeric = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in table.schema.types)
-    if table.num_columns != n_columns or not numeric or any(c.null_count for c in table.columns):
-        return None
-    return table.to_pandas().astype(np.float64)
-
-
-def validate_engine_table(frame: pd.DataFrame, name: str, required: Sequence[str] = COLUMNS) -> pd.DataFrame:
-    """Check a train/test table and return it with integer unit and cycle columns.
-
-    ``required`` are the columns that must be there (all 26 for the NASA files).
-
-    Units must be positive integers in non-decreasing order; within a unit, cycles must
-    run 1, 2, 3, ... without gaps, which is how the NASA files are laid out and what the
-    windowing relies on.
-    """
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise CMAPSSValidationError(f"{name}: missing columns {missing}.")
-    units = frame["unit_nr"].to_numpy()
-    cycles = frame["time_cycles"].to_numpy()
-    for column, values in (("unit_nr", units), ("time_cycles", cycles)):
-        if np.any(values != np.round(values)) or np.any(values < 1):
-            raise CMAPSSValidationError(f"{name}: {column!r} must hold positive integers.")
-    if np.any(np.diff(units) < 0):
-        row = int(np.flatnonzero(np.diff(units) < 0)[0]) + 2
-        raise CMAPSSValidationError(
-            f"{name}: 'unit_nr' is not sorted (decreases at data line {row}); expected the "
-            "rows of each engine together, engines in increasing order."
-        )
-    first = np.r_[True, units[1:] != units[:-1]]
-    expected = np.where(first, 1, np.r_[0, cycles[:-1]] + 1)
-    if np.any(cycles != expected):
-        row = int(np.flatnonzero(cycles != expected)[0])
-        raise CMAPSSValidationError(
-            f"{name}: 'time_cycles' of unit {int(units[row])} is {int(cycles[row])} on data "
-            f"line {row + 1}, expected {int(expected[row])} (cycles count 1, 2, 3, ...)."
-        )
-    return frame.astype({"unit_nr": np.int64, "time_cycles": np.int64})
-
-
-def parse_engine_file(content: bytes, name: str, required: Sequence[str]) -> pd.DataFrame:
-    """Engines to score: the NASA layout (26 columns, no header) or a table with a header.
-
-    A first line that starts with a name, not a number, is a header: columns are then
-    matched by name (separated by whitespace or commas), the C-MAPSS columns present are
-    kept, others are ignored, and each missing one of ``required`` is named. Values must
-    be numeric and present, units sorted and cycles 1, 2, 3, ... as in the NASA files.
-
-    Raises:
-        CMAPSSValidationError: naming ``name`` and the column (and line) at fault.
-    """
-    first_line = content.lstrip().split(b"\n", 1)[0]
-    first_field = re.split(rb"[\s,]+", first_line.strip(), maxsplit=1)[0]
-    if not first_field or _is_number(first_field):
-        return validate_engine_table(parse_table(content, name, COLUMNS), name, required)
-    try:
-        frame = pd.read_csv(io.BytesIO(content), sep=r"[\s,]+", engine="python")
-    except pd.errors.ParserError as err:
-        raise CMAPSSValidationError(f"{name}: cannot read the table ({err}).") from None
-    return validate_engine_frame(frame, name, required)
-
-
-def validate_engine_frame(frame: pd.DataFrame, name: str, required: Sequence[str]) -> pd.DataFrame:
-    """Check engine logs that arrive as a table with named columns (a file with a header,
-    a request to the served model) and return them as :func:`validate_engine_table` does.
-
-    The C-MAPSS columns present are kept, others are ignored; a table with none of them
-    is not in the C-MAPSS layout. Each missing one of ``required`` is named, as is the
-    first non-numeric value and every column with missing values.
-
-    Raises:
-        CMAPSSValidationError: naming ``name`` and the column (and row) at fault.
-    """
-    known = [c for c in COLUMNS if c in frame.columns]
-    if not known:
-        shown = [str(c) for c in frame.columns[:8]] + (["..."] if len(frame.columns) > 8 else [])
-        raise CMAPSSValidationError(
-            f"{name}: the columns {shown} are not the C-MAPSS layout; expected named columns "
-            f"{list(INDEX_COLUMNS + SETTING_COLUMNS)} and the sensors s_1 ... s_21."
-        )
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise CMAPSSValidationError(f"{name}: missing columns {missing}; the model needs {list(required)}.")
-    if frame.empty:
-        raise CMAPSSValidationError(f"{name}: no rows; expected at least one cycle of one engine.")
-    frame = frame[known].copy()
-    for column in frame.columns:
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = numbers.isna() & frame[column].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise CMAPSSValidationError(
-                f"{name}: column {column!r} holds the non-numeric value {frame[column].iloc[row]!r} "
-                f"on data line {row + 1}."
-            )
-        frame[column] = numbers
-    nan_columns = frame.columns[frame.isna().any()].tolist()
-    if nan_columns:
-        raise CMAPSSValidationError(f"{name}: missing values (NaN or empty fields) in columns {nan_columns}.")
-    return validate_engine_table(frame.astype(np.float64).reset_index(drop=True), name, required)
-
-
-def _is_number(field: bytes) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
-def validate_test_rul(rul: pd.DataFrame, test: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Check the true RULs against the test engines: one non-negative value per unit."""
     n_units = test["unit_nr"].nunique()
     if len(rul) != n_units:
         raise CMAPSSValidationError(
             f"{name}: {len(rul)} RUL values for {n_units} test engines; expected one per engine."
         )
-    if (rul[RUL_COLUMN] < 0).any():
-        raise CMAPSSValidationError(f"{name}: negative remaining useful life.")
-    return pd.DataFrame(
-        {"unit_nr": np.sort(test["unit_nr"].unique()), RUL_COLUMN: rul[RUL_COLUMN].to_numpy()}
-    )
+    return pd.DataFrame({"unit_nr": np.sort(test["unit_nr"].unique()), RUL_COLUMN: rul[RUL_COLUMN].to_numpy()})
 
 
 def engine_lengths(frame: pd.DataFrame) -> pd.Series:

@@ -135,72 +135,20 @@ class PacemakerValidationError(ValueError):
     """An episode log that cannot be scored; the message names the column and the problem."""
 
 
-def validate_episode_log(frame: pd.DataFrame, name: str, days: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Check pacemaker episode logs to score: one row per AF episode (``patient``,
-    ``start`` and ``end`` in days since the record began, ``record_days``, the record's
-    length). A patient without episodes is one row with ``start`` and ``end`` empty.
-
-    Returns:
-        The episodes with ``patient`` renumbered 0, 1, ... in order of the sorted patient
-        ids (what :func:`daily_burden` takes), and those sorted ids.
-
-    Raises:
-        PacemakerValidationError: naming ``name``, the column, the patient or row and the
-            problem: a missing column, a non-numeric value, a missing value (other than a
-            patient's empty episode), an episode outside its record or ending before it
-            starts, or a record of another length than ``days``, the model's.
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise PacemakerValidationError(
-            f"{name}: expected a table with the columns {list(EPISODE_LOG_COLUMNS)}, got {type(frame).__name__}."
-        )
-    missing = [c for c in EPISODE_LOG_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PacemakerValidationError(f"{name}: missing columns {missing}; expected {list(EPISODE_LOG_COLUMNS)}.")
-    if frame.empty:
-        raise PacemakerValidationError(f"{name}: no rows; expected at least one patient.")
-    log = frame[list(EPISODE_LOG_COLUMNS)].reset_index(drop=True)
-    numbers = {}
-    for column in EPISODE_LOG_COLUMNS:
-        values = pd.to_numeric(log[column], errors="coerce")
-        bad = values.isna() & log[column].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise PacemakerValidationError(
-                f"{name}: column {column!r} holds the non-numeric value {log[column].iloc[row]!r} on row {row}."
-            )
-        numbers[column] = values.to_numpy(np.float64)
-    for column in ("patient", "record_days"):
-        if np.isnan(numbers[column]).any():
-            raise PacemakerValidationError(f"{name}: missing values in column {column!r}.")
-    patient, start, end, record = (numbers[c] for c in EPISODE_LOG_COLUMNS)
-    if np.any(patient != np.round(patient)):
-        raise PacemakerValidationError(f"{name}: column 'patient' must hold integer ids.")
-    one_missing = np.isnan(start) != np.isnan(end)
-    if one_missing.any():
-        row = int(np.flatnonzero(one_missing)[0])
-        raise PacemakerValidationError(
-            f"{name}: row {row} (patient {int(patient[row])}) has only one of 'start' and 'end'; both are "
-            "empty only on the row of a patient without episodes."
-        )
-    wrong_length = record != days
-    if wrong_length.any():
-        row = int(np.flatnonzero(wrong_length)[0])
-        raise PacemakerValidationError(
-            f"{name}: 'record_days' of patient {int(patient[row])} is {record[row]:g}; this model reads records "
-            f"of {days} days."
-        )
-    episode = ~np.isnan(start)
-    outside = episode & ((start < 0) | (end < start) | (end > record))
-    if outside.any():
-        row = int(np.flatnonzero(outside)[0])
-        raise PacemakerValidationError(
-            f"{name}: the episode on row {row} (patient {int(patient[row])}) runs from day {start[row]:g} to "
-            f"{end[row]:g}; expected 0 <= start <= end <= record_days ({record[row]:g})."
-        )
-    ids = np.unique(patient.astype(np.int64))
+def episodes_by_patient(log: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Checked episode logs (``schemas.validate_episode_log``) as :func:`daily_burden`
+    takes them: the episodes (rows with a ``start``) with ``patient`` renumbered 0, 1, ...
+    in the order of the sorted patient ids, and those ids (patients without episodes
+    included)."""
+    ids = np.unique(log["patient"].to_numpy(np.int64))
+    episode = log["start"].notna().to_numpy()
+    rows = log[episode]
     episodes = pd.DataFrame(
-        {"patient": np.searchsorted(ids, patient[episode].astype(np.int64)), "start": start[episode], "end": end[episode]}
+        {
+            "patient": np.searchsorted(ids, rows["patient"].to_numpy(np.int64)),
+            "start": rows["start"].to_numpy(np.float64),
+            "end": rows["end"].to_numpy(np.float64),
+        }
     )
     return episodes, ids
 
@@ -211,3 +159,12 @@ def burden_series(episodes: pd.DataFrame, n_patients: int, days: int, matrix: np
     out = daily_burden(episodes, n_patients, days).astype(np.float32) @ matrix
     # Each output is a weighted mean of burdens in [0, 1]; clip float32 rounding (1 + 2e-7).
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+def record_tenths(series: np.ndarray) -> pd.DataFrame:
+    """Each patient's mean AF burden over each tenth of the record (``tenth_1`` ...
+    ``tenth_10``; the series' blocks split as evenly as they go): the features of the drift
+    reports, a year each for ten-year records."""
+    values = np.asarray(series, np.float64).reshape(len(series), -1)
+    parts = np.array_split(np.arange(values.shape[1]), 10)
+    return pd.DataFrame({f"tenth_{i + 1}": values[:, part].mean(axis=1) for i, part in enumerate(parts)})

@@ -72,6 +72,17 @@ def diagnose_patients(champion: RegisteredModel | None, logs: pd.DataFrame, infe
     return champion.served.unwrap_python_model().score(logs, inference.file_name)
 
 
+def report_batch_drift(champion: RegisteredModel | None, logs: pd.DataFrame, inference: AFInferenceConfig) -> dict:
+    """The batch against the champion's training patients: per tenth of the record the KS
+    test and the normed Wasserstein distance, and the batch's verdict.
+
+    Raises:
+        NoChampionError: the registry has no (served) champion.
+        ValueError: the champion carries no drift reference (registered before drift reports).
+    """
+    return _require(champion).served.unwrap_python_model().drift(logs, inference.file_name)
+
+
 def plot_patients_on_diagnosis_map(diagnoses: pd.DataFrame, champion: RegisteredModel | None) -> plotting.Figure:
     """The diagnosed patients on the champion's diagnosis map, coloured by predicted class."""
     champion = _require(champion)

@@ -21,6 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         "scoring",
         [
             node(nodes.diagnose_patients, ["champion", "episode_logs", "params:af_inference"], "diagnoses", name="diagnose_patients"),
+            node(nodes.report_batch_drift, ["champion", "episode_logs", "params:af_inference"], "drift_report", name="report_batch_drift"),
             node(nodes.plot_patients_on_diagnosis_map, ["diagnoses", "champion"], "figure_diagnosis_map", name="plot_patients_on_diagnosis_map"),
         ],
     )

@@ -11,15 +11,32 @@ from autoencoder_pipelines.data import pacemaker
 from autoencoder_pipelines.data.config import AFSeriesConfig, PacemakerSimulationConfig
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
 from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
+from autoencoder_pipelines.inference import diagnose_series
+from autoencoder_pipelines.monitoring import (
+    DetectorConfig,
+    DriftConfig,
+    DriftReference,
+    ThresholdDetector,
+    drift_report,
+    fit_threshold,
+    reference_sample,
+)
+from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import (
     confusion_matrix_figure,
     latent_scatter_figure,
     message_figure,
+    reliability_figure,
     series_reconstruction_figure,
 )
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.uncertainty import (
+    TemperatureScaling,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_table,
+)
 
 # --- ingestion: simulate the pacemaker logs ------------------------------------------
 
@@ -94,15 +111,46 @@ def train_af_rvae(
     return fit_configured_model("recurrent_vae_classifier", architecture, x_train, y_train, x_val, y_val, training)
 
 
+# --- calibration: how far the diagnoses can be trusted --------------------------------------
+
+
+def calibrate_probabilities(model: models.RecurrentVAEClassifier | models.Ensemble, x_val: np.ndarray, y_val: np.ndarray) -> dict:
+    """Temperature scaling of the class probabilities (``uncertainty.TemperatureScaling``),
+    fitted on the validation patients, with their expected calibration error before and after."""
+    return fit_temperature(diagnose_series(model, x_val, None, None)["raw_probabilities"], y_val).model_dump()
+
+
+def fit_ood_detector(model: models.RecurrentVAEClassifier | models.Ensemble, x_val: np.ndarray, ood: DetectorConfig) -> dict:
+    """The out-of-distribution detector: a patient's series reconstruction error (the
+    model's own decoder, trained on the training patients) above the validation patients'
+    quantile at ``false_flag_rate``."""
+    scores = diagnose_series(model, x_val, None, None)["ood_score"]
+    return fit_threshold("reconstruction_mse", scores, ood).model_dump()
+
+
+def sample_drift_reference(x_train: np.ndarray, drift: DriftConfig, series: AFSeriesConfig) -> dict:
+    """A seeded sample of the training patients' mean AF burden over each tenth of the
+    record, and the drift rule: what each diagnosed batch is compared with."""
+    return reference_sample(pacemaker.record_tenths(x_train), drift, seed=series.split_seed).model_dump()
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
 def diagnose_test_patients(
-    model: models.RecurrentVAEClassifier | models.Ensemble, x_test: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Map positions (latent means; an ensemble's lead member's), class probabilities,
-    their spread between ensemble members (zeros for one model) and reconstructions of
-    the test series."""
-    outputs = predict_in_batches(model, x_test)
-    spread = outputs.get("probabilities_spread", np.zeros_like(outputs["probabilities"]))
-    return outputs["z_mean"], outputs["probabilities"], spread, outputs["reconstruction"]
+    model: models.RecurrentVAEClassifier | models.Ensemble, x_test: np.ndarray, probability_calibration: dict, ood_detector: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Map positions (latent means; an ensemble's lead member's), calibrated class
+    probabilities, the raw ones, their spread between ensemble members (zeros for one
+    model), reconstructions and out-of-distribution scores of the test patients."""
+    answer = diagnose_series(
+        model, x_test, TemperatureScaling.model_validate(probability_calibration),
+        ThresholdDetector.model_validate(ood_detector),
+    )
+    return (
+        answer["z_mean"], answer["probabilities"], answer["raw_probabilities"], answer["probability_spread"],
+        answer["reconstruction"], answer["ood_score"],
+    )
 
 
 def diagnosis_metrics(probabilities: np.ndarray, spread: np.ndarray, y_test: np.ndarray) -> dict:
@@ -115,9 +163,44 @@ def diagnosis_metrics(probabilities: np.ndarray, spread: np.ndarray, y_test: np.
     }
 
 
-def evaluate_af_rvae(probabilities: np.ndarray, spread: np.ndarray, y_test: np.ndarray, history: History) -> dict:
-    """The test patients' :func:`diagnosis_metrics` and the training's summary."""
-    return {**diagnosis_metrics(probabilities, spread, y_test), **training_summary(history)}
+def evaluate_af_rvae(
+    probabilities: np.ndarray,
+    raw_probabilities: np.ndarray,
+    spread: np.ndarray,
+    ood_scores: np.ndarray,
+    y_test: np.ndarray,
+    history: History,
+    ood_detector: dict,
+) -> dict:
+    """The test patients' :func:`diagnosis_metrics` (calibrated probabilities), their
+    expected calibration error before and after calibration, the share flagged out of
+    distribution, and the training's summary."""
+    return {
+        **diagnosis_metrics(probabilities, spread, y_test),
+        "ece_before_calibration": expected_calibration_error(raw_probabilities, y_test),
+        "ece": expected_calibration_error(probabilities, y_test),
+        "ood_share": float(np.mean(ThresholdDetector.model_validate(ood_detector).flag(ood_scores))),
+        **training_summary(history),
+    }
+
+
+def plot_reliability_diagram(raw_probabilities: np.ndarray, probabilities: np.ndarray, y_test: np.ndarray) -> plotting.Figure:
+    """Confidence against accuracy of the test patients, before and after calibration."""
+    return reliability_figure(
+        {
+            "before calibration": reliability_table(raw_probabilities, y_test),
+            "after calibration": reliability_table(probabilities, y_test),
+        },
+        {
+            "before calibration": expected_calibration_error(raw_probabilities, y_test),
+            "after calibration": expected_calibration_error(probabilities, y_test),
+        },
+    )
+
+
+def report_test_drift(x_test: np.ndarray, drift_reference: dict) -> dict:
+    """The test patients against the model's drift reference (``monitoring.drift_report``)."""
+    return drift_report(DriftReference.model_validate(drift_reference), pacemaker.record_tenths(x_test))
 
 
 class BaselineConfig(BaseModel):
@@ -180,8 +263,8 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_te
             f"this run's test series are {tuple(x_test.shape[1:])}: compare on the champion's series settings."
         )
     def evaluate(model) -> dict:
-        _, probabilities, spread, _ = diagnose_test_patients(model, x_test)
-        return diagnosis_metrics(probabilities, spread, y_test)
+        answer = diagnose_series(model, x_test, None, None)
+        return diagnosis_metrics(answer["probabilities"], answer["probability_spread"], y_test)
 
     return champion_metrics(champion, evaluate)
 
@@ -198,16 +281,30 @@ def plot_champion_confusion_matrix(metrics: dict) -> plotting.Figure:
 
 
 def describe_challenger(
-    simulation: PacemakerSimulationConfig, series: AFSeriesConfig, patients: pd.DataFrame, episodes: pd.DataFrame
+    simulation: PacemakerSimulationConfig,
+    series: AFSeriesConfig,
+    patients: pd.DataFrame,
+    episodes: pd.DataFrame,
+    probability_calibration: dict,
+    ood_detector: dict,
+    drift_reference: dict,
 ) -> dict:
     """What a registered model carries besides its weights, checked as the served model's
     typed settings (``serving.AFSettings``): the simulation and series settings its inputs
-    come from; and an example request (the episode logs of the first patient of the first
+    come from, its probability calibration, out-of-distribution detector and drift
+    reference; and an example request (the episode logs of the first patient of the first
     two classes, as a ``split`` table)."""
     from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
     settings = serving.settings_from(
-        {"task": "af_rvae", "simulation": simulation.model_dump(mode="json"), "series": series.model_dump(mode="json")}
+        {
+            "task": "af_rvae",
+            "simulation": simulation.model_dump(mode="json"),
+            "series": series.model_dump(mode="json"),
+            "calibration": probability_calibration,
+            "ood": ood_detector,
+            "drift_reference": drift_reference,
+        }
     )
     chosen = patients.groupby("class")["patient"].first().to_numpy()[:2]
     rows = episodes[episodes["patient"].isin(chosen)]

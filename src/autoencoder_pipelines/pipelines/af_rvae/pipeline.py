@@ -41,21 +41,42 @@ def create_pipeline(**kwargs) -> Pipeline:
             )
         ],
     )
+    calibration = stage(
+        "calibration",
+        [
+            node(nodes.calibrate_probabilities, ["model", "x_val", "y_val"], "probability_calibration", name="calibrate_probabilities"),
+            node(nodes.fit_ood_detector, ["model", "x_val", "params:ood"], "ood_detector", name="fit_ood_detector"),
+            node(nodes.sample_drift_reference, ["x_train", "params:drift", SERIES], "drift_reference", name="sample_drift_reference"),
+        ],
+    )
     evaluation = stage(
         "evaluation",
         [
             node(
                 nodes.diagnose_test_patients,
-                ["model", "x_test"],
-                ["test_latent", "test_probabilities", "test_probability_spread", "test_reconstructions"],
+                ["model", "x_test", "probability_calibration", "ood_detector"],
+                [
+                    "test_latent", "test_probabilities", "test_raw_probabilities", "test_probability_spread",
+                    "test_reconstructions", "test_ood_scores",
+                ],
                 name="diagnose_test_patients",
             ),
             node(
                 nodes.evaluate_af_rvae,
-                ["test_probabilities", "test_probability_spread", "y_test", "training_history"],
+                [
+                    "test_probabilities", "test_raw_probabilities", "test_probability_spread", "test_ood_scores", "y_test",
+                    "training_history", "ood_detector",
+                ],
                 "metrics",
                 name="evaluate_af_rvae",
             ),
+            node(
+                nodes.plot_reliability_diagram,
+                ["test_raw_probabilities", "test_probabilities", "y_test"],
+                "figure_reliability_diagram",
+                name="plot_reliability_diagram",
+            ),
+            node(nodes.report_test_drift, ["x_test", "drift_reference"], "test_drift_report", name="report_test_drift"),
             node(nodes.plot_diagnosis_map, ["test_latent", "y_test", SIM], "figure_diagnosis_map", name="plot_diagnosis_map"),
             node(nodes.plot_confusion_matrix, "metrics", "figure_confusion_matrix", name="plot_confusion_matrix"),
             node(
@@ -72,7 +93,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
     )
-    return pipeline(ingestion + preprocessing + training + evaluation, namespace="af_rvae")
+    return pipeline(ingestion + preprocessing + training + calibration + evaluation, namespace="af_rvae")
 
 
 def champion_evaluation() -> Pipeline:
@@ -87,6 +108,11 @@ def champion_evaluation() -> Pipeline:
                 "figure_champion_confusion_matrix",
                 name="plot_champion_confusion_matrix",
             ),
-            node(nodes.describe_challenger, [SIM, SERIES, "patients", "episodes"], "model_metadata", name="describe_challenger"),
+            node(
+                nodes.describe_challenger,
+                [SIM, SERIES, "patients", "episodes", "probability_calibration", "ood_detector", "drift_reference"],
+                "model_metadata",
+                name="describe_challenger",
+            ),
         ]
     )

@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from autoencoder_pipelines import plotting
-from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data import cmapss_files
 from autoencoder_pipelines.plotting import health_map_figure
 from autoencoder_pipelines.registry import RegisteredModel
 
@@ -41,14 +41,14 @@ def _require(champion: RegisteredModel | None) -> RegisteredModel:
 
 
 def read_engines(raw: bytes, inference: InferenceConfig) -> pd.DataFrame:
-    """Parse and check the engines file (NASA layout, or a table with a header).
+    """Parse the engines file (NASA layout, or a table with a header); the catalog checks
+    the table against the engine logs' schema when it is saved
+    (``schemas.EngineLogValidator``), naming the file, row, column and check.
 
     Raises:
-        CMAPSSValidationError: naming the file and the column: a missing unit, cycle or
-            setting column, a non-numeric or missing value, unsorted units or cycles.
+        CMAPSSValidationError: the file is empty or not a table of the C-MAPSS layout.
     """
-    required = (*cmapss.INDEX_COLUMNS, *cmapss.SETTING_COLUMNS)
-    return cmapss.parse_engine_file(raw, inference.file_name, required)
+    return cmapss_files.read_engine_file(raw, inference.file_name)
 
 
 def score_new_engines(champion: RegisteredModel | None, engines: pd.DataFrame, inference: InferenceConfig) -> pd.DataFrame:
@@ -68,6 +68,17 @@ def _served(champion: RegisteredModel | None):
     from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
     return rul_model_of(_require(champion))
+
+
+def report_batch_drift(champion: RegisteredModel | None, engines: pd.DataFrame, inference: InferenceConfig) -> dict:
+    """The batch against the champion's training engines: per sensor the KS test and the
+    normed Wasserstein distance, and the batch's verdict (``drift`` recommends retraining).
+
+    Raises:
+        NoChampionError: the registry has no champion.
+        ValueError: the champion carries no drift reference (registered before drift reports).
+    """
+    return _served(champion).drift(engines, inference.file_name)
 
 
 def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredModel | None) -> plotting.Figure:

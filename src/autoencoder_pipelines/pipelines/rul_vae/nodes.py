@@ -9,14 +9,31 @@ import numpy as np
 import pandas as pd
 
 from autoencoder_pipelines import models, plotting
-from autoencoder_pipelines.data import cmapss
+from autoencoder_pipelines.data import cmapss, cmapss_files
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
+from autoencoder_pipelines.inference import last_cycle, trust_columns
+from autoencoder_pipelines.monitoring import (
+    DetectorConfig,
+    DriftConfig,
+    DriftReference,
+    MahalanobisDetector,
+    drift_report,
+    fit_mahalanobis,
+    reference_sample,
+)
 from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import health_map_figure, message_figure, rul_per_engine_figure
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.uncertainty import (
+    IntervalConfig,
+    RULIntervals,
+    fit_rul_intervals,
+    interval_coverage,
+    min_calibration_engines,
+)
 
 HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
 
@@ -25,43 +42,42 @@ HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for
 
 def _read_engine_file(raw: bytes, name: str, data: CMAPSSConfig) -> pd.DataFrame:
     if data.verify_checksums:
-        cmapss.verify_checksum(raw, name)
-    frame = cmapss.parse_table(raw, name, cmapss.COLUMNS)
-    return cmapss.validate_engine_table(frame, name)
+        cmapss_files.verify_checksum(raw, name)
+    return cmapss_files.parse_table(raw, name, cmapss.COLUMNS)
 
 
 def ingest_train(raw: bytes, data: CMAPSSConfig) -> pd.DataFrame:
-    """Verify and parse ``train_<subset>.txt``; the window must fit some engine."""
-    name = cmapss.file_name("train", data.subset)
-    train = _read_engine_file(raw, name, data)
-    longest = int(cmapss.engine_lengths(train).max())
-    if data.window > longest:
-        raise CMAPSSValidationError(
-            f"{name}: window={data.window} (params rul_vae.data.window) is longer than every "
-            f"training engine (the longest has {longest} cycles)."
-        )
-    return train
+    """Verify and parse ``train_<subset>.txt`` (the catalog checks the table against the
+    engine logs' schema when it is saved: ``schemas.EngineLogValidator``)."""
+    return _read_engine_file(raw, cmapss_files.file_name("train", data.subset), data)
 
 
 def ingest_test(raw: bytes, data: CMAPSSConfig) -> pd.DataFrame:
     """Verify and parse ``test_<subset>.txt``; short engines are padded later."""
-    return _read_engine_file(raw, cmapss.file_name("test", data.subset), data)
+    return _read_engine_file(raw, cmapss_files.file_name("test", data.subset), data)
 
 
 def ingest_test_rul(raw: bytes, test: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
-    """Verify and parse ``RUL_<subset>.txt``: one true RUL per test engine."""
-    name = cmapss.file_name("rul", data.subset)
+    """Verify and parse ``RUL_<subset>.txt``: one true RUL per test engine (the catalog
+    checks the values: ``schemas.RULTableValidator``)."""
+    name = cmapss_files.file_name("rul", data.subset)
     if data.verify_checksums:
-        cmapss.verify_checksum(raw, name)
-    rul = cmapss.parse_table(raw, name, [cmapss.RUL_COLUMN])
-    return cmapss.validate_test_rul(rul, test, name)
+        cmapss_files.verify_checksum(raw, name)
+    rul = cmapss_files.parse_table(raw, name, [cmapss.RUL_COLUMN])
+    return cmapss.align_test_rul(rul, test, name)
 
 
 # --- preprocessing ----------------------------------------------------------------
 
 
 def add_rul_labels(train: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
-    """Piecewise-linear RUL target, capped at ``max_rul``."""
+    """Piecewise-linear RUL target, capped at ``max_rul``; the window must fit some engine."""
+    longest = int(cmapss.engine_lengths(train).max())
+    if data.window > longest:
+        raise CMAPSSValidationError(
+            f"{cmapss_files.file_name('train', data.subset)}: window={data.window} (params rul_vae.data.window) is "
+            f"longer than every training engine (the longest has {longest} cycles)."
+        )
     return cmapss.add_rul(train, data.max_rul)
 
 
@@ -85,9 +101,17 @@ def smooth_sensors(train: pd.DataFrame, test: pd.DataFrame, data: CMAPSSConfig) 
     )
 
 
-def split_engines(train: pd.DataFrame, data: CMAPSSConfig) -> dict[str, list[int]]:
-    """Seeded split of the training engines into fitting and validation engines."""
+def split_engines(train: pd.DataFrame, data: CMAPSSConfig, intervals: IntervalConfig) -> dict[str, list[int]]:
+    """Seeded split of the training engines into fitting and validation engines; the
+    validation engines must be enough to calibrate the intervals at their level (checked
+    here, before training)."""
     fit_units, val_units = cmapss.split_units(train, data.validation_fraction, data.split_seed)
+    needed = min_calibration_engines(intervals.level)
+    if len(val_units) < needed:
+        raise ValueError(
+            f"validation_fraction={data.validation_fraction} (params rul_vae.data) leaves {len(val_units)} validation "
+            f"engines; intervals.level={intervals.level} (params rul_vae.intervals) needs at least {needed} to calibrate."
+        )
     return {"train_units": fit_units.tolist(), "validation_units": val_units.tolist()}
 
 
@@ -169,28 +193,105 @@ def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.nd
     return np.where(np.ravel(y) >= max_rul, capped_weight, 1.0).astype(np.float32)
 
 
+# --- calibration: how far the model's answers can be trusted ----------------------------
+
+
+def _cut_points(train: pd.DataFrame, units, data: CMAPSSConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The engines ``units`` cut at every cycle from the window on: their sliding windows
+    (the preprocessing is causal, so a cut engine's last window is the window that ends
+    at the cut), the capped RUL there and the unit of each."""
+    return cmapss.sliding_windows(train[train["unit_nr"].isin(units)], data.sensor_columns, data.window)
+
+
+def calibrate_rul_intervals(
+    model: models.RecurrentVAE | models.Ensemble,
+    train: pd.DataFrame,
+    split: dict[str, list[int]],
+    data: CMAPSSConfig,
+    intervals: IntervalConfig,
+) -> dict:
+    """Conformal RUL intervals (``uncertainty.RULIntervals``) calibrated on the validation
+    engines cut at every cycle, each engine weighing one; with the share of those cut
+    points (engines weighing alike) inside their interval and its mean width."""
+    windows, truth, units = _cut_points(train, split["validation_units"], data)
+    outputs = model.predict(windows, batch_size=1024, verbose=0)
+    spread = outputs.get("rul_spread", np.zeros(len(truth)))
+    fitted = fit_rul_intervals(truth, outputs["rul"], spread, units, intervals)
+    lower, upper = fitted.bounds(outputs["rul"], spread, 0.0, data.max_rul)
+    _, index, counts = np.unique(units, return_inverse=True, return_counts=True)
+    inside = (truth >= lower) & (truth <= upper)
+    return fitted.model_copy(
+        update={
+            "validation_coverage": float(np.sum(inside / counts[index]) / len(counts)),
+            "validation_mean_width": float(np.mean(upper - lower)),
+        }
+    ).model_dump()
+
+
+def fit_ood_detector(train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig, ood: DetectorConfig) -> dict:
+    """The out-of-distribution detector: the Mahalanobis distance of an engine's last cycle
+    (scaled, smoothed sensors) to the fitting engines' windows; the threshold flags
+    ``false_flag_rate`` of the validation engines' cut points (each engine weighing one)."""
+    fit_windows, _, _ = _cut_points(train, split["train_units"], data)
+    val_windows, _, val_units = _cut_points(train, split["validation_units"], data)
+    sensors = data.sensor_columns
+    detector = fit_mahalanobis(
+        last_cycle(fit_windows, sensors), last_cycle(val_windows, sensors), sensors, ood, validation_groups=val_units
+    )
+    return detector.model_dump()
+
+
+def sample_drift_reference(train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig, drift: DriftConfig) -> dict:
+    """A seeded sample of the fitting engines' windows' last cycles, and the drift rule:
+    what each scored batch is compared with (``monitoring.drift_report``)."""
+    windows, _, _ = _cut_points(train, split["train_units"], data)
+    return reference_sample(last_cycle(windows, data.sensor_columns), drift, seed=data.split_seed).model_dump()
+
+
 # --- evaluation -------------------------------------------------------------------
 
 
 def predict_test_rul(
-    model: models.RecurrentVAE | models.Ensemble, x_test: np.ndarray, truth: pd.DataFrame, data: CMAPSSConfig
+    model: models.RecurrentVAE | models.Ensemble,
+    x_test: np.ndarray,
+    truth: pd.DataFrame,
+    data: CMAPSSConfig,
+    interval_calibration: dict,
+    ood_detector: dict,
 ) -> pd.DataFrame:
-    """RUL estimate (the model's offset added, within 0..max_rul), its spread between ensemble
-    members (0 for one model), the offset, and the health-map position (latent mean; an
-    ensemble's lead member's) of every test engine; for an ensemble also each member's own
-    estimate (``member_<i>_rul``)."""
+    """RUL estimate (the model's offset added, within 0..max_rul), its conformal interval
+    (``rul_lower``, ``rul_upper``), its spread between ensemble members (0 for one model),
+    the offset, the out-of-distribution score and flag, and the health-map position (latent
+    mean; an ensemble's lead member's) of every test engine; for an ensemble also each
+    member's own estimate (``member_<i>_rul``)."""
     outputs = model.predict(x_test, batch_size=1024, verbose=0)
+    estimate = outputs["rul"].astype(np.float64)
+    spread = outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else np.zeros(len(estimate))
+    trust = trust_columns(
+        estimate, spread, last_cycle(x_test, data.sensor_columns), RULIntervals.model_validate(interval_calibration),
+        MahalanobisDetector.model_validate(ood_detector), data.max_rul,
+    )
     predictions = truth.assign(
         true_rul_capped=truth[cmapss.RUL_COLUMN].clip(upper=data.max_rul).astype(np.float64),
-        predicted_rul=outputs["rul"].astype(np.float64),
-        rul_spread=outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else 0.0,
+        predicted_rul=estimate,
+        rul_lower=trust["rul_lower"],
+        rul_upper=trust["rul_upper"],
+        rul_spread=spread,
         rul_offset=float(model.config.rul_offset),
+        ood_score=trust["ood_score"],
+        ood=trust["ood"],
         z_1=outputs["z_mean"][:, 0].astype(np.float64),
         z_2=outputs["z_mean"][:, 1].astype(np.float64) if outputs["z_mean"].shape[1] > 1 else 0.0,
     ).rename(columns={cmapss.RUL_COLUMN: "true_rul"})
     for i, member in enumerate(getattr(model, "members", [])):
         predictions[f"member_{i}_rul"] = member.predict(x_test, batch_size=1024, verbose=0)["rul"].astype(np.float64)
     return predictions
+
+
+def report_test_drift(x_test: np.ndarray, drift_reference: dict, data: CMAPSSConfig) -> dict:
+    """The test engines' last cycles against the model's drift reference: a batch like any
+    scored one (``monitoring.drift_report``)."""
+    return drift_report(DriftReference.model_validate(drift_reference), last_cycle(x_test, data.sensor_columns))
 
 
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
@@ -201,14 +302,17 @@ def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_t
     )
 
 
-def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict:
-    """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``), the
-    mean spread between ensemble members, and for an ensemble each member's own figures
-    (``members``), so single runs and their ensemble stand side by side. The epoch
-    figures are the (lead) model's."""
+def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPSSConfig) -> dict:
+    """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``), how
+    far the answers can be trusted (:func:`trust_metrics`), the mean spread between
+    ensemble members, and for an ensemble each member's own figures (``members``), so
+    single runs and their ensemble stand side by side. The epoch figures are the (lead)
+    model's."""
+    max_rul = data.max_rul
     best_epoch = int(np.argmin(history["val_loss"]))
     metrics = {
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
+        **trust_metrics(predictions, max_rul),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
         "rul_offset": float(predictions["rul_offset"].iloc[0]),
         "epochs_trained": len(history["val_loss"]),
@@ -229,8 +333,23 @@ def compute_rul_metrics(predictions: pd.DataFrame, history: History) -> dict:
     return metrics
 
 
+def trust_metrics(predictions: pd.DataFrame, max_rul: float) -> dict[str, float]:
+    """``interval_coverage``: the share of engines whose capped true RUL is inside
+    ``[rul_lower, rul_upper]``; ``interval_coverage_uncapped``: the same for the true RUL,
+    an upper bound at ``max_rul`` read as open ("at least"); ``interval_mean_width``;
+    ``ood_share``: the share flagged out of distribution."""
+    lower, upper = predictions["rul_lower"], predictions["rul_upper"]
+    return {
+        "interval_coverage": interval_coverage(predictions["true_rul_capped"], lower, upper),
+        "interval_coverage_uncapped": interval_coverage(predictions["true_rul"], lower, upper, high=max_rul),
+        "interval_mean_width": float(np.mean(upper - lower)),
+        "ood_share": float(np.mean(predictions["ood"])),
+    }
+
+
 def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data: CMAPSSConfig) -> plotting.Figure:
-    """The 2-D health map of training windows and test engines, coloured by RUL."""
+    """The 2-D health map of training windows and test engines, coloured by true RUL, each
+    engine's marker sized by its interval's width, engines out of distribution ringed."""
     return health_map_figure(train_latent, predictions, data.max_rul)
 
 
@@ -260,10 +379,13 @@ def evaluate_champion(
     served = rul_model_of(champion)
     scored = served.score(test, f"test engines ({data.subset})")
     truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
-    predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))[columns]
+    predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))
+    trusted = "rul_lower" in predictions and "ood" in predictions  # a champion registered before the calibration has neither
+    predictions = predictions[columns + (["rul_lower", "rul_upper", "ood_score", "ood"] if trusted else [])]
     metrics = {
         "version": champion.version,
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
+        **(trust_metrics(predictions, data.max_rul) if trusted else {}),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
         "rul_offset": float(served.model.config.rul_offset),
     }
@@ -280,11 +402,20 @@ def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> plott
     return fig
 
 
-def describe_challenger(scaler: dict, train_latent: pd.DataFrame, test: pd.DataFrame, data: CMAPSSConfig) -> dict:
+def describe_challenger(
+    scaler: dict,
+    train_latent: pd.DataFrame,
+    test: pd.DataFrame,
+    data: CMAPSSConfig,
+    interval_calibration: dict,
+    ood_detector: dict,
+    drift_reference: dict,
+) -> dict:
     """What a registered model needs for inference besides its weights, checked as the
     served model's typed settings (``serving.RULSettings``): its fitted scaler, its data
-    settings and a sample of its training health map; and an example request (the first
-    two test engines' logs, as a ``split`` table)."""
+    settings, a sample of its training health map, its interval calibration, its
+    out-of-distribution detector and its drift reference; and an example request (the
+    first two test engines' logs, as a ``split`` table)."""
     from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
     step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
@@ -298,6 +429,9 @@ def describe_challenger(scaler: dict, train_latent: pd.DataFrame, test: pd.DataF
             "z_2": sample["z_2"].round(5).tolist(),
             cmapss.RUL_COLUMN: sample[cmapss.RUL_COLUMN].tolist(),
         },
+        "intervals": interval_calibration,
+        "ood": ood_detector,
+        "drift_reference": drift_reference,
     }
     example = serving.input_example(test, serving.settings_from(settings))
     return {**settings, "input_example": example.to_dict(orient="split", index=False)}

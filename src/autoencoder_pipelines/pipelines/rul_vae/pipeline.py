@@ -1,4 +1,4 @@
-"""The ``rul_vae`` pipeline: ingestion -> preprocessing -> training -> evaluation.
+"""The ``rul_vae`` pipeline: ingestion -> preprocessing -> training -> calibration -> evaluation.
 
 One modular pipeline under the namespace ``rul_vae``: its datasets are
 ``rul_vae.<name>`` and its parameters ``params:rul_vae.<block>``; each stage is a
@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["train_smoothed", "test_smoothed"],
                 name="smooth_sensors",
             ),
-            node(nodes.split_engines, ["train_smoothed", DATA], "engine_split", name="split_engines"),
+            node(nodes.split_engines, ["train_smoothed", DATA, "params:intervals"], "engine_split", name="split_engines"),
             node(
                 nodes.make_training_windows,
                 ["train_smoothed", "engine_split", DATA],
@@ -68,17 +68,48 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
     )
+    calibration = stage(
+        "calibration",
+        [
+            node(
+                nodes.calibrate_rul_intervals,
+                ["model", "train_smoothed", "engine_split", DATA, "params:intervals"],
+                "interval_calibration",
+                name="calibrate_rul_intervals",
+            ),
+            node(
+                nodes.fit_ood_detector,
+                ["train_smoothed", "engine_split", DATA, "params:ood"],
+                "ood_detector",
+                name="fit_ood_detector",
+            ),
+            node(
+                nodes.sample_drift_reference,
+                ["train_smoothed", "engine_split", DATA, "params:drift"],
+                "drift_reference",
+                name="sample_drift_reference",
+            ),
+        ],
+    )
     evaluation = stage(
         "evaluation",
         [
-            node(nodes.predict_test_rul, ["model", "x_test", "test_truth", DATA], "test_predictions", name="predict_test_rul"),
+            node(
+                nodes.predict_test_rul,
+                ["model", "x_test", "test_truth", DATA, "interval_calibration", "ood_detector"],
+                "test_predictions",
+                name="predict_test_rul",
+            ),
             node(nodes.encode_training_windows, ["model", "x_train", "y_train"], "train_latent", name="encode_training_windows"),
-            node(nodes.compute_rul_metrics, ["test_predictions", "training_history"], "metrics", name="compute_rul_metrics"),
+            node(nodes.compute_rul_metrics, ["test_predictions", "training_history", DATA], "metrics", name="compute_rul_metrics"),
+            node(nodes.report_test_drift, ["x_test", "drift_reference", DATA], "test_drift_report", name="report_test_drift"),
             node(nodes.plot_health_map, ["train_latent", "test_predictions", DATA], "figure_health_map", name="plot_health_map"),
             node(nodes.plot_rul_predictions, "test_predictions", "figure_rul_per_engine", name="plot_rul_predictions"),
         ],
     )
-    return pipeline(ingestion + preprocessing + training + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES)
+    return pipeline(
+        ingestion + preprocessing + training + calibration + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES
+    )
 
 
 def champion_evaluation() -> Pipeline:
@@ -101,7 +132,7 @@ def champion_evaluation() -> Pipeline:
             ),
             node(
                 nodes.describe_challenger,
-                ["condition_scaler", "train_latent", "cmapss_test", DATA],
+                ["condition_scaler", "train_latent", "cmapss_test", DATA, "interval_calibration", "ood_detector", "drift_reference"],
                 "model_metadata",
                 name="describe_challenger",
             ),

@@ -1,0 +1,194 @@
+"""Is the model out of its depth? Out-of-distribution flags and drift reports.
+
+Pure NumPy/SciPy; fitted by the pipelines' nodes at training time and stored with the
+model (its served settings), so batch scoring and the served model flag the same items.
+
+- :class:`MahalanobisDetector`: the Mahalanobis distance of an item's features (for an
+  engine, its last cycle of scaled, smoothed sensors: the model's own input space) to the
+  training items' (mean and Ledoit-Wolf shrunk covariance, fitted on the training data);
+  the threshold is the validation items' quantile at the stated false-flag rate.
+- :class:`ThresholdDetector`: a score the model computes itself (a patient's
+  reconstruction error, from the decoder it trained) against the validation quantile.
+- :func:`drift_report`: each feature of a scored batch against the reference sample stored
+  with the model (:data:`REFERENCE_SIZE` training items): the two-sample Kolmogorov-Smirnov
+  test, a feature drifting when its p-value is below ``alpha``, with the Wasserstein
+  distance normed by the reference's standard deviation beside it (an effect size); the
+  batch drifts when the share of drifting features reaches ``drift_share``, and then
+  retraining is recommended. These are Evidently's defaults for a numeric column with a
+  reference of at most 1,000 rows (KS, 0.05) and for the dataset (share 0.5).
+
+Evidently's ``DataDriftPreset`` computes these statistics too, but its latest release (0.7.23)
+does not import beside pandas 3 (it imports ``infer_dtype_from_object``, which pandas 3
+removed), so the report is written with SciPy's two functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+REFERENCE_SIZE = 1000  # reference items stored with a model for drift reports
+
+
+class DetectorConfig(BaseModel):
+    """``params:<task>.ood``: the false-flag rate the threshold is set for, on validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    false_flag_rate: float = Field(default=0.05, gt=0, lt=0.5, description="share of validation items flagged")
+
+
+class DriftConfig(BaseModel):
+    """``params:<task>.drift``: when a feature, and a batch, counts as drifted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="KS p-value below which a feature drifts")
+    drift_share: float = Field(default=0.5, gt=0, le=1, description="share of drifted features at which the batch drifts")
+
+
+class MahalanobisDetector(BaseModel):
+    """Distance of features to the training distribution, in standard deviations."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = "mahalanobis"
+    features: list[str] = Field(description="what the features are, in order")
+    mean: list[float]
+    precision: list[list[float]] = Field(description="inverse of the shrunk covariance")
+    threshold: float = Field(gt=0)
+    false_flag_rate: float = Field(gt=0, lt=1, description="the target, on validation items")
+    validation_flag_rate: float = Field(ge=0, le=1, description="the share of validation items flagged")
+
+    def score(self, features) -> np.ndarray:
+        centred = np.asarray(features, np.float64) - np.asarray(self.mean)
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", centred, np.asarray(self.precision), centred), 0.0))
+
+    def flag(self, scores) -> np.ndarray:
+        return np.asarray(scores) > self.threshold
+
+
+class ThresholdDetector(BaseModel):
+    """A score the model gives each item (e.g. its reconstruction error) against a threshold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(description="what the score is")
+    threshold: float
+    false_flag_rate: float = Field(gt=0, lt=1)
+    validation_flag_rate: float = Field(ge=0, le=1)
+
+    def flag(self, scores) -> np.ndarray:
+        return np.asarray(scores) > self.threshold
+
+
+def _threshold(validation_scores, false_flag_rate: float, groups=None) -> tuple[float, float]:
+    """The validation scores' (engine-weighted) quantile at ``1 - false_flag_rate``, and the
+    share of validation items (weighted alike) above it."""
+    scores = np.asarray(validation_scores, np.float64)
+    if groups is None:
+        weights = np.ones(len(scores))
+    else:
+        _, index, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+        weights = 1.0 / counts[index]
+    order = np.argsort(scores, kind="stable")
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    threshold = float(scores[order][min(np.searchsorted(cumulative, 1.0 - false_flag_rate), len(scores) - 1)])
+    return threshold, float(weights[scores > threshold].sum() / weights.sum())
+
+
+def fit_mahalanobis(
+    train_features, validation_features, feature_names, config: DetectorConfig, validation_groups=None
+) -> MahalanobisDetector:
+    """Mean and Ledoit-Wolf covariance of the training features; the threshold from the
+    validation features (each group, e.g. an engine, weighing one)."""
+    from sklearn.covariance import LedoitWolf  # noqa: PLC0415 - slow to import
+
+    covariance = LedoitWolf().fit(np.asarray(train_features, np.float64))
+    partial = MahalanobisDetector(
+        features=list(feature_names), mean=covariance.location_.tolist(), precision=covariance.precision_.tolist(),
+        threshold=1.0, false_flag_rate=config.false_flag_rate, validation_flag_rate=0.0,
+    )
+    threshold, rate = _threshold(partial.score(validation_features), config.false_flag_rate, validation_groups)
+    return partial.model_copy(update={"threshold": threshold, "validation_flag_rate": rate})
+
+
+def fit_threshold(kind: str, validation_scores, config: DetectorConfig) -> ThresholdDetector:
+    """A :class:`ThresholdDetector` whose threshold flags ``false_flag_rate`` of the validation items."""
+    threshold, rate = _threshold(validation_scores, config.false_flag_rate)
+    return ThresholdDetector(kind=kind, threshold=threshold, false_flag_rate=config.false_flag_rate, validation_flag_rate=rate)
+
+
+# --- drift ---------------------------------------------------------------------------------
+
+
+class DriftReference(BaseModel):
+    """What a model carries for drift reports: a sample of its training items' features
+    and the rule that judges a batch against it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config: DriftConfig
+    sample: dict[str, list[float]] = Field(description="per feature, the same training items' values")
+
+
+def reference_sample(features: pd.DataFrame, config: DriftConfig, seed: int = 0, size: int = REFERENCE_SIZE) -> DriftReference:
+    """Up to ``size`` rows of ``features`` drawn without replacement (seeded)."""
+    rows = np.sort(np.random.default_rng(seed).choice(len(features), size=min(size, len(features)), replace=False))
+    sample = {column: np.round(features[column].to_numpy(np.float64)[rows], 6).tolist() for column in features}
+    return DriftReference(config=config, sample=sample)
+
+
+def drift_report(reference: DriftReference, current: pd.DataFrame) -> dict[str, Any]:
+    """Each feature of ``current`` (a scored batch) against the model's ``reference``.
+
+    Returns:
+        ``verdict`` (``drift`` or ``no drift``), ``retraining_recommended``, the share and
+        list of drifted features, the sizes, the rule, and per feature: means and standard
+        deviations of both sides, the KS statistic and p-value, the normed Wasserstein
+        distance and whether it drifts.
+
+    Raises:
+        ValueError: an empty batch, or a batch without a feature of the reference.
+    """
+    from scipy.stats import ks_2samp, wasserstein_distance  # noqa: PLC0415 - slow to import
+
+    config = reference.config
+    if len(current) == 0:
+        raise ValueError("drift_report: the batch is empty.")
+    missing = [c for c in reference.sample if c not in current.columns]
+    if missing:
+        raise ValueError(f"drift_report: the batch lacks the features {missing} of the reference.")
+    features = {}
+    for column, values in reference.sample.items():
+        ref = np.asarray(values, np.float64)
+        cur = current[column].to_numpy(np.float64)
+        ks = ks_2samp(ref, cur)
+        features[column] = {
+            "reference_mean": float(ref.mean()),
+            "current_mean": float(cur.mean()),
+            "reference_std": float(ref.std()),
+            "current_std": float(cur.std()),
+            "ks_statistic": float(ks.statistic),
+            "ks_pvalue": float(ks.pvalue),
+            "wasserstein_normed": float(wasserstein_distance(ref, cur) / max(float(np.std(ref)), 1e-3)),
+            "drift": bool(ks.pvalue < config.alpha),
+        }
+    drifted = [c for c, f in features.items() if f["drift"]]
+    share = len(drifted) / len(features)
+    drift = share >= config.drift_share
+    return {
+        "verdict": "drift" if drift else "no drift",
+        "retraining_recommended": drift,
+        "drifted_share": share,
+        "drifted_features": drifted,
+        "n_current": len(current),
+        "n_reference": len(next(iter(reference.sample.values()))),
+        "method": "two-sample Kolmogorov-Smirnov test per feature",
+        "alpha": config.alpha,
+        "drift_share": config.drift_share,
+        "features": features,
+    }
