@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from kedro.validation import ParameterValidationError
 
+from autoencoder_pipelines.uncertainty import expected_calibration_error, scale_probabilities
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
 
@@ -47,11 +48,27 @@ def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
     baseline = json.loads(_latest(reports / "baseline_metrics.json").read_text())
     assert baseline["model"] == "HistGradientBoostingClassifier(max_iter=5)"
     assert np.sum(baseline["confusion_matrix"]) == 24 and 0.0 <= baseline["accuracy"] <= 1.0
-    for figure in ("diagnosis_map", "confusion_matrix", "reconstructions"):
+    for figure in ("diagnosis_map", "confusion_matrix", "reconstructions", "reliability_diagram"):
         assert _latest(reports / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
     model = catalog.load("af_rvae.model")
-    saved = catalog.load("af_rvae.test_probabilities")
-    np.testing.assert_allclose(model.predict(x_test, verbose=0)["probabilities"], saved, rtol=1e-5, atol=1e-6)
+    raw = catalog.load("af_rvae.test_raw_probabilities")
+    np.testing.assert_allclose(model.predict(x_test, verbose=0)["probabilities"], raw, rtol=1e-5, atol=1e-6)
+
+    # calibrated on the validation patients: one temperature; the test ECE before and after
+    calibration = catalog.load("af_rvae.probability_calibration")
+    assert calibration["validation_nll_after"] <= calibration["validation_nll_before"] + 1e-9
+    np.testing.assert_allclose(
+        catalog.load("af_rvae.test_probabilities"), scale_probabilities(raw, calibration["temperature"]), rtol=1e-9
+    )
+    assert metrics["ece"] == pytest.approx(expected_calibration_error(catalog.load("af_rvae.test_probabilities"), catalog.load("af_rvae.y_test")))
+    assert metrics["ece_before_calibration"] == pytest.approx(expected_calibration_error(raw, catalog.load("af_rvae.y_test")))
+    # the out-of-distribution flag: the reconstruction error's validation quantile flags 5% of validation patients
+    detector = catalog.load("af_rvae.ood_detector")
+    assert detector["kind"] == "reconstruction_mse" and detector["validation_flag_rate"] <= 0.05 + 1e-9
+    scores = catalog.load("af_rvae.test_ood_scores")
+    assert metrics["ood_share"] == pytest.approx(np.mean(scores > detector["threshold"]))
+    drift = catalog.load("af_rvae.test_drift_report")
+    assert drift["verdict"] in {"drift", "no drift"} and set(drift["features"]) == {f"tenth_{i}" for i in range(1, 11)}
 
 
 def test_the_same_seed_simulates_the_same_logs():
@@ -126,7 +143,9 @@ def _check_af_inference(project: Path, client) -> None:
     # the served preprocessing gives the pipeline's own series for the same patients
     series = np.load(_latest(project / "data/04_feature/af_rvae/burden_series.npy"))
     x = champion.model.predict(series[patients[:2]][..., np.newaxis], verbose=0)["probabilities"]
-    np.testing.assert_allclose(probabilities[:2], x, rtol=1e-5, atol=1e-6)
+    temperature = champion.metadata["calibration"]["temperature"]  # calibrated on the validation patients
+    np.testing.assert_allclose(probabilities[:2], scale_probabilities(x, temperature), rtol=1e-5, atol=1e-6)
+    assert answer["ood"].dtype == bool and np.isfinite(answer["ood_score"]).all()
 
     # af_inference: the same answer from a file
     path = project / "episodes.csv"
@@ -137,17 +156,17 @@ def _check_af_inference(project: Path, client) -> None:
     assert _latest(project / "data/08_reporting/af_inference/diagnosis_map.png").read_bytes()[:4] == b"\x89PNG"
 
     bad = {
-        "record length": (logs.assign(record_days=days - 1), rf"'record_days' of patient \d+ is {days - 1}; this model reads records of {days} days"),
-        "reversed": (logs.assign(end=logs["start"] - 1), r"the episode on row 0 .* expected 0 <= start <= end"),
-        "text": (logs.astype({"start": object}).assign(start=["soon"] + list(logs["start"])[1:]), r"column 'start' holds the non-numeric value 'soon' on row 0"),
+        "record length": (logs.assign(record_days=days + 1), rf"row 1 \(patient \d+\), column 'record_days': {days + 1} is not {days}"),
+        "reversed": (logs.assign(end=logs["start"] - 1), r"row 1 \(patient \d+\): is not an episode: expected 0 <= start <= end"),
+        "text": (logs.astype({"start": object}).assign(start=["soon"] + list(logs["start"])[1:]), r"row 1 \(patient \d+\), column 'start': 'soon' is not a number"),
         "missing": (logs.drop(columns="record_days"), r"missing columns \['record_days'\]"),
     }
     for case, (frame, message) in bad.items():
-        with pytest.raises(MlflowException, match="request: " + message):
+        with pytest.raises(MlflowException, match=r"request: (\d+ problems:\n  )?" + message):
             champion.predict(frame)
     # the batch pipeline runs the same checks and names its file (one case: a Kedro run each)
     bad["record length"][0].to_csv(path, index=False)
-    with pytest.raises(PacemakerValidationError, match="episodes.csv: " + bad["record length"][1]):
+    with pytest.raises(PacemakerValidationError, match=r"episodes.csv: (\d+ problems:\n  )?" + bad["record length"][1]):
         run_pipeline(project, "af_inference", episodes_file=str(path))
 
 

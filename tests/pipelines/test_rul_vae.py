@@ -169,7 +169,7 @@ def test_a_killed_run_started_again_resumes_training(project, monkeypatch, caplo
     monkeypatch.setattr(training, "fit_model", lambda *a, **k: fit_model(*a, **k, callbacks=[_KillAfterSecondEpoch()]))
     with pytest.raises(KeyboardInterrupt):
         _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
-    assert not (project / "data/06_models/rul_vae").exists()  # no model from a killed run
+    assert not (project / "data/06_models/rul_vae/FD001/model.keras").exists()  # no model from a killed run
     (backup,) = (project / "data/06_models/backups").iterdir()
     assert json.loads((backup / "state.json").read_text())["epoch"] == 2
 

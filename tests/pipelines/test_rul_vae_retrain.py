@@ -22,6 +22,7 @@ import urllib.request
 
 import mlflow
 import numpy as np
+from kedro.validation import DataValidationError
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
@@ -30,7 +31,7 @@ from autoencoder_pipelines.data.cmapss import COLUMNS, CMAPSSValidationError
 from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig
 from autoencoder_pipelines.pipelines.rul_inference.nodes import NoChampionError
 from autoencoder_pipelines.registry import load_champion
-from tests.conftest import make_engines, to_text, write_cmapss
+from tests.conftest import SENSOR_MEANS, make_engines, to_text, write_cmapss
 from tests.pipelines.kedro_project import REPO, latest, make_project, run_pipeline
 
 MODEL = "rul_vae_FD001"
@@ -112,38 +113,53 @@ def test_inference_scores_new_engines_with_the_champion(retrained, tmp_path):
 
 
 def _row(**values) -> str:
-    """One line in the NASA layout (unit 1, cycle 1, sensors 500) with some fields replaced."""
-    fields = {c: "500" for c in COLUMNS} | {"unit_nr": "1", "time_cycles": "1", "setting_1": "0",
-                                            "setting_2": "0", "setting_3": "100"} | values
+    """One line in the NASA layout (unit 1, cycle 1, FD001's mean sensor values) with some fields replaced."""
+    fields = (
+        {c: f"{v:g}" for c, v in zip(COLUMNS[5:], SENSOR_MEANS)}
+        | {"unit_nr": "1", "time_cycles": "1", "setting_1": "0", "setting_2": "0", "setting_3": "100"}
+        | values
+    )
     return " ".join(fields[c] for c in COLUMNS) + "\n"
 
 
 MALFORMED = {
     # a table with a header, without s_4 (a sensor of the model): the column is named
-    "missing sensor": (" ".join(c for c in COLUMNS if c != "s_4").encode() + b"\n" + _row().replace(" 500", "", 1).encode(),
-                       r"engines\.txt: missing columns \['s_4'\]"),
-    "NaN": (_row(s_4="nan").encode(), r"engines\.txt: missing values .*\['s_4'\]"),
-    "text": (_row(s_11="high").encode(), r"engines\.txt: column 's_11' holds the non-numeric value 'high'"),
+    "missing sensor": (" ".join(c for c in COLUMNS if c != "s_4").encode() + b"\n"
+                       + _row().replace(" 1408.93", "", 1).encode(), r"engines\.txt: missing columns \['s_4'\]"),
     "short row": (_row().rsplit(" ", 1)[0].encode() + b"\n", r"engines\.txt: expected 26 whitespace-separated columns"),
-    "cycles": ((_row() + _row()).encode(), r"engines\.txt: 'time_cycles' of unit 1 is 1 on data line 2, expected 2"),
+    "NaN": (_row(s_4="nan").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_4': the value is missing"),
+    "inf": (_row(s_2="inf").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_2': inf is not a finite number"),
+    "-inf": (_row(s_2="-inf").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_2': -inf is not a finite number"),
+    "1e308": (_row(s_4="1e308").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_4': 1e\+308 is outside the envelope"),
+    "far outside": (_row(s_11="480").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_11': 480 is outside the envelope"),
+    "text": (_row(s_11="high").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_11': 'high' is not a number"),
+    "negative unit": (_row(unit_nr="-2").encode(), r"engines\.txt: row 1 \(unit -2, cycle 1\), column 'unit_nr': -2 is below 1"),
+    "fractional cycle": ((_row() + _row(time_cycles="1.5")).encode(),
+                         r"engines\.txt: .*row 2 \(unit 1, cycle 1\.5\), column 'time_cycles': 1\.5 is not a whole number"),
+    "cycles": ((_row() + _row()).encode(), r"engines\.txt: row 2 \(unit 1, cycle 1\): breaks the order"),
 }
 
 
 @pytest.mark.slow
 def test_inference_rejects_malformed_engine_files(retrained, tmp_path):
+    """Each bad file stops ``rul_inference`` before any prediction or report is written,
+    naming the file, the row and the column: at the catalog's schema (``DataValidationError``
+    from Kedro, ours as its cause), or at the reader or the champion's own columns."""
     project = retrained
-    outputs = project / "data/07_model_output/rul_inference"
 
     def written() -> list:
-        return sorted(outputs.rglob("*")) if outputs.exists() else []
+        return [p for folder in ("data/07_model_output/rul_inference", "data/08_reporting/rul_inference")
+                for p in sorted((project / folder).rglob("*"))]
 
     before = written()
     for case, (content, message) in MALFORMED.items():
         path = tmp_path / "engines.txt"
         path.write_bytes(content)
-        with pytest.raises(CMAPSSValidationError, match=message):
+        with pytest.raises((CMAPSSValidationError, DataValidationError)) as error:
             run_pipeline(project, "rul_inference", engines_file=str(path))
-        assert written() == before, case  # no prediction written
+        ours = error.value.__cause__ if isinstance(error.value, DataValidationError) else error.value
+        assert isinstance(ours, CMAPSSValidationError) and re.search(message, str(ours), re.S), (case, str(ours))
+        assert written() == before, case  # no prediction, no report
 
 
 def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(engines):
@@ -203,12 +219,18 @@ def server(retrained):
 
 
 def _post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    """The status and the JSON answer; every answer is strict JSON (no NaN, no Infinity)."""
     request = urllib.request.Request(f"{url}/invocations", data=body, headers={"Content-Type": content_type})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
+            status, text = response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        status, text = error.code, error.read()
+
+    def refuse(constant):
+        raise AssertionError(f"the answer holds {constant}, which is not JSON: {text[:300]!r}")
+
+    return status, json.loads(text, parse_constant=refuse)
 
 
 def _frame(answer: dict) -> pd.DataFrame:
@@ -227,7 +249,8 @@ def batch_scored(retrained, tmp_path_factory):
     return pd.read_csv(io.BytesIO(to_text(engines)), sep=" ", header=None, names=list(COLUMNS)), predictions
 
 
-SERVED_COLUMNS = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "model", "model_version"]
+SERVED_COLUMNS = ["unit_nr", "n_cycles", "predicted_rul", "rul_lower", "rul_upper", "rul_spread", "ood_score", "ood",
+                  "z_1", "z_2", "model", "model_version"]
 
 
 @pytest.mark.slow
@@ -254,17 +277,28 @@ def test_batch_pyfunc_and_server_give_identical_answers(retrained, server, batch
 
 
 def _malformed(engines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str]]:
+    """Requests no engine can send, each with what the answer must name (row 3 is unit 1's third cycle)."""
+    def value(column, new, row=2):
+        frame = engines.astype({column: object if isinstance(new, str) else np.float64})
+        frame.loc[row, column] = new
+        return frame
+
     shuffled = engines.copy()
     shuffled.loc[[3, 4], "time_cycles"] = shuffled.loc[[4, 3], "time_cycles"].to_numpy()
-    nan = engines.copy()
-    nan.loc[5, "s_7"] = np.nan
-    text = engines.astype({"s_11": object})
-    text.loc[2, "s_11"] = "high"
+    at = r"request: (\d+ problems:\n  )?row 3 \(unit {unit}, cycle {cycle}\), column '{column}': "
     return {
         "missing sensor": (engines.drop(columns="s_4"), r"request: missing columns \['s_4'\]"),
-        "NaN": (nan, r"request: missing values \(NaN or empty fields\) in columns \['s_7'\]"),
-        "text": (text, r"request: column 's_11' holds the non-numeric value 'high' on data line 3"),
-        "unsorted cycles": (shuffled, r"request: 'time_cycles' of unit 1 is 5 on data line 4, expected 4"),
+        "NaN": (value("s_7", np.nan), at.format(unit=1, cycle=3, column="s_7") + r"the value is missing"),
+        "inf": (value("s_2", np.inf), at.format(unit=1, cycle=3, column="s_2") + r"inf is not a finite number"),
+        "-inf": (value("s_2", -np.inf), at.format(unit=1, cycle=3, column="s_2") + r"-inf is not a finite number"),
+        "1e308": (value("s_4", 1e308), at.format(unit=1, cycle=3, column="s_4") + r"1e\+308 is outside the envelope"),
+        "far outside": (value("s_11", 480.0), at.format(unit=1, cycle=3, column="s_11") + r"480 is outside the envelope"),
+        "text": (value("s_11", "high"), at.format(unit=1, cycle=3, column="s_11") + r"'high' is not a number"),
+        "negative unit": (value("unit_nr", -1.0), at.format(unit=-1, cycle=3, column="unit_nr") + r"-1 is below 1"),
+        "fractional unit": (value("unit_nr", 1.5), at.format(unit=r"1\.5", cycle=3, column="unit_nr") + r"1\.5 is not a whole number"),
+        "negative cycle": (value("time_cycles", -3.0), at.format(unit=1, cycle=-3, column="time_cycles") + r"-3 is below 1"),
+        "fractional cycle": (value("time_cycles", 2.5), at.format(unit=1, cycle=r"2\.5", column="time_cycles") + r"2\.5 is not a whole number"),
+        "unsorted cycles": (shuffled, r"request: (\d+ problems:\n  )?row 4 \(unit 1, cycle 5\): breaks the order"),
         "not the layout": (engines.set_axis([f"c{i}" for i in range(engines.shape[1])], axis=1),
                            r"request: the columns \['c0', .*\] are not the C-MAPSS layout"),
     }
@@ -278,13 +312,15 @@ def test_server_refuses_malformed_requests_with_400_and_keeps_serving(server, ba
         if content_type == "text/csv":
             body = frame.to_csv(index=False).encode()
         else:
-            body = json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
+            # json.dumps writes inf as Infinity (what a Python client sends); pandas' to_json would write null
+            body = json.dumps({"dataframe_split": frame.to_dict(orient="split", index=False)}).encode()
         status, answer = _post(server, body, content_type)
         assert status == 400, (case, answer)
         assert answer["error_code"] == "INVALID_PARAMETER_VALUE", (case, answer)
         assert re.search(message, answer["message"]), (case, answer["message"][-500:])
     status, answer = _post(server, engines.to_csv(index=False).encode(), "text/csv")
-    assert status == 200 and _frame(answer)["predicted_rul"].tolist() == batch["predicted_rul"].tolist()
+    assert status == 200
+    pd.testing.assert_frame_equal(_frame(answer)[SERVED_COLUMNS], batch, check_exact=True, check_dtype=False)
 
 
 @pytest.mark.slow

@@ -66,15 +66,17 @@ def parse_table(content: bytes, name: str, columns: Sequence[str]) -> pd.DataFra
         return frame
     # The general reader: any whitespace, and precise errors.
     try:
-        frame = pd.read_csv(io.BytesIO(content), sep=r"\s+", header=None)
+        # Missing fields read as "", the text "nan" as text: a short line is told from a NaN.
+        frame = pd.read_csv(io.BytesIO(content), sep=r"\s+", header=None, keep_default_na=False, na_values=[])
     except pd.errors.EmptyDataError:
         raise CMAPSSValidationError(f"{name}: the file is empty.") from None
     except pd.errors.ParserError as err:
         raise CMAPSSValidationError(
             f"{name}: expected {len(columns)} whitespace-separated columns per line ({err})."
         ) from None
-    if frame.shape[1] != len(columns) or frame.isna().any(axis=1).any():
-        short = np.flatnonzero(frame.isna().any(axis=1).to_numpy())
+    empty = (frame == "").any(axis=1).to_numpy()
+    if frame.shape[1] != len(columns) or empty.any():
+        short = np.flatnonzero(empty)
         where = f" (line {int(short[0]) + 1} is short)" if len(short) and frame.shape[1] == len(columns) else ""
         raise CMAPSSValidationError(
             f"{name}: expected {len(columns)} whitespace-separated columns "
