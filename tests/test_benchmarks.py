@@ -29,7 +29,9 @@ def kedro_slice(tmp_path, monkeypatch):
 def test_a_preprocessing_slice_runs_the_pipelines_nodes_in_memory(kedro_slice):
     before = sorted(p.relative_to(REPO) for p in (REPO / "data").rglob("*") if p.is_file())
     preprocessing = kedro_slice.PipelineSlice("rul_vae", to_nodes=WINDOWS, env="test")
-    assert set(preprocessing.inputs) == {"cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "params:rul_vae.data"}
+    assert set(preprocessing.inputs) == {
+        "cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "params:rul_vae.data", "params:rul_vae.intervals",
+    }
     first, second = preprocessing.run(), preprocessing.run()
 
     data = preprocessing.inputs["params:rul_vae.data"]  # typed by Kedro, as in a run

@@ -85,8 +85,11 @@ def test_generated_dag_imports_with_one_task_per_stage_and_the_configured_schedu
         "rul_vae__ingestion": [],
         "rul_vae__preprocessing": ["rul_vae__ingestion"],
         "rul_vae__training": ["rul_vae__preprocessing"],
-        "rul_vae__evaluation": ["rul_vae__preprocessing", "rul_vae__training"],
-        "rul_vae__promotion": ["rul_vae__evaluation", "rul_vae__ingestion", "rul_vae__preprocessing", "rul_vae__training"],
+        "rul_vae__calibration": ["rul_vae__preprocessing", "rul_vae__training"],
+        "rul_vae__evaluation": ["rul_vae__calibration", "rul_vae__preprocessing", "rul_vae__training"],
+        "rul_vae__promotion": [
+            "rul_vae__calibration", "rul_vae__evaluation", "rul_vae__ingestion", "rul_vae__preprocessing", "rul_vae__training",
+        ],
     }
     # conf/base/airflow.yml: weekly, and never two retrainings at once
     assert dag["schedule"] == "@weekly" and dag["max_active_runs"] == 1 and dag["catchup"] is False

@@ -81,9 +81,9 @@ def _check_served_model(task: str, champion) -> None:
     np.testing.assert_array_equal(answer["code"], direct["code"].reshape(2, -1))
     too_bright = images.copy()
     too_bright[1, 3, 4] = 300
-    with pytest.raises(MlflowException, match=r"pixel \(3, 4\) of image 1 is 300; expected grey levels 0\.\.255"):
+    with pytest.raises(MlflowException, match=r"image 2, pixel \(row 3, column 4\): 300 is outside the grey levels 0\.\.255"):
         champion.predict(too_bright)
-    with pytest.raises(MlflowException, match=r"pixel \(\d+, \d+\) of image 0 is 0\.\d+; expected integer grey levels"):
+    with pytest.raises(MlflowException, match=r"image 1, pixel \(row \d+, column \d+\): 0\.\d+ is not an integer grey level"):
         champion.predict(images / 255.0)  # already scaled
     with pytest.raises(MlflowException, match=r"images of shape \(2, 27, 28\)"):
         champion.predict(images[:, 1:])

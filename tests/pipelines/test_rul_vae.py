@@ -60,6 +60,23 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
     raw = model.raw_rul(x_test)
     np.testing.assert_allclose(predictions["predicted_rul"], np.clip(raw + offset, 0.0, 125.0), rtol=1e-6, atol=1e-4)
 
+    # How far each answer can be trusted: the conformal interval (calibrated on the
+    # validation engines cut at every cycle), the out-of-distribution flag, the batch's drift.
+    calibration = catalog.load("rul_vae.interval_calibration")
+    assert calibration["level"] == 0.5 and calibration["n_engines"] == 2  # conf/test: 2 validation engines
+    half = calibration["half_width"]
+    np.testing.assert_allclose(predictions["rul_lower"], np.clip(predictions["predicted_rul"] - half, 0, 125))
+    np.testing.assert_allclose(predictions["rul_upper"], np.clip(predictions["predicted_rul"] + half, 0, 125))
+    inside = (predictions["true_rul_capped"] >= predictions["rul_lower"]) & (predictions["true_rul_capped"] <= predictions["rul_upper"])
+    assert metrics["interval_coverage"] == pytest.approx(inside.mean())
+    detector = catalog.load("rul_vae.ood_detector")
+    assert detector["validation_flag_rate"] <= 0.05 + 1e-9 and len(detector["mean"]) == 14
+    assert metrics["ood_share"] == pytest.approx((predictions["ood_score"] > detector["threshold"]).mean())
+    assert predictions["ood"].tolist() == (predictions["ood_score"] > detector["threshold"]).tolist()
+    drift = catalog.load("rul_vae.test_drift_report")
+    assert drift["n_current"] == 6 and set(drift["features"]) == set(detector["features"])
+    assert np.isfinite(predictions.select_dtypes("number").to_numpy()).all()
+
     # Every intermediate dataset and the model are versioned.
     for path in (
         "02_intermediate/cmapss/FD001/train.parquet",

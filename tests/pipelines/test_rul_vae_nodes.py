@@ -9,6 +9,7 @@ import pytest
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.models import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.rul_vae import nodes
+from autoencoder_pipelines.uncertainty import IntervalConfig
 from tests.conftest import make_engines
 
 DATA = CMAPSSConfig(
@@ -33,7 +34,7 @@ def test_test_windows_come_with_the_truth_of_the_same_engines():
 def test_training_windows_use_only_their_split_and_capped_labels():
     train, _ = make_engines(8, 40, 50, seed=4)  # early windows have RUL > max_rul
     labelled = nodes.add_rul_labels(train, DATA)
-    split = nodes.split_engines(labelled, DATA)
+    split = nodes.split_engines(labelled, DATA, IntervalConfig(level=0.5))
     x_train, y_train, x_val, y_val = nodes.make_training_windows(labelled, split, DATA)
     lengths = labelled.groupby("unit_nr").size()
     assert len(x_train) == sum(lengths[u] - 4 for u in split["train_units"])
@@ -44,22 +45,31 @@ def test_training_windows_use_only_their_split_and_capped_labels():
 def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
     predictions = pd.DataFrame(
         {
-            "true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0], "rul_spread": [0.0, 1.0, 2.0],
-            "rul_offset": 0.0,
+            "true_rul": [10.0, 20.0, 130.0], "true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0],
+            "rul_lower": [0.0, 21.0, 20.0], "rul_upper": [20.0, 25.0, 30.0], "rul_spread": [0.0, 1.0, 2.0],
+            "rul_offset": 0.0, "ood": [False, True, False],
         }
     )
-    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]})
+    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]}, DATA)
     assert metrics["rmse"] == pytest.approx(np.sqrt(100 / 3))
     assert metrics["nasa_score"] == pytest.approx(np.exp(1) - 1)
     assert (metrics["best_epoch"], metrics["epochs_trained"], metrics["best_val_loss"]) == (2, 3, 3.0)
     assert metrics["rul_spread_mean"] == 1.0 and "members" not in metrics
+    # the first and third engines' capped truths are inside their intervals; the third's true RUL
+    # (130) only with its upper bound at the cap (30) read as open
+    assert metrics["interval_coverage"] == pytest.approx(2 / 3) and metrics["interval_coverage_uncapped"] == pytest.approx(2 / 3)
+    assert metrics["interval_mean_width"] == pytest.approx((20 + 4 + 10) / 3) and metrics["ood_share"] == pytest.approx(1 / 3)
 
 
 def test_an_ensemble_reports_each_member_beside_the_ensemble():
     predictions = pd.DataFrame(
         {
+            "true_rul": [10.0, 20.0],
             "true_rul_capped": [10.0, 20.0],
             "predicted_rul": [11.0, 20.0],
+            "rul_lower": [1.0, 10.0],
+            "rul_upper": [21.0, 30.0],
+            "ood": [False, False],
             "rul_spread": [1.0, 0.0],
             "rul_offset": -1.5,
             "member_0_rul": [10.0, 20.0],
@@ -70,7 +80,7 @@ def test_an_ensemble_reports_each_member_beside_the_ensemble():
         {"member": 0, "seed": 42, "lead": False, "history": {"val_loss": [4.0, 3.5]}},
         {"member": 1, "seed": 7, "lead": True, "history": {"val_loss": [3.0, 3.2]}},
     ]
-    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [3.0, 3.2], "members": members})
+    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [3.0, 3.2], "members": members}, DATA)
     assert metrics["rmse"] == pytest.approx(np.sqrt(0.5))
     assert [(m["seed"], m["lead"], m["best_val_loss"]) for m in metrics["members"]] == [(42, False, 3.5), (7, True, 3.0)]
     assert [m["rmse"] for m in metrics["members"]] == pytest.approx([0.0, np.sqrt(2.0)])
@@ -111,3 +121,9 @@ def test_a_non_positive_capped_window_weight_is_rejected_naming_the_field(weight
 def test_a_negative_validation_capped_weight_is_rejected_naming_the_field():
     with pytest.raises(ValueError, match="validation_capped_weight"):
         CMAPSSConfig(**{**DATA.model_dump(), "validation_capped_weight": -0.5})
+
+
+def test_too_few_validation_engines_for_the_interval_level_stop_the_run_before_training():
+    train, _ = make_engines(8, 40, 50, seed=4)  # 8 engines x 0.25: 2 validation engines
+    with pytest.raises(ValueError, match=r"leaves 2 validation engines; intervals.level=0.9 .* needs at least 9"):
+        nodes.split_engines(nodes.add_rul_labels(train, DATA), DATA, IntervalConfig(level=0.9))

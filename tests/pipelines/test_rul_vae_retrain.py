@@ -75,7 +75,10 @@ def test_retraining_is_tracked_in_mlflow(retrained):
     assert len(client.get_metric_history(run.info.run_id, "epoch.loss")) == 2  # conf/test: 2 epochs
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "figures")}
     assert {"figures/figure_health_map.png", "figures/figure_rul_per_engine.png", "figures/figure_champion_rul_per_engine.png"} <= artifacts
-    assert "promotion_decision.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"promotion_decision.json", "interval_calibration.json", "ood_detector.json", "test_drift_report.json"} <= logged
+    assert run.data.tags["test_drift.verdict"] in {"drift", "no drift"}
+    assert {"interval_coverage", "interval_mean_width", "ood_share"} <= set(run.data.metrics)
     logged = client.search_logged_models([experiment.experiment_id])
     assert {m.name for m in logged} >= {"model", MODEL}
 
@@ -100,6 +103,12 @@ def test_inference_scores_new_engines_with_the_champion(retrained, tmp_path):
     assert np.isfinite(predictions[["predicted_rul", "z_1", "z_2"]].to_numpy()).all()
     assert set(predictions["model_version"]) == {"1"}
     assert latest(project / "data/08_reporting/rul_inference/FD001/health_map.png").read_bytes()[:4] == b"\x89PNG"
+    # each engine's interval and flag, and the batch's drift report against the champion's training engines
+    assert (predictions["rul_lower"] <= predictions["predicted_rul"]).all() and (predictions["predicted_rul"] <= predictions["rul_upper"]).all()
+    assert predictions["ood"].dtype == bool
+    drift = json.loads(latest(project / "data/08_reporting/rul_inference/FD001/drift_report.json").read_text())
+    assert drift["n_current"] == 5 and drift["verdict"] in {"drift", "no drift"}
+
 
     # The champion's own predictions, through the registry, match its direct use.
     champion = load_champion(MODEL, client=_client(project))

@@ -1,0 +1,64 @@
+"""Out-of-distribution detectors and drift reports (``monitoring``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autoencoder_pipelines import monitoring
+from autoencoder_pipelines.monitoring import DetectorConfig, DriftConfig
+
+
+def _features(rng, n, shift=0.0, columns=("a", "b", "c")):
+    mixing = np.array([[1.0, 0.8, 0.0], [0.0, 0.6, 0.3], [0.0, 0.0, 1.0]])
+    return pd.DataFrame(rng.normal(0, 1, (n, 3)) @ mixing + shift, columns=list(columns))
+
+
+def test_the_mahalanobis_threshold_flags_the_stated_share_of_validation_items_and_far_items():
+    rng = np.random.default_rng(0)
+    detector = monitoring.fit_mahalanobis(_features(rng, 5000), _features(rng, 2000), ["a", "b", "c"], DetectorConfig(false_flag_rate=0.05))
+    assert detector.validation_flag_rate == pytest.approx(0.05, abs=0.002)
+    assert np.mean(detector.flag(detector.score(_features(rng, 4000)))) == pytest.approx(0.05, abs=0.015)
+    # a broken correlation: each value ordinary on its own, together far from the training items
+    odd = pd.DataFrame({"a": [2.0], "b": [-2.0], "c": [0.0]})
+    assert detector.flag(detector.score(odd)).all() and not detector.flag(detector.score(odd * 0)).any()
+    rebuilt = monitoring.MahalanobisDetector.model_validate(detector.model_dump())  # what a model stores
+    np.testing.assert_allclose(rebuilt.score(odd), detector.score(odd))
+
+
+def test_an_engine_weighs_one_in_the_threshold_however_many_cut_points_it_has():
+    scores = np.r_[np.zeros(98), 10.0, 20.0]
+    groups = np.r_[np.zeros(98), 1, 2]  # engine 0: 98 cut points; engines 1 and 2: one each
+    threshold, rate = monitoring._threshold(scores, 0.34, groups)
+    assert threshold == 10.0 and rate == pytest.approx(1 / 3)
+
+
+def test_a_batch_like_the_training_items_does_not_drift_and_a_shifted_one_does():
+    rng = np.random.default_rng(1)
+    reference = monitoring.reference_sample(_features(rng, 5000), DriftConfig())
+    assert len(reference.sample["a"]) == monitoring.REFERENCE_SIZE
+    same = monitoring.drift_report(reference, _features(rng, 100))
+    assert same["verdict"] == "no drift" and not same["retraining_recommended"]
+    shifted = monitoring.drift_report(reference, _features(rng, 100, shift=1.0))
+    assert shifted["verdict"] == "drift" and shifted["retraining_recommended"] and shifted["drifted_share"] == 1.0
+    assert shifted["features"]["a"]["ks_pvalue"] < 0.05 and shifted["features"]["a"]["wasserstein_normed"] > 0.5
+    # one feature of three shifted: below the share of 0.5
+    one = _features(rng, 100).assign(c=lambda f: f["c"] + 2.0)
+    report = monitoring.drift_report(reference, one)
+    assert report["drifted_features"] == ["c"] and report["verdict"] == "no drift"
+
+
+def test_a_batch_without_a_feature_or_without_rows_is_refused_by_name():
+    rng = np.random.default_rng(2)
+    reference = monitoring.reference_sample(_features(rng, 50), DriftConfig())
+    with pytest.raises(ValueError, match=r"lacks the features \['c'\]"):
+        monitoring.drift_report(reference, _features(rng, 10).drop(columns="c"))
+    with pytest.raises(ValueError, match="the batch is empty"):
+        monitoring.drift_report(reference, _features(rng, 0))
+
+
+def test_a_threshold_detector_flags_scores_above_the_validation_quantile():
+    detector = monitoring.fit_threshold("reconstruction_mse", np.arange(100.0), DetectorConfig(false_flag_rate=0.1))
+    assert detector.threshold == 89.0 and detector.validation_flag_rate == pytest.approx(0.1)
+    np.testing.assert_array_equal(detector.flag([10.0, 89.0, 95.0]), [False, False, True])
