@@ -5,19 +5,19 @@ the model, its condition scaler, engine split, smoothed training engines and the
 calibration the pipeline fitted (interval calibration, out-of-distribution detector,
 drift reference). Then:
 
-1. **Choosing, on validation only.** The validation engines are split in two halves at
-   random (seeded, 200 times): the intervals are calibrated on one half and their coverage
-   and width measured on the other (each engine weighing one), for each interval variant
-   (one width for all, or widths proportional to the ensemble's spread); the detector's
-   threshold is set on one half and its flag rate read on the other, for two feature sets
-   (the last cycle, the window's mean).
+1. **Choosing, on validation only.** Leave one validation engine out: the intervals are
+   calibrated on the other 19 and their coverage and width measured on the one left out
+   (every cut point), for each interval variant (one width for all, or widths proportional
+   to the ensemble's spread); the detector's threshold is set on the 19 and its flag rate
+   read on the one, for two feature sets (the last cycle, the window's mean). Averaged over
+   the 20 engines: what a new engine can expect.
 2. **Measuring, never choosing.** The pipeline's own calibration on FD001's test engines
    and on FD003's (another fleet, a second fault mode): interval coverage and width, the
    share flagged out of distribution, the share of the engines misjudged by more than 30
    cycles that are flagged, the ROC AUC of the score (misjudged FD003 engines against
    FD001's test engines), and each batch's drift verdict.
 
-    CMAPSS_DATA_DIR=../shared/data/cmapss python research/rul_vae_trust_probe.py [--json out.json]
+    CMAPSS_DATA_DIR=../shared/data/cmapss python research/rul_vae_trust_probe.py [--version TIMESTAMP] [--json out.json]
 """
 
 from __future__ import annotations
@@ -49,34 +49,35 @@ from autoencoder_pipelines.uncertainty import IntervalConfig, RULIntervals, fit_
 MISJUDGED = 30.0  # cycles
 
 
-def newest(folder: Path) -> Path:
-    """The file of the newest version of a versioned dataset folder."""
-    version = sorted(p for p in folder.iterdir() if p.is_dir())[-1]
-    return next(version.iterdir())
+def newest(folder: Path, version: str | None = None) -> Path:
+    """The file of a versioned dataset folder: the newest version written at or before
+    ``version`` (a run's timestamp: every dataset a run writes carries it), or the newest."""
+    versions = sorted(p for p in folder.iterdir() if p.is_dir() and (version is None or p.name <= version))
+    return next(versions[-1].iterdir())
 
 
-def load_run(subset: str):
+def load_run(subset: str, version: str | None = None):
     import keras  # noqa: PLC0415
 
     from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
 
     model_classes()
     root = REPO / "data"
-    model = keras.saving.load_model(newest(root / f"06_models/rul_vae/{subset}/model.keras"))
-    read = lambda name: json.loads(newest(root / f"06_models/rul_vae/{subset}/{name}.json").read_text())  # noqa: E731
+    model = keras.saving.load_model(newest(root / f"06_models/rul_vae/{subset}/model.keras", version))
+    read = lambda name: json.loads(newest(root / f"06_models/rul_vae/{subset}/{name}.json", version).read_text())  # noqa: E731
     return {
         "model": model,
-        "scaler": json.loads(newest(root / f"04_feature/rul_vae/{subset}/condition_scaler.json").read_text()),
-        "split": json.loads(newest(root / f"05_model_input/rul_vae/{subset}/engine_split.json").read_text()),
-        "train": pd.read_parquet(newest(root / f"04_feature/rul_vae/{subset}/train_smoothed.parquet")),
+        "scaler": json.loads(newest(root / f"04_feature/rul_vae/{subset}/condition_scaler.json", version).read_text()),
+        "split": json.loads(newest(root / f"05_model_input/rul_vae/{subset}/engine_split.json", version).read_text()),
+        "train": pd.read_parquet(newest(root / f"04_feature/rul_vae/{subset}/train_smoothed.parquet", version)),
         "intervals": RULIntervals.model_validate(read("interval_calibration")),
         "ood": MahalanobisDetector.model_validate(read("ood_detector")),
         "drift": DriftReference.model_validate(read("drift_reference")),
     }
 
 
-def choose_on_validation(run: dict, data: CMAPSSConfig, repeats: int = 200) -> dict:
-    """Half-split cross-calibration on the validation engines (see the module's docstring)."""
+def choose_on_validation(run: dict, data: CMAPSSConfig) -> dict:
+    """Leave-one-engine-out on the validation engines (see the module's docstring)."""
     units = np.asarray(run["split"]["validation_units"])
     engines = run["train"][run["train"]["unit_nr"].isin(units)]
     windows, truth, owner = cmapss.sliding_windows(engines, data.sensor_columns, data.window)
@@ -91,25 +92,20 @@ def choose_on_validation(run: dict, data: CMAPSSConfig, repeats: int = 200) -> d
             pd.DataFrame(w.mean(axis=1), columns=list(data.sensor_columns)) for w in (fit_windows, windows)
         ),
     }
-    rng = np.random.default_rng(0)
     rows = []
-    for _ in range(repeats):
-        half = rng.permutation(units)[: len(units) // 2]
-        calibrate, held = np.isin(owner, half), ~np.isin(owner, half)
-        _, index, counts = np.unique(owner[held], return_inverse=True, return_counts=True)
-        weight = 1.0 / counts[index] / len(counts)
+    for left_out in units:
+        calibrate, held = owner != left_out, owner == left_out
         for scale in ("none", "spread") if spread.any() else ("none",):
             fitted = fit_rul_intervals(truth[calibrate], estimate[calibrate], spread[calibrate], owner[calibrate],
                                        IntervalConfig(level=0.9, scale=scale))
             lower, upper = fitted.bounds(estimate[held], spread[held], 0.0, data.max_rul)
             inside = (truth[held] >= lower) & (truth[held] <= upper)
-            rows.append({"what": f"interval, scale {scale}", "coverage": float(np.sum(weight * inside)),
+            rows.append({"what": f"interval, scale {scale}", "coverage": float(np.mean(inside)),
                          "width": float(np.mean(upper - lower))})
         for name, (fit_features, val_features) in features.items():
             detector = fit_mahalanobis(fit_features, val_features[calibrate], list(data.sensor_columns),
                                        DetectorConfig(false_flag_rate=0.05), owner[calibrate])
-            flagged = detector.flag(detector.score(val_features[held]))
-            rows.append({"what": f"detector, {name}", "flag_rate": float(np.sum(weight * flagged))})
+            rows.append({"what": f"detector, {name}", "flag_rate": float(np.mean(detector.flag(detector.score(val_features[held]))))})
     table = pd.DataFrame(rows).groupby("what").agg(["mean", "std"])
     return {k: {f"{m}_{s}": float(v) for (m, s), v in row.items() if not np.isnan(v)} for k, row in table.iterrows()}
 
@@ -150,10 +146,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss")))
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--version", help="the run's version timestamp (data/06_models/rul_vae/FD001/model.keras/<version>); default: the newest")
     args = parser.parse_args(argv)
     from sklearn.metrics import roc_auc_score  # noqa: PLC0415
 
-    run = load_run("FD001")
+    run = load_run("FD001", args.version)
     data = _data_settings()
     result = {
         "validation": choose_on_validation(run, data),

@@ -8,6 +8,7 @@ import math
 import pytest
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node
+from kedro.validation import DataValidationError
 
 from autoencoder_pipelines.hooks import MlflowOutputsHook, RunVersionsHook, _numeric_leaves
 
@@ -43,6 +44,42 @@ def test_a_run_reads_back_its_own_version_even_when_a_later_run_wrote_one(tmp_pa
     catalog.save("metrics", {"rmse": 1.0})
     # Kedro alone loads the newest version on disk: the other run's output.
     assert catalog.load("metrics") == ({"rmse": 1.0} if pinned else {"rmse": 99.0})
+
+
+def test_a_pinned_dataset_keeps_its_declared_validator(tmp_path):
+    catalog = DataCatalog.from_config(
+        {
+            "metrics": {
+                "type": "json.JSONDataset", "filepath": str(tmp_path / "metrics.json"), "versioned": True,
+                "validator": "tests.test_hooks.refuse_negative_rmse",
+            }
+        },
+        save_version=RUN,
+    )
+    hook = RunVersionsHook()
+    hook.after_catalog_created(catalog, save_version=RUN, load_versions={})
+    hook.before_pipeline_run(run_params={}, pipeline=_pipeline(), catalog=catalog)
+    assert "metrics" in catalog.validator_specs
+    with pytest.raises(DataValidationError, match="negative RMSE"):
+        catalog.save("metrics", {"rmse": -1.0})
+
+
+def refuse_negative_rmse(metrics: dict) -> dict:
+    if metrics["rmse"] < 0:
+        raise ValueError("negative RMSE")
+    return metrics
+
+
+def test_a_report_s_words_are_logged_as_run_tags(tmp_path, monkeypatch):
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with mlflow.start_run() as run:
+        MlflowOutputsHook._log("tags", "rul_inference.drift_report", "drift_report",
+                               {"verdict": "drift", "retraining_recommended": True, "drifted_share": 0.6}, "drift.")
+    tags = mlflow.get_run(run.info.run_id).data.tags
+    assert tags["drift.verdict"] == "drift" and tags["drift.retraining_recommended"] == "true"
+    assert "drift.drifted_share" not in tags
 
 
 def test_explicit_load_versions_are_left_alone(tmp_path):

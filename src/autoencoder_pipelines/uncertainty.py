@@ -117,9 +117,9 @@ def weighted_conformal_quantile(scores, weights, q: float) -> float:
         ValueError: when the corrected level exceeds 1 (too few engines for ``q``).
     """
     scores, weights = np.asarray(scores, np.float64), np.asarray(weights, np.float64)
-    n = float(weights.sum())
-    level = math.ceil((n + 1.0) * q - 1e-9) / n
-    if level > 1.0:
+    n = round(float(weights.sum()), 9)  # engines: a whole number, up to the sum's rounding
+    level = math.ceil(round((n + 1.0) * q, 9)) / n
+    if level > 1.0 + 1e-9:
         raise ValueError(
             f"{n:g} calibration engines cannot calibrate the {q:.3f} quantile (it needs at least "
             f"{min_calibration_engines(q)}); lower the level or add validation engines."

@@ -187,13 +187,13 @@ def validate_engine_log(frame: pd.DataFrame, name: str, required: Sequence[str] 
             f"{name}: the columns {shown} are not the C-MAPSS layout; expected named columns "
             f"{list(INDEX_COLUMNS + SETTING_COLUMNS)} and the sensors s_1 ... s_21."
         )
-    missing = [c for c in required if c not in frame.columns]
+    schema = engine_log_schema(tuple(c for c in required if c in SENSOR_COLUMNS))
+    missing = _missing(schema, frame)
     if missing:
-        raise CMAPSSValidationError(f"{name}: missing columns {missing}; expected {list(required)}.")
+        raise CMAPSSValidationError(f"{name}: missing columns {missing}; expected {_required(schema)}.")
     if frame.empty:
         raise CMAPSSValidationError(f"{name}: no rows; expected at least one cycle of one engine.")
-    sensors = tuple(c for c in required if c not in INDEX_COLUMNS + SETTING_COLUMNS)
-    checked = _validate(engine_log_schema(sensors), frame[known].reset_index(drop=True), name, CMAPSSValidationError, _engine_row)
+    checked = _validate(schema, frame[known].reset_index(drop=True), name, CMAPSSValidationError, _engine_row)
     return checked.astype({c: np.int64 for c in INDEX_COLUMNS})
 
 
@@ -269,17 +269,18 @@ def validate_episode_log(
     Raises:
         PacemakerValidationError: listing the problems.
     """
-    with_record_days = with_record_days or days is not None
-    columns = list(EPISODE_LOG_COLUMNS) if with_record_days else list(EPISODE_LOG_COLUMNS[:3])
+    schema = episode_log_schema(days, with_record_days)
     if not isinstance(frame, pd.DataFrame):
-        raise PacemakerValidationError(f"{name}: expected a table with the columns {columns}, got {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
+        raise PacemakerValidationError(
+            f"{name}: expected a table with the columns {_required(schema)}, got {type(frame).__name__}."
+        )
+    missing = _missing(schema, frame)
     if missing:
-        raise PacemakerValidationError(f"{name}: missing columns {missing}; expected {columns}.")
+        raise PacemakerValidationError(f"{name}: missing columns {missing}; expected {_required(schema)}.")
     if frame.empty:
         raise PacemakerValidationError(f"{name}: no rows; expected at least one patient.")
     known = [c for c in EPISODE_LOG_COLUMNS if c in frame.columns]
-    checked = _validate(episode_log_schema(days, with_record_days), frame[known].reset_index(drop=True), name, PacemakerValidationError, _patient_row)
+    checked = _validate(schema, frame[known].reset_index(drop=True), name, PacemakerValidationError, _patient_row)
     return checked.astype({c: np.int64 for c in ("patient", "record_days") if c in checked.columns})
 
 
@@ -350,6 +351,14 @@ def validate_images(images, name: str) -> np.ndarray:
 
 
 # --- running a schema, and the messages ----------------------------------------------------
+
+
+def _required(schema: pa.DataFrameSchema) -> list[str]:
+    return [c for c, column in schema.columns.items() if column.required]
+
+
+def _missing(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[str]:
+    return [c for c in _required(schema) if c not in frame.columns]
 
 
 def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, name: str, error: type[ValueError], describe) -> pd.DataFrame:
