@@ -255,6 +255,8 @@ class MNISTModel(ServedModel):
         for key in ("reconstruction_spread", "probabilities_spread"):
             if key in outputs:
                 answer[key] = np.asarray(outputs[key], np.float64).reshape(n, -1)
+        for key, values in answer.items():
+            ensure_finite(pd.DataFrame(values.reshape(n, -1)).add_prefix(f"{key}_"), name)
         return answer
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.validation import ParameterValidationError
+from kedro.validation import DataValidationError, ParameterValidationError
 
 from autoencoder_pipelines.uncertainty import expected_calibration_error, scale_probabilities
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
@@ -164,7 +165,15 @@ def _check_af_inference(project: Path, client) -> None:
     for case, (frame, message) in bad.items():
         with pytest.raises(MlflowException, match=r"request: (\d+ problems:\n  )?" + message):
             champion.predict(frame)
-    # the batch pipeline runs the same checks and names its file (one case: a Kedro run each)
+    # a value no pacemaker logs: refused by the catalog's schema before any diagnosis is written
+    diagnoses = project / "data/07_model_output/af_inference/diagnoses.parquet"
+    before = sorted(diagnoses.iterdir())
+    logs.assign(end=np.where(logs["end"].notna(), np.inf, np.nan)).to_csv(path, index=False)
+    with pytest.raises(DataValidationError, match="dataset 'af_inference.episode_logs' on save") as error:
+        run_pipeline(project, "af_inference", episodes_file=str(path))
+    assert re.search(r"episodes\.csv: .*row 1 \(patient \d+\), column 'end': inf is not a finite number", str(error.value.__cause__), re.S)
+    assert sorted(diagnoses.iterdir()) == before
+    # the model's own checks name the batch pipeline's file too (one case: a Kedro run each)
     bad["record length"][0].to_csv(path, index=False)
     with pytest.raises(PacemakerValidationError, match=r"episodes.csv: (\d+ problems:\n  )?" + bad["record length"][1]):
         run_pipeline(project, "af_inference", episodes_file=str(path))
