@@ -166,6 +166,20 @@ class ServedModel(mlflow.pyfunc.PythonModel):
     def score(self, model_input, name: str):
         raise NotImplementedError
 
+    def drift_reference(self) -> DriftReference:
+        """The sample of its training items a drift report compares a batch with.
+
+        Raises:
+            ValueError: the model carries none (registered before drift reports).
+        """
+        settings = self.settings
+        if getattr(settings, "drift_reference", None) is None:
+            raise ValueError(
+                f"{settings.registered_model} version {settings.version} carries no drift reference (it was registered "
+                f"before drift reports): retrain it (`kedro run --pipeline={settings.task}_retrain`)."
+            )
+        return settings.drift_reference
+
 
 class RULModel(ServedModel):
     """``rul_vae``: engine logs in the C-MAPSS layout (``unit_nr``, ``time_cycles``,
@@ -212,15 +226,10 @@ class RULModel(ServedModel):
         """
         from autoencoder_pipelines.inference import engine_features, last_cycle  # noqa: PLC0415
 
-        settings = self.settings
-        if settings.drift_reference is None:
-            raise ValueError(
-                f"{settings.registered_model} version {settings.version} carries no drift reference (it was registered "
-                "before drift reports): retrain it (`kedro run --pipeline=rul_vae_retrain`)."
-            )
+        settings, reference = self.settings, self.drift_reference()
         engines = schemas.validate_engine_log(engines, name, settings.required_columns)
         windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
-        return drift_report(settings.drift_reference, last_cycle(windows, settings.data.sensor_columns))
+        return drift_report(reference, last_cycle(windows, settings.data.sensor_columns))
 
 
 class MNISTModel(ServedModel):
@@ -298,14 +307,9 @@ class AFModel(ServedModel):
             PacemakerValidationError: the logs fail the model's checks.
             ValueError: the model carries no drift reference (registered before drift reports).
         """
-        settings = self.settings
-        if settings.drift_reference is None:
-            raise ValueError(
-                f"{settings.registered_model} version {settings.version} carries no drift reference (it was registered "
-                "before drift reports): retrain it (`kedro run --pipeline=af_rvae_retrain`)."
-            )
+        reference = self.drift_reference()
         _, series = self.series(logs, name)
-        return drift_report(settings.drift_reference, pacemaker.record_tenths(series))
+        return drift_report(reference, pacemaker.record_tenths(series))
 
     def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
         from autoencoder_pipelines.inference import diagnose_series  # noqa: PLC0415 - imports Keras
