@@ -356,7 +356,7 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     from autoencoder_pipelines.data.cmapss import ConditionScaler
     from autoencoder_pipelines.data.config import CMAPSSConfig
     from autoencoder_pipelines.pipelines.rul_inference.nodes import InferenceConfig, score_new_engines
-    from autoencoder_pipelines.pipelines.rul_vae.nodes import evaluate_champion
+    from autoencoder_pipelines.pipelines.rul_vae.champion import evaluate_champion
     from autoencoder_pipelines.registry import RegisteredModel
     from autoencoder_pipelines.serving import RULSettings, served
 

@@ -13,13 +13,9 @@ from autoencoder_pipelines.evaluation import classification_metrics, training_su
 from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig, TrainingConfig
 from autoencoder_pipelines.inference import diagnose_series
 from autoencoder_pipelines.monitoring import (
-    DetectorConfig,
-    DriftConfig,
     DriftReference,
     ThresholdDetector,
     drift_report,
-    fit_threshold,
-    reference_sample,
 )
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import (
@@ -34,7 +30,6 @@ from autoencoder_pipelines.registry import RegisteredModel
 from autoencoder_pipelines.uncertainty import (
     TemperatureScaling,
     expected_calibration_error,
-    fit_temperature,
     reliability_table,
 )
 
@@ -109,29 +104,6 @@ def train_af_rvae(
 ) -> tuple[models.RecurrentVAEClassifier, History]:
     """Fit the recurrent VAE and its classifier jointly."""
     return fit_configured_model("recurrent_vae_classifier", architecture, x_train, y_train, x_val, y_val, training)
-
-
-# --- calibration: how far the diagnoses can be trusted --------------------------------------
-
-
-def calibrate_probabilities(model: models.RecurrentVAEClassifier | models.Ensemble, x_val: np.ndarray, y_val: np.ndarray) -> dict:
-    """Temperature scaling of the class probabilities (``uncertainty.TemperatureScaling``),
-    fitted on the validation patients, with their expected calibration error before and after."""
-    return fit_temperature(diagnose_series(model, x_val, None, None)["raw_probabilities"], y_val).model_dump()
-
-
-def fit_ood_detector(model: models.RecurrentVAEClassifier | models.Ensemble, x_val: np.ndarray, ood: DetectorConfig) -> dict:
-    """The out-of-distribution detector: a patient's series reconstruction error (the
-    model's own decoder, trained on the training patients) above the validation patients'
-    quantile at ``false_flag_rate``."""
-    scores = diagnose_series(model, x_val, None, None)["ood_score"]
-    return fit_threshold("reconstruction_mse", scores, ood).model_dump()
-
-
-def sample_drift_reference(x_train: np.ndarray, drift: DriftConfig, series: AFSeriesConfig) -> dict:
-    """A seeded sample of the training patients' mean AF burden over each tenth of the
-    record, and the drift rule: what each diagnosed batch is compared with."""
-    return reference_sample(pacemaker.record_tenths(x_train), drift, seed=series.split_seed).model_dump()
 
 
 # --- evaluation -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ namespaces that kedro-viz draws as groups.
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from autoencoder_pipelines.pipelines.af_rvae import nodes
+from autoencoder_pipelines.pipelines.af_rvae import calibration, nodes
 from autoencoder_pipelines.pipelines.common import stage
 
 SIM, SERIES = "params:simulation", "params:series"
@@ -41,12 +41,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             )
         ],
     )
-    calibration = stage(
+    calibration_stage = stage(
         "calibration",
         [
-            node(nodes.calibrate_probabilities, ["model", "x_val", "y_val"], "probability_calibration", name="calibrate_probabilities"),
-            node(nodes.fit_ood_detector, ["model", "x_val", "params:ood"], "ood_detector", name="fit_ood_detector"),
-            node(nodes.sample_drift_reference, ["x_train", "params:drift", SERIES], "drift_reference", name="sample_drift_reference"),
+            node(calibration.calibrate_probabilities, ["model", "x_val", "y_val"], "probability_calibration", name="calibrate_probabilities"),
+            node(calibration.fit_ood_detector, ["model", "x_val", "params:ood"], "ood_detector", name="fit_ood_detector"),
+            node(calibration.sample_drift_reference, ["x_train", "params:drift", SERIES], "drift_reference", name="sample_drift_reference"),
         ],
     )
     evaluation = stage(
@@ -93,7 +93,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
     )
-    return pipeline(ingestion + preprocessing + training + calibration + evaluation, namespace="af_rvae")
+    return pipeline(ingestion + preprocessing + training + calibration_stage + evaluation, namespace="af_rvae")
 
 
 def champion_evaluation() -> Pipeline:

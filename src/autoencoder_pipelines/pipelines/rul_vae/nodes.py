@@ -15,27 +15,19 @@ from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
 from autoencoder_pipelines.inference import last_cycle, trust_columns
 from autoencoder_pipelines.monitoring import (
-    DetectorConfig,
-    DriftConfig,
     DriftReference,
     MahalanobisDetector,
     drift_report,
-    fit_mahalanobis,
-    reference_sample,
 )
 from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model
-from autoencoder_pipelines.plotting import health_map_figure, message_figure, rul_per_engine_figure
-from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.plotting import health_map_figure, rul_per_engine_figure
 from autoencoder_pipelines.uncertainty import (
     IntervalConfig,
     RULIntervals,
-    fit_rul_intervals,
     interval_coverage,
     min_calibration_engines,
 )
-
-HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
 
 # --- ingestion --------------------------------------------------------------------
 
@@ -193,61 +185,6 @@ def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.nd
     return np.where(np.ravel(y) >= max_rul, capped_weight, 1.0).astype(np.float32)
 
 
-# --- calibration: how far the model's answers can be trusted ----------------------------
-
-
-def _cut_points(train: pd.DataFrame, units, data: CMAPSSConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The engines ``units`` cut at every cycle from the window on: their sliding windows
-    (the preprocessing is causal, so a cut engine's last window is the window that ends
-    at the cut), the capped RUL there and the unit of each."""
-    return cmapss.sliding_windows(train[train["unit_nr"].isin(units)], data.sensor_columns, data.window)
-
-
-def calibrate_rul_intervals(
-    model: models.RecurrentVAE | models.Ensemble,
-    train: pd.DataFrame,
-    split: dict[str, list[int]],
-    data: CMAPSSConfig,
-    intervals: IntervalConfig,
-) -> dict:
-    """Conformal RUL intervals (``uncertainty.RULIntervals``) calibrated on the validation
-    engines cut at every cycle, each engine weighing one; with the share of those cut
-    points (engines weighing alike) inside their interval and its mean width."""
-    windows, truth, units = _cut_points(train, split["validation_units"], data)
-    outputs = model.predict(windows, batch_size=1024, verbose=0)
-    spread = outputs.get("rul_spread", np.zeros(len(truth)))
-    fitted = fit_rul_intervals(truth, outputs["rul"], spread, units, intervals)
-    lower, upper = fitted.bounds(outputs["rul"], spread, 0.0, data.max_rul)
-    _, index, counts = np.unique(units, return_inverse=True, return_counts=True)
-    inside = (truth >= lower) & (truth <= upper)
-    return fitted.model_copy(
-        update={
-            "validation_coverage": float(np.sum(inside / counts[index]) / len(counts)),
-            "validation_mean_width": float(np.mean(upper - lower)),
-        }
-    ).model_dump()
-
-
-def fit_ood_detector(train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig, ood: DetectorConfig) -> dict:
-    """The out-of-distribution detector: the Mahalanobis distance of an engine's last cycle
-    (scaled, smoothed sensors) to the fitting engines' windows; the threshold flags
-    ``false_flag_rate`` of the validation engines' cut points (each engine weighing one)."""
-    fit_windows, _, _ = _cut_points(train, split["train_units"], data)
-    val_windows, _, val_units = _cut_points(train, split["validation_units"], data)
-    sensors = data.sensor_columns
-    detector = fit_mahalanobis(
-        last_cycle(fit_windows, sensors), last_cycle(val_windows, sensors), sensors, ood, validation_groups=val_units
-    )
-    return detector.model_dump()
-
-
-def sample_drift_reference(train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig, drift: DriftConfig) -> dict:
-    """A seeded sample of the fitting engines' windows' last cycles, and the drift rule:
-    what each scored batch is compared with (``monitoring.drift_report``)."""
-    windows, _, _ = _cut_points(train, split["train_units"], data)
-    return reference_sample(last_cycle(windows, data.sensor_columns), drift, seed=data.split_seed).model_dump()
-
-
 # --- evaluation -------------------------------------------------------------------
 
 
@@ -356,82 +293,3 @@ def plot_health_map(train_latent: pd.DataFrame, predictions: pd.DataFrame, data:
 def plot_rul_predictions(predictions: pd.DataFrame) -> plotting.Figure:
     """Predicted vs true RUL of each test engine."""
     return rul_per_engine_figure(predictions)
-
-
-# --- promotion (rul_vae_retrain): the champion on this run's test engines -----------
-
-
-def evaluate_champion(
-    champion: RegisteredModel | None, test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig
-) -> tuple[dict, pd.DataFrame]:
-    """The champion's metrics and predictions on this run's test engines.
-
-    The champion scores the engines as its served model does (``serving.RULModel``: its
-    own scaler and data settings); the truth
-    is capped at this run's ``max_rul``, as for the challenger. Without a champion:
-    ``{"version": None}`` and no predictions.
-    """
-    columns = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "true_rul", "true_rul_capped"]
-    if champion is None:
-        return {"version": None}, pd.DataFrame(columns=columns)
-    from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
-
-    served = rul_model_of(champion)
-    scored = served.score(test, f"test engines ({data.subset})")
-    truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
-    predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))
-    trusted = "rul_lower" in predictions and "ood" in predictions  # a champion registered before the calibration has neither
-    predictions = predictions[columns + (["rul_lower", "rul_upper", "ood_score", "ood"] if trusted else [])]
-    metrics = {
-        "version": champion.version,
-        **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
-        **(trust_metrics(predictions, data.max_rul) if trusted else {}),
-        "rul_spread_mean": float(predictions["rul_spread"].mean()),
-        "rul_offset": float(served.model.config.rul_offset),
-    }
-    return metrics, predictions
-
-
-def plot_champion_predictions(predictions: pd.DataFrame, metrics: dict) -> plotting.Figure:
-    """Predicted vs true RUL per test engine for the champion (the challenger's is
-    ``rul_vae.figure_rul_per_engine``)."""
-    if metrics.get("version") is None:
-        return message_figure("Champion: predicted vs true RUL", "No champion yet: this run's challenger is the first.")
-    fig = rul_per_engine_figure(predictions)
-    fig.axes[0].set_title(f"Champion (version {metrics['version']}): predicted vs true RUL per test engine")
-    return fig
-
-
-def describe_challenger(
-    scaler: dict,
-    train_latent: pd.DataFrame,
-    test: pd.DataFrame,
-    data: CMAPSSConfig,
-    interval_calibration: dict,
-    ood_detector: dict,
-    drift_reference: dict,
-) -> dict:
-    """What a registered model needs for inference besides its weights, checked as the
-    served model's typed settings (``serving.RULSettings``): its fitted scaler, its data
-    settings, a sample of its training health map, its interval calibration, its
-    out-of-distribution detector and its drift reference; and an example request (the
-    first two test engines' logs, as a ``split`` table)."""
-    from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
-
-    step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
-    sample = train_latent.iloc[::step]
-    settings = {
-        "task": "rul_vae",
-        "condition_scaler": scaler,
-        "data": data.model_dump(mode="json"),
-        "health_map": {
-            "z_1": sample["z_1"].round(5).tolist(),
-            "z_2": sample["z_2"].round(5).tolist(),
-            cmapss.RUL_COLUMN: sample[cmapss.RUL_COLUMN].tolist(),
-        },
-        "intervals": interval_calibration,
-        "ood": ood_detector,
-        "drift_reference": drift_reference,
-    }
-    example = serving.input_example(test, serving.settings_from(settings))
-    return {**settings, "input_example": example.to_dict(orient="split", index=False)}

@@ -9,7 +9,7 @@ inside. Only the raw files and the parsed tables (``cmapss_*``) are shared.
 from kedro.pipeline import Pipeline, node, pipeline
 
 from autoencoder_pipelines.pipelines.common import stage
-from autoencoder_pipelines.pipelines.rul_vae import nodes
+from autoencoder_pipelines.pipelines.rul_vae import calibration, champion, nodes
 
 RAW = {"cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw"}
 TABLES = {"cmapss_train", "cmapss_test", "cmapss_test_rul"}  # the parsed files, shared
@@ -68,23 +68,23 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
     )
-    calibration = stage(
+    calibration_stage = stage(
         "calibration",
         [
             node(
-                nodes.calibrate_rul_intervals,
+                calibration.calibrate_rul_intervals,
                 ["model", "train_smoothed", "engine_split", DATA, "params:intervals"],
                 "interval_calibration",
                 name="calibrate_rul_intervals",
             ),
             node(
-                nodes.fit_ood_detector,
+                calibration.fit_ood_detector,
                 ["train_smoothed", "engine_split", DATA, "params:ood"],
                 "ood_detector",
                 name="fit_ood_detector",
             ),
             node(
-                nodes.sample_drift_reference,
+                calibration.sample_drift_reference,
                 ["train_smoothed", "engine_split", DATA, "params:drift"],
                 "drift_reference",
                 name="sample_drift_reference",
@@ -108,7 +108,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
     )
     return pipeline(
-        ingestion + preprocessing + training + calibration + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES
+        ingestion + preprocessing + training + calibration_stage + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES
     )
 
 
@@ -119,19 +119,19 @@ def champion_evaluation() -> Pipeline:
     return Pipeline(
         [
             node(
-                nodes.evaluate_champion,
+                champion.evaluate_champion,
                 ["champion", "cmapss_test", "cmapss_test_rul", DATA],
                 ["champion_metrics", "champion_predictions"],
                 name="evaluate_champion",
             ),
             node(
-                nodes.plot_champion_predictions,
+                champion.plot_champion_predictions,
                 ["champion_predictions", "champion_metrics"],
                 "figure_champion_rul_per_engine",
                 name="plot_champion_predictions",
             ),
             node(
-                nodes.describe_challenger,
+                champion.describe_challenger,
                 ["condition_scaler", "train_latent", "cmapss_test", DATA, "interval_calibration", "ood_detector", "drift_reference"],
                 "model_metadata",
                 name="describe_challenger",
