@@ -84,3 +84,37 @@ def test_on_tensorflow_fit_trains_on_the_same_batches_through_tf_data():
 
     for a, b in zip(fitted(batches), fitted(batches.for_fit())):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_same_run_started_twice_at_once_waits_for_the_first(tmp_path):
+    """Two processes training the very same run would share, and delete, one backup: the
+    second waits for the first's lock."""
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    from filelock import FileLock
+
+    from autoencoder_pipelines.run_lock import only_run_of
+
+    directory = tmp_path / "backups" / "Model-abc"
+    script = textwrap.dedent(f"""
+        import logging, sys
+        from pathlib import Path
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+        from autoencoder_pipelines.run_lock import only_run_of
+        print("trying", flush=True)
+        with only_run_of(Path({str(directory)!r})):
+            print("entered", flush=True)
+    """)
+    with only_run_of(directory):
+        waiting = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert waiting.stdout.readline().strip() == "trying"
+        time.sleep(1.0)  # let it reach the lock
+        assert waiting.poll() is None  # still waiting for this process's lock
+    out = waiting.communicate(timeout=60)[0]
+    assert out.index("The same run is training in another process") < out.index("entered")
+    assert (tmp_path / "backups.locks" / "Model-abc.lock").exists() and not (tmp_path / "backups").exists()
+    with FileLock(tmp_path / "backups.locks" / "Model-abc.lock").acquire(timeout=0):
+        pass  # released by both

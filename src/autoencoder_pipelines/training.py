@@ -40,6 +40,7 @@ import numpy as np
 
 from autoencoder_pipelines.models.base import dtype_policy
 from autoencoder_pipelines.models.config import TrainingConfig
+from autoencoder_pipelines.run_lock import only_run_of
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +337,11 @@ def fit_model(
         history (loss terms for training and validation) of the whole run.
     """
     directory = Path(config.backup_dir) / run_key
+    with only_run_of(directory):
+        return _fit_with_restarts(build_model, x_train, y_train, validation_data, config, directory, callbacks, sample_weight)
+
+
+def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, directory, callbacks, sample_weight):
     fit = functools.partial(
         _fit, build_model, x_train, y_train, validation_data, config, Devices(), sample_weight=sample_weight
     )

@@ -90,7 +90,7 @@ def _check_served_model(task: str, champion) -> None:
 
 
 @pytest.mark.slow
-def test_a_first_champion_then_only_a_better_challenger_is_promoted(task):
+def test_a_first_champion_then_only_a_challenger_better_beyond_seed_noise_is_promoted(task):
     task, project = task
     name, _, metric = TASKS[task]
     client = _client(project)
@@ -104,24 +104,37 @@ def test_a_first_champion_then_only_a_better_challenger_is_promoted(task):
     assert first.tags["promoted"] == "true" and metric in first.metadata["metrics"]
     _check_served_model(task, first)
 
-    # 2. A worse challenger (it must win by a margin no model reaches): registered as
-    # version 2 for the record; the champion stays version 1.
-    _retrain(task, project, **{task: {"promotion": {"margin": 1e6}}})
+    # 2. The same data, another seed: no improvement beyond what the seed gives (the interval's
+    # lower end is not above zero): registered as version 2 for the record; the champion stays.
+    _retrain(task, project, **{task: {"training": {"seed": 1}}})
     decision = _decision(task, project)
-    assert decision["promote"] is False and decision["champion_version"] == "1" and decision["margin"] == 1e6
-    assert decision["champion"] == pytest.approx(decision["challenger"], rel=0.5)  # same data, both scored
+    assert decision["promote"] is False and decision["champion_version"] == "1" and decision["interval"][0] <= 0.0
+    assert decision["n_items"] == {"rul_vae": 6, "sparse_ae": 100}[task]  # every test item, both sides
     assert champion_version(name, client=client) == "1"
-    assert client.get_model_version(name, "2").tags["promoted"] == "false"
-
-    # 3. A better challenger: against a champion with all weights zero, it wins.
-    assert _register_broken_champion(name, client) == "3" == champion_version(name, client=client)
-    _retrain(task, project)
-    decision = _decision(task, project)
-    assert decision["promote"] is True and decision["champion_version"] == "3"
-    assert decision["improvement"] > 0
-    assert champion_version(name, client=client) == "4"
+    version = client.get_model_version(name, "2")
+    assert version.tags["promoted"] == "false" and version.tags["evaluation_items"] == str(decision["n_items"])
     champion_metrics = json.loads(latest(project / TASKS[task][1] / "champion_metrics.json").read_text())
-    assert champion_metrics["version"] == "3" and champion_metrics[metric] == pytest.approx(decision["champion"])
+    assert champion_metrics["version"] == "1" and champion_metrics[metric] == pytest.approx(decision["champion"])
+
+    # 3. A clearly better challenger is promoted: for sparse_ae a better recipe (5 epochs, not 1),
+    # for rul_vae a champion with every weight zero (a constant, late answer) to beat.
+    if task == "rul_vae":
+        assert _register_broken_champion(name, client) == "3" == champion_version(name, client=client)
+        better = {}
+    else:
+        better = {task: {"training": {"epochs": 5}}}
+    _retrain(task, project, **better)
+    decision = _decision(task, project)
+    champion = "3" if task == "rul_vae" else "1"
+    assert decision["promote"] is True and decision["champion_version"] == champion and decision["interval"][0] > 0
+    assert champion_version(name, client=client) == "4" if task == "rul_vae" else "3"
+    if task == "rul_vae":
+        return
+
+    # 4. A truly worse challenger (it barely trains) is kept out: its whole interval is below zero.
+    _retrain(task, project, **{task: {"training": {"learning_rate": 1e-5}}})
+    decision = _decision(task, project)
+    assert decision["promote"] is False and decision["interval"][1] < 0 and champion_version(name, client=client) == "3"
 
 
 @pytest.mark.slow
@@ -142,3 +155,63 @@ def test_a_training_that_raises_leaves_the_champion_untouched(tmp_path, monkeypa
         _retrain(task, project)
     assert champion_version(name, client=client) == "1"
     assert [str(v.version) for v in client.search_model_versions(f"name='{name}'")] == ["1"]
+
+
+@pytest.fixture
+def tracking_server(tmp_path):
+    """``mlflow server`` on 127.0.0.1 (a port the OS picks) over a migrated SQLite file:
+    several processes write their runs through it, as in production (SQLite alone does
+    not take concurrent writers); yields its URL."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from tests.pipelines.kedro_project import _empty_tracking_database
+
+    database = tmp_path / "server.db"
+    shutil.copy(_empty_tracking_database(), database)
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{database}",
+             "--artifacts-destination", str(tmp_path / "artifacts"), "-h", "127.0.0.1", "-p", "0", "--workers", "1"],
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not (found := re.search(rb"Uvicorn running on (http://127\.0\.0\.1:\d+)", log.read_bytes())):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield found.group(1).decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_two_retrainings_at_once_end_with_exactly_one_champion(tmp_path, monkeypatch, tracking_server):
+    """Two `kedro run --pipeline=sparse_ae_retrain` processes on an empty registry: both
+    decide to promote against "no champion"; the registry's lock lets one register first,
+    and the other stops with PromotionConflict, registering nothing. (Their trainings are
+    the same run: the second waits for the first's backup lock.)"""
+    import subprocess
+    import sys
+
+    (tmp_path / "project").mkdir()
+    project = make_project(tmp_path / "project", monkeypatch, MNIST_DATA_DIR=str(write_mnist(tmp_path / "mnist")),
+                           MLFLOW_TRACKING_URI=tracking_server)
+    # The project's experiment exists, as after any earlier run: two first-ever runs would race
+    # to create it (the server's SQLite refuses the second insert).
+    MlflowClient(tracking_uri=tracking_server).create_experiment("autoencoder_pipelines")
+    command = [sys.executable, "-m", "kedro", "run", "--env=test", "--pipeline=sparse_ae_retrain"]
+    runs = [subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [" ".join(run.communicate(timeout=600)[0].split()) for run in runs]  # unwrapped lines
+    client = MlflowClient(tracking_uri=tracking_server)
+    versions = [str(v.version) for v in client.search_model_versions("name='sparse_ae'")]
+    assert champion_version("sparse_ae", client=client) == "1" and versions == ["1"], outputs
+    assert sorted(run.returncode for run in runs)[0] == 0 and sorted(run.returncode for run in runs)[1] != 0, outputs
+    (loser,) = [out for run, out in zip(runs, outputs) if run.returncode != 0]
+    assert "PromotionConflict" in loser and "compared with champion version None, but the champion is now version 1" in loser

@@ -376,7 +376,7 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     scored = score_new_engines(champion, test, InferenceConfig(engines_file="engines.txt"))
     pd.testing.assert_frame_equal(scored, expected, check_exact=True)
     assert "rul_lower" not in scored and "ood" not in scored  # no calibration: no interval, no flag, not made up
-    with pytest.raises(ValueError, match=r"version 7 carries no drift reference .* kedro run --pipeline=rul_vae_retrain"):
+    with pytest.raises(ValueError, match=r"version 7 carries no drift reference .*`kedro run --pipeline=rul_vae_retrain`"):
         served(model, settings).drift(test, "engines.txt")
     metrics, predictions = evaluate_champion(champion, test, pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}), data)
     assert metrics["version"] == "7" and metrics["rul_offset"] == 2.5  # the champion's own, as it serves

@@ -9,7 +9,12 @@ from autoencoder_pipelines import models
 from autoencoder_pipelines.data import pacemaker
 from autoencoder_pipelines.data.config import AFSeriesConfig
 from autoencoder_pipelines.inference import diagnose_series
-from autoencoder_pipelines.monitoring import DetectorConfig, DriftConfig, fit_threshold, reference_sample
+from autoencoder_pipelines.monitoring import (
+    DetectorConfig,
+    DriftConfig,
+    fit_threshold,
+    reference_sample,
+)
 from autoencoder_pipelines.uncertainty import fit_temperature
 
 

@@ -10,8 +10,11 @@ from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import pacemaker
 from autoencoder_pipelines.data.config import AFSeriesConfig, PacemakerSimulationConfig
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
-from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig, TrainingConfig
 from autoencoder_pipelines.inference import diagnose_series
+from autoencoder_pipelines.models.config import (
+    RecurrentVAEClassifierConfig,
+    TrainingConfig,
+)
 from autoencoder_pipelines.monitoring import (
     DriftReference,
     ThresholdDetector,
@@ -25,7 +28,7 @@ from autoencoder_pipelines.plotting import (
     reliability_figure,
     series_reconstruction_figure,
 )
-from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.promotion import champion_metrics, indexed_scores
 from autoencoder_pipelines.registry import RegisteredModel
 from autoencoder_pipelines.uncertainty import (
     TemperatureScaling,
@@ -156,6 +159,12 @@ def evaluate_af_rvae(
     }
 
 
+def score_test_patients(probabilities: np.ndarray, y_test: np.ndarray) -> pd.DataFrame:
+    """Each test patient's correctness, 1 or 0 (item ``test:<index>``): what the
+    promotion's paired test resamples (their mean is the accuracy)."""
+    return indexed_scores(np.asarray(probabilities).argmax(axis=1) == np.asarray(y_test))
+
+
 def plot_reliability_diagram(raw_probabilities: np.ndarray, probabilities: np.ndarray, y_test: np.ndarray) -> plotting.Figure:
     """Confidence against accuracy of the test patients, before and after calibration."""
     return reliability_figure(
@@ -222,9 +231,11 @@ def plot_reconstructions(x_test: np.ndarray, reconstructions: np.ndarray, y_test
 # --- promotion (af_rvae_retrain): the champion on this run's test patients ------------
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+def evaluate_champion(
+    champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray
+) -> tuple[dict, pd.DataFrame]:
     """The champion's accuracy, macro-F1 and confusion matrix on this run's test patients
-    (``{"version": None}`` without a champion).
+    (``{"version": None}`` without a champion), and each patient's correctness.
 
     Raises:
         ValueError: the champion takes series of another shape than this run's.
@@ -234,9 +245,10 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_te
             f"The champion (version {champion.version}) takes series of shape {tuple(champion.model.config.input_shape)}, "
             f"this run's test series are {tuple(x_test.shape[1:])}: compare on the champion's series settings."
         )
-    def evaluate(model) -> dict:
+    def evaluate(model) -> tuple[dict, pd.DataFrame]:
         answer = diagnose_series(model, x_test, None, None)
-        return diagnosis_metrics(answer["probabilities"], answer["probability_spread"], y_test)
+        metrics = diagnosis_metrics(answer["probabilities"], answer["probability_spread"], y_test)
+        return metrics, score_test_patients(answer["probabilities"], y_test)
 
     return champion_metrics(champion, evaluate)
 

@@ -70,6 +70,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "metrics",
                 name="evaluate_af_rvae",
             ),
+            node(nodes.score_test_patients, ["test_probabilities", "y_test"], "test_item_scores", name="score_test_patients"),
             node(
                 nodes.plot_reliability_diagram,
                 ["test_raw_probabilities", "test_probabilities", "y_test"],
@@ -101,7 +102,12 @@ def champion_evaluation() -> Pipeline:
     run's test patients; the challenger is described by its simulation and series settings."""
     return Pipeline(
         [
-            node(nodes.evaluate_champion, ["champion", "x_test", "y_test"], "champion_metrics", name="evaluate_champion"),
+            node(
+                nodes.evaluate_champion,
+                ["champion", "x_test", "y_test"],
+                ["champion_metrics", "champion_item_scores"],
+                name="evaluate_champion",
+            ),
             node(
                 nodes.plot_champion_confusion_matrix,
                 "champion_metrics",

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models.config import ContractiveAutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
+from autoencoder_pipelines.models.config import (
+    ContractiveAutoencoderConfig,
+    TrainingConfig,
+)
+from autoencoder_pipelines.pipelines.common import (
+    History,
+    fit_configured_model,
+    predict_in_batches,
+)
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
@@ -43,8 +52,11 @@ def jacobian_norms(model: models.ContractiveAutoencoder, x: np.ndarray, batch_si
 
 def model_metrics(model: models.ContractiveAutoencoder, x_test: np.ndarray) -> dict[str, float]:
     """Test MSE/PSNR and the mean Jacobian norm of one model."""
+    return _model_metrics(model, x_test, predict_in_batches(model, x_test)["reconstruction"])
+
+
+def _model_metrics(model: models.ContractiveAutoencoder, x_test: np.ndarray, reconstructions: np.ndarray) -> dict[str, float]:
     norms = jacobian_norms(model, x_test)
-    reconstructions = predict_in_batches(model, x_test)["reconstruction"]
     return {
         **reconstruction_metrics(x_test, reconstructions),
         "jacobian_norm": float(norms.mean()),
@@ -70,10 +82,21 @@ def evaluate_contractive_ae(
     }
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> dict:
+def score_test_images(model: models.ContractiveAutoencoder, x_test: np.ndarray) -> pd.DataFrame:
+    """Each test image's reconstruction MSE by the contractive model (item ``test:<index>``;
+    their mean is ``contractive.mse``)."""
+    return score_reconstructions(predict_in_batches(model, x_test)["reconstruction"], x_test)
+
+
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
     """The champion's test metrics, under ``contractive`` as the challenger's are
-    (so ``promotion.metric: contractive.mse`` reads both)."""
-    return champion_metrics(champion, lambda model: {"contractive": model_metrics(model, x_test)})
+    (so ``promotion.metric: contractive.mse`` reads both), and its per-image scores."""
+
+    def evaluate(model) -> tuple[dict, pd.DataFrame]:
+        reconstructions = predict_in_batches(model, x_test)["reconstruction"]
+        return {"contractive": _model_metrics(model, x_test, reconstructions)}, score_reconstructions(reconstructions, x_test)
+
+    return champion_metrics(champion, evaluate)
 
 
 def plot_contractive_reconstructions(model: models.ContractiveAutoencoder, plain_model: models.ContractiveAutoencoder, x_test: np.ndarray) -> plotting.Figure:

@@ -3,7 +3,9 @@
 from kedro.pipeline import Pipeline, node
 
 from autoencoder_pipelines.pipelines.contractive_ae import nodes
-from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
+from autoencoder_pipelines.pipelines.mnist.pipeline import (
+    champion_evaluation as mnist_champion_evaluation,
+)
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 
 
@@ -29,6 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "metrics",
             name="evaluate_contractive_ae",
         ),
+        node(nodes.score_test_images, ["model", "x_test"], "test_item_scores", name="score_test_images"),
         node(
             nodes.plot_contractive_reconstructions,
             ["model", "plain_model", "x_test"],

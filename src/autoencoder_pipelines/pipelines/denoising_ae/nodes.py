@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import mnist
 from autoencoder_pipelines.data.config import NoiseConfig
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import (
+    History,
+    fit_configured_model,
+    predict_in_batches,
+)
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
@@ -70,9 +76,13 @@ def evaluate_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: n
     }
 
 
-def evaluate_champion(champion: RegisteredModel | None, noisy_x_test: np.ndarray, x_test: np.ndarray) -> dict:
+def evaluate_champion(champion: RegisteredModel | None, noisy_x_test: np.ndarray, x_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
     """The champion's MSE and PSNR against the clean test images, from this run's noisy ones."""
-    return champion_metrics(champion, lambda model: reconstruction_metrics(x_test, denoise_test_set(model, noisy_x_test)))
+    def evaluate(model) -> tuple[dict, pd.DataFrame]:
+        denoised = denoise_test_set(model, noisy_x_test)
+        return reconstruction_metrics(x_test, denoised), score_reconstructions(denoised, x_test)
+
+    return champion_metrics(champion, evaluate)
 
 
 def plot_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray) -> plotting.Figure:

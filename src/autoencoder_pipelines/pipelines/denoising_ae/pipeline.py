@@ -3,8 +3,11 @@
 from kedro.pipeline import Pipeline, node
 
 from autoencoder_pipelines.pipelines.denoising_ae import nodes
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
+from autoencoder_pipelines.pipelines.mnist.pipeline import (
+    champion_evaluation as mnist_champion_evaluation,
+)
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
-from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -32,6 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "metrics",
             name="evaluate_denoising",
         ),
+        node(score_reconstructions, ["denoised_x_test", "x_test"], "test_item_scores", name="score_test_images"),
         node(nodes.plot_denoising, ["denoised_x_test", "noisy_x_test", "x_test"], "figure_denoising", name="plot_denoising"),
     ]
     return model_pipeline("denoising_ae", training, evaluation, preprocessing)

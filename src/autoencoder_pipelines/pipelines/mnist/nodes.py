@@ -6,9 +6,12 @@ Pure functions: bytes and arrays in, arrays out; the catalog does the I/O.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines.data import mnist
 from autoencoder_pipelines.data.config import MNISTDataConfig, MNISTIngestionConfig
+from autoencoder_pipelines.evaluation import per_image_mse
+from autoencoder_pipelines.promotion import indexed_scores
 
 # --- ingestion (shared, not namespaced) ----------------------------------------------
 
@@ -28,6 +31,19 @@ def ingest_training_set(images_raw: bytes, labels_raw: bytes, params: MNISTInges
 def ingest_test_set(images_raw: bytes, labels_raw: bytes, params: MNISTIngestionConfig) -> tuple[np.ndarray, np.ndarray]:
     """Decompress, verify and parse the 10,000 test images and their labels."""
     return _read_set(images_raw, labels_raw, "test", params)
+
+
+# --- per-image scores: what the promotion's paired test resamples ------------------------
+
+
+def score_reconstructions(reconstructions: np.ndarray, x_test: np.ndarray) -> pd.DataFrame:
+    """Each test image's reconstruction MSE (item ``test:<index>``; their mean is the MSE)."""
+    return indexed_scores(per_image_mse(x_test, reconstructions))
+
+
+def score_classifications(probabilities: np.ndarray, y_test: np.ndarray) -> pd.DataFrame:
+    """Each test image's correctness, 1 or 0 (item ``test:<index>``; their mean is the accuracy)."""
+    return indexed_scores(np.asarray(probabilities).argmax(axis=1) == np.asarray(y_test))
 
 
 # --- preprocessing (namespaced per pipeline) ------------------------------------------

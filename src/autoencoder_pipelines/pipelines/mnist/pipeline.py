@@ -71,11 +71,11 @@ def model_pipeline(name: str, training: list, evaluation: list, preprocessing: l
 
 def champion_evaluation(task: str, evaluate_champion, inputs: list[str]) -> Pipeline:
     """The MNIST task ``task``'s part of the promotion stage: ``evaluate_champion(champion,
-    *inputs)`` gives ``champion_metrics``; the model's description is its task, data
+    *inputs)`` gives ``champion_metrics`` and ``champion_item_scores``; the model's description is its task, data
     settings and an example request (``serving.MNISTSettings``)."""
     return Pipeline(
         [
-            node(evaluate_champion, ["champion", *inputs], "champion_metrics", name="evaluate_champion"),
+            node(evaluate_champion, ["champion", *inputs], ["champion_metrics", "champion_item_scores"], name="evaluate_champion"),
             node(nodes.model_describer(task), ["params:data", "mnist_test_images"], "model_metadata", name="describe_challenger"),
         ]
     )

@@ -7,11 +7,13 @@ so its datasets are ``<task>.champion``, ``<task>.champion_metrics``,
 ``<task>.promotion_decision`` and ``<task>.registration``, and its parameters
 ``params:<task>.promotion`` (metric, direction, margin). Only the evaluation of the
 champion is the task's own: the task's ``champion_evaluation()`` gives the nodes that
-score the registry's champion on this run's test data (``champion_metrics``, and
-figures where the task draws them) and describe the challenger for inference
-(``model_metadata``). Then:
+score the registry's champion on this run's test data (``champion_metrics`` and
+``champion_item_scores``, and figures where the task draws them) and describe the
+challenger for inference (``model_metadata``). Then:
 
-- ``decide_promotion``: the challenger's ``metrics`` against ``champion_metrics``;
+- ``decide_promotion``: the challenger against the champion by a paired bootstrap over the
+  evaluation items both were scored on (``test_item_scores``, ``champion_item_scores``:
+  each item's score, from the task's evaluation and its ``champion_evaluation()``);
 - ``register_challenger``: the challenger is registered as a new version of the task's
   registered model (tags: the decision, the metric, the champion compared with) and
   becomes the champion only if the decision says so.
@@ -31,7 +33,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     """The task-independent nodes, with dataset names relative to the task's namespace."""
     return Pipeline(
         [
-            node(decide, ["metrics", "champion_metrics", "params:promotion"], "promotion_decision", name="decide_promotion"),
+            node(
+                decide,
+                ["metrics", "champion_metrics", "test_item_scores", "champion_item_scores", "params:promotion"],
+                "promotion_decision",
+                name="decide_promotion",
+            ),
             node(
                 register_challenger,
                 ["model", "model_metadata", "metrics", "promotion_decision"],

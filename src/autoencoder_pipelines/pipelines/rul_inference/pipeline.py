@@ -16,7 +16,6 @@ from autoencoder_pipelines.pipelines.common import stage
 from autoencoder_pipelines.pipelines.rul_inference import nodes
 
 
-
 def create_pipeline(**kwargs) -> Pipeline:
     ingestion = stage("ingestion", [node(nodes.read_engines, ["engines_raw", "params:rul_inference"], "engines", name="read_engines")])
     scoring = stage(

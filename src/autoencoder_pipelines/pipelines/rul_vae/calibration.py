@@ -10,7 +10,12 @@ from autoencoder_pipelines import models
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.inference import last_cycle
-from autoencoder_pipelines.monitoring import DetectorConfig, DriftConfig, fit_mahalanobis, reference_sample
+from autoencoder_pipelines.monitoring import (
+    DetectorConfig,
+    DriftConfig,
+    fit_mahalanobis,
+    reference_sample,
+)
 from autoencoder_pipelines.uncertainty import IntervalConfig, fit_rul_intervals
 
 

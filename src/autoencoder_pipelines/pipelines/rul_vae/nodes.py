@@ -14,14 +14,15 @@ from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionSc
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
 from autoencoder_pipelines.inference import last_cycle, trust_columns
+from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.monitoring import (
     DriftReference,
     MahalanobisDetector,
     drift_report,
 )
-from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
 from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import health_map_figure, rul_per_engine_figure
+from autoencoder_pipelines.promotion import item_scores
 from autoencoder_pipelines.uncertainty import (
     IntervalConfig,
     RULIntervals,
@@ -268,6 +269,13 @@ def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPS
             for m in history["members"]
         ]
     return metrics
+
+
+def score_test_engines(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Each test engine's squared error against its capped truth (item ``test:<unit>``):
+    what the promotion's paired test resamples (their mean's root is the RMSE)."""
+    error = predictions["predicted_rul"].to_numpy(np.float64) - predictions["true_rul_capped"].to_numpy(np.float64)
+    return item_scores([f"test:{unit}" for unit in predictions["unit_nr"]], error**2)
 
 
 def trust_metrics(predictions: pd.DataFrame, max_rul: float) -> dict[str, float]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
 from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import (
+    History,
+    fit_configured_model,
+    predict_in_batches,
+)
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import code_activity_figure, image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
@@ -57,12 +63,13 @@ def evaluate_sparse_ae(
     }
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, activity_threshold: float) -> dict:
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, activity_threshold: float) -> tuple[dict, pd.DataFrame]:
     """The champion's test MSE/PSNR and code sparsity on this run's test images."""
 
-    def evaluate(model):
+    def evaluate(model) -> tuple[dict, pd.DataFrame]:
         codes, reconstructions = encode_test_set(model, x_test)
-        return {**reconstruction_metrics(x_test, reconstructions), **activity_metrics(codes, activity_threshold)}
+        metrics = {**reconstruction_metrics(x_test, reconstructions), **activity_metrics(codes, activity_threshold)}
+        return metrics, score_reconstructions(reconstructions, x_test)
 
     return champion_metrics(champion, evaluate)
 

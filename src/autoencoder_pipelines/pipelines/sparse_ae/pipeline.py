@@ -2,7 +2,10 @@
 
 from kedro.pipeline import Pipeline, node
 
-from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
+from autoencoder_pipelines.pipelines.mnist.pipeline import (
+    champion_evaluation as mnist_champion_evaluation,
+)
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.sparse_ae import nodes
 
@@ -24,6 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "metrics",
             name="evaluate_sparse_ae",
         ),
+        node(score_reconstructions, ["test_reconstructions", "x_test"], "test_item_scores", name="score_test_images"),
         node(
             nodes.plot_sparse_reconstructions,
             ["test_reconstructions", "x_test"],

@@ -104,7 +104,10 @@ def _check_values(sweep: SweepConfig, parameters: dict, trial: Pipeline) -> None
     """The fixed values, and each value of each domain with them (grids and choices: every
     value; ranges: both bounds), pass the typed validation of the trial's parameters, as
     each trial's will; the first that does not stops the sweep before any trial."""
-    from kedro.validation.parameter_validator import ParameterValidationError, ParameterValidator  # noqa: PLC0415
+    from kedro.validation.parameter_validator import (  # noqa: PLC0415
+        ParameterValidationError,
+        ParameterValidator,
+    )
 
     validator = ParameterValidator({"trial": trial})
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import training_summary
 from autoencoder_pipelines.models.config import TrainingConfig, VAEConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
-from autoencoder_pipelines.plotting import image_rows_figure, latent_grid_figure, latent_scatter_figure
-from autoencoder_pipelines.promotion import champion_metrics
+from autoencoder_pipelines.pipelines.common import (
+    History,
+    fit_configured_model,
+    predict_in_batches,
+)
+from autoencoder_pipelines.plotting import (
+    image_rows_figure,
+    latent_grid_figure,
+    latent_scatter_figure,
+)
+from autoencoder_pipelines.promotion import champion_metrics, indexed_scores
 from autoencoder_pipelines.registry import RegisteredModel
 
 
@@ -25,8 +34,9 @@ def encode_test_set(model: models.VAE, x_test: np.ndarray) -> np.ndarray:
     return model.encode(x_test)
 
 
-def model_metrics(model: models.VAE, x_test: np.ndarray, iwae_samples: int, seed: int) -> dict[str, float]:
-    """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in nats."""
+def model_metrics(model: models.VAE, x_test: np.ndarray, iwae_samples: int, seed: int) -> tuple[dict[str, float], pd.DataFrame]:
+    """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in
+    nats; and each test image's -ELBO (item ``test:<index>``; their mean is ``neg_elbo``)."""
     from autoencoder_pipelines.models.vae import test_bounds  # noqa: PLC0415 - loads Keras
 
     bounds = test_bounds(model, x_test, num_samples=iwae_samples, seed=seed)
@@ -37,16 +47,22 @@ def model_metrics(model: models.VAE, x_test: np.ndarray, iwae_samples: int, seed
         "neg_log_likelihood_iwae": float(-bounds["iwae"].mean()),
         "iwae_samples": iwae_samples,
         "latent_dim": model.config.latent_dim,
-    }
+    }, indexed_scores(-np.asarray(bounds["elbo"], np.float64))
 
 
-def evaluate_vae(model: models.VAE, x_test: np.ndarray, history: History, iwae_samples: int, seed: int) -> dict[str, float]:
-    """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in nats."""
-    return {**model_metrics(model, x_test, iwae_samples, seed), **training_summary(history)}
+def evaluate_vae(
+    model: models.VAE, x_test: np.ndarray, history: History, iwae_samples: int, seed: int
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in
+    nats; and each test image's -ELBO."""
+    metrics, items = model_metrics(model, x_test, iwae_samples, seed)
+    return {**metrics, **training_summary(history)}, items
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, iwae_samples: int, seed: int) -> dict:
-    """The champion's test -ELBO and IWAE bound on this run's test images."""
+def evaluate_champion(
+    champion: RegisteredModel | None, x_test: np.ndarray, iwae_samples: int, seed: int
+) -> tuple[dict, pd.DataFrame]:
+    """The champion's test -ELBO and IWAE bound on this run's test images, and each image's -ELBO."""
     return champion_metrics(champion, lambda model: model_metrics(model, x_test, iwae_samples, seed))
 
 

@@ -2,7 +2,9 @@
 
 from kedro.pipeline import Pipeline, node
 
-from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
+from autoencoder_pipelines.pipelines.mnist.pipeline import (
+    champion_evaluation as mnist_champion_evaluation,
+)
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.vae import nodes
 
@@ -16,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(
             nodes.evaluate_vae,
             ["model", "x_test", "training_history", "params:evaluation.iwae_samples", "params:evaluation.seed"],
-            "metrics",
+            ["metrics", "test_item_scores"],
             name="evaluate_vae",
         ),
         node(nodes.plot_vae_reconstructions, ["model", "x_test"], "figure_reconstructions", name="plot_vae_reconstructions"),

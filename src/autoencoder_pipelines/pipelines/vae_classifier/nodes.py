@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
 from autoencoder_pipelines.models.config import TrainingConfig, VAEClassifierConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
-from autoencoder_pipelines.plotting import confusion_matrix_figure, latent_scatter_figure
+from autoencoder_pipelines.pipelines.common import (
+    History,
+    fit_configured_model,
+    predict_in_batches,
+)
+from autoencoder_pipelines.pipelines.mnist.nodes import score_classifications
+from autoencoder_pipelines.plotting import (
+    confusion_matrix_figure,
+    latent_scatter_figure,
+)
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
 
@@ -36,9 +45,15 @@ def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, histo
     return {**classification_metrics(probabilities, y_test), **training_summary(history)}
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> dict:
-    """The champion's test accuracy, macro-F1 and confusion matrix on this run's test images."""
-    return champion_metrics(champion, lambda model: classification_metrics(classify_test_set(model, x_test)[1], y_test))
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
+    """The champion's test accuracy, macro-F1 and confusion matrix on this run's test
+    images, and each image's correctness."""
+
+    def evaluate(model) -> tuple[dict, pd.DataFrame]:
+        probabilities = classify_test_set(model, x_test)[1]
+        return classification_metrics(probabilities, y_test), score_classifications(probabilities, y_test)
+
+    return champion_metrics(champion, evaluate)
 
 
 def plot_confusion_matrix(metrics: dict) -> plotting.Figure:

@@ -2,7 +2,10 @@
 
 from kedro.pipeline import Pipeline, node
 
-from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
+from autoencoder_pipelines.pipelines.mnist.nodes import score_classifications
+from autoencoder_pipelines.pipelines.mnist.pipeline import (
+    champion_evaluation as mnist_champion_evaluation,
+)
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.vae_classifier import nodes
 
@@ -19,6 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     evaluation = [
         node(nodes.classify_test_set, ["model", "x_test"], ["test_latent", "test_probabilities"], name="classify_test_set"),
         node(nodes.evaluate_vae_classifier, ["test_probabilities", "y_test", "training_history"], "metrics", name="evaluate_vae_classifier"),
+        node(score_classifications, ["test_probabilities", "y_test"], "test_item_scores", name="score_test_images"),
         node(nodes.plot_confusion_matrix, "metrics", "figure_confusion_matrix", name="plot_confusion_matrix"),
         node(
             nodes.plot_latent_space,

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autoencoder_pipelines import models, plotting
-from autoencoder_pipelines.evaluation import code_usage, reconstruction_metrics, training_summary
+from autoencoder_pipelines.evaluation import (
+    code_usage,
+    reconstruction_metrics,
+    training_summary,
+)
 from autoencoder_pipelines.models.config import TrainingConfig, VQVAEConfig
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model, predict_in_batches
+from autoencoder_pipelines.pipelines.common import (
+    History,
+    fit_configured_model,
+    predict_in_batches,
+)
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import code_map_figure, image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
@@ -38,12 +48,13 @@ def evaluate_vq_vae(
     }
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> dict:
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
     """The champion's test MSE/PSNR and code usage on this run's test images."""
 
-    def evaluate(model):
+    def evaluate(model) -> tuple[dict, pd.DataFrame]:
         codes, reconstructions = quantize_test_set(model, x_test)
-        return {**reconstruction_metrics(x_test, reconstructions), **code_usage(codes, model.config.num_embeddings)}
+        metrics = {**reconstruction_metrics(x_test, reconstructions), **code_usage(codes, model.config.num_embeddings)}
+        return metrics, score_reconstructions(reconstructions, x_test)
 
     return champion_metrics(champion, evaluate)
 

@@ -2,7 +2,10 @@
 
 from kedro.pipeline import Pipeline, node
 
-from autoencoder_pipelines.pipelines.mnist.pipeline import champion_evaluation as mnist_champion_evaluation
+from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
+from autoencoder_pipelines.pipelines.mnist.pipeline import (
+    champion_evaluation as mnist_champion_evaluation,
+)
 from autoencoder_pipelines.pipelines.mnist.pipeline import model_pipeline
 from autoencoder_pipelines.pipelines.vq_vae import nodes
 
@@ -19,6 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "metrics",
             name="evaluate_vq_vae",
         ),
+        node(score_reconstructions, ["test_reconstructions", "x_test"], "test_item_scores", name="score_test_images"),
         node(nodes.plot_vq_reconstructions, ["test_reconstructions", "x_test"], "figure_reconstructions", name="plot_vq_reconstructions"),
         node(nodes.plot_code_maps, ["test_codes", "test_reconstructions", "x_test"], "figure_code_maps", name="plot_code_maps"),
     ]
