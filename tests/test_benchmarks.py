@@ -30,7 +30,8 @@ def test_a_preprocessing_slice_runs_the_pipelines_nodes_in_memory(kedro_slice):
     before = sorted(p.relative_to(REPO) for p in (REPO / "data").rglob("*") if p.is_file())
     preprocessing = kedro_slice.PipelineSlice("rul_vae", to_nodes=WINDOWS, env="test")
     assert set(preprocessing.inputs) == {
-        "cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "params:rul_vae.data", "params:rul_vae.intervals",
+        "cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "cmapss_arrivals", "params:rul_vae.data",
+        "params:rul_vae.intervals", "params:rul_vae.arrivals",
     }
     first, second = preprocessing.run(), preprocessing.run()
 

@@ -82,7 +82,7 @@ def test_only_the_items_both_sides_were_scored_on_count_and_none_in_common_is_re
 
 
 def test_the_first_challenger_becomes_champion():
-    decision = decide({"rmse": 20.0}, {"version": None}, indexed_scores([1.0]), no_items(), RMSE)
+    decision = decide({"rmse": 20.0}, {"version": None}, indexed_scores([1.0]), no_items(), {}, RMSE)
     assert decision["promote"] is True and decision["champion_version"] is None and "first" in decision["reason"]
     assert decision["interval"] is None
 
@@ -125,17 +125,35 @@ def test_registration_carries_the_decision_and_its_interval_as_tags():
 
 def test_the_decision_records_both_sides_spread_between_ensemble_members():
     items = indexed_scores(_errors(13.0, 20, 0))
-    decision = decide({"rmse": 13.0, "rul_spread_mean": 1.5}, {"version": 2, "rmse": 13.2, "rul_spread_mean": 0.0}, items, items, RMSE)
+    decision = decide({"rmse": 13.0, "rul_spread_mean": 1.5}, {"version": 2, "rmse": 13.2, "rul_spread_mean": 0.0}, items, items, {}, RMSE)
     assert decision["spreads"] == {"challenger": {"rul_spread_mean": 1.5}, "champion": {"rul_spread_mean": 0.0}}
-    assert "spreads" not in decide({"rmse": 13.0}, {"version": None}, items, no_items(), RMSE)  # no ensemble, nothing to record
+    assert "spreads" not in decide({"rmse": 13.0}, {"version": None}, items, no_items(), {}, RMSE)  # no ensemble, nothing to record
 
 
 def test_the_champion_is_evaluated_with_the_challenger_s_functions():
     class Champion:
         version, model = "5", "keras model"
+        metadata = {"lineage": {"train": "a@1", "evaluation": "b@2", "quarantined": "none", "partitions": {}}}
 
     metrics, items = champion_metrics(Champion(), lambda model: ({"mse": 0.5, "model": model}, indexed_scores([0.5])))
-    assert metrics == {"version": "5", "mse": 0.5, "model": "keras model"} and items["item"].tolist() == ["test:0"]
+    assert metrics == {
+        "version": "5", "mse": 0.5, "model": "keras model", "lineage": {"train": "a@1", "evaluation": "b@2", "quarantined": "none"},
+    }
+    assert items["item"].tolist() == ["test:0"]
     metrics, items = champion_metrics(None, lambda model: pytest.fail("no champion: nothing to evaluate"))
     assert metrics == {"version": None} and items.empty and list(items.columns) == ["item", "score"]
     assert isinstance(items, pd.DataFrame)
+
+
+def test_the_decision_and_the_version_tags_record_both_sides_lineage():
+    lineage = {"train": "source/train_FD001.txt@963b5e22825b", "evaluation": "source/test_FD001.txt@3cda7109ce17",
+               "quarantined": "2026-01-19/failed_FD001.txt@0a1b2c3d4e5f", "partitions": {"train": []}}
+    items = indexed_scores(_errors(13.0, 20, 0))
+    champion = {"version": "2", "rmse": 13.0, "lineage": {"train": "x@1", "evaluation": "y@2"}}
+    decision = decide({"rmse": 13.0}, champion, items, items, {"lineage": lineage}, RMSE)
+    assert decision["lineage"] == {
+        "challenger": {k: lineage[k] for k in ("train", "evaluation", "quarantined")},
+        "champion": {"train": "x@1", "evaluation": "y@2"},
+    }
+    tags = registration("model", {"lineage": lineage}, decision)["tags"]
+    assert tags["lineage.train"] == lineage["train"] and tags["lineage.quarantined"] == lineage["quarantined"]

@@ -7,6 +7,8 @@
   project's Keras classes before loading, so ``safe_mode`` stays on.
 - ``ChampionModelDataset``: the champion of a registered model in the MLflow registry
   (load), and the registration of a new version with its promotion decision (save).
+- ``ArrivalsDataset``: kedro-datasets' ``PartitionedDataset`` of data that arrive in dated
+  partitions, for which "nothing arrived yet" is an empty dict rather than an error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kedro.io.core import (
     get_filepath_str,
     get_protocol_and_path,
 )
+from kedro_datasets.partitions import PartitionedDataset
 from kedro_datasets.tensorflow import TensorFlowModelDataset
 
 _REMOTE_PROTOCOLS = {"http", "https", "s3", "gs", "gcs", "abfs", "az", "ftp", "sftp"}
@@ -270,3 +273,24 @@ class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
 
     def _describe(self) -> dict[str, Any]:
         return {"registered_model_name": self._name, "alias": self._alias}
+
+
+class ArrivalsDataset(PartitionedDataset):
+    """Data that arrive as dated partitions, ``<path>/<date>/<file>`` (``data.arrivals``):
+    ``PartitionedDataset`` (a dict of partition id -> load function), except that a folder
+    with no partition, or none at all, loads as ``{}``: nothing has arrived yet.
+
+    Example::
+
+        cmapss_arrivals:
+          type: autoencoder_pipelines.datasets.ArrivalsDataset
+          path: data/01_raw/cmapss/arrivals
+          dataset: autoencoder_pipelines.datasets.RawFileDataset
+          filename_suffix: .txt
+    """
+
+    def load(self) -> dict:
+        self._invalidate_caches()
+        if not self._list_partitions():
+            return {}
+        return super().load()

@@ -196,13 +196,14 @@ def champion_metrics(champion, evaluate: Callable[[Any], tuple[dict[str, Any], p
     per-item scores.
 
     ``evaluate`` takes the champion's model and returns the task's test metrics and
-    per-item scores, the same functions its evaluation of the challenger uses. Without a
-    champion (the first retraining): ``{"version": None}`` and no items.
+    per-item scores, the same functions its evaluation of the challenger uses; its
+    ``lineage`` (what it was trained and evaluated on) comes from its registered metadata.
+    Without a champion (the first retraining): ``{"version": None}`` and no items.
     """
     if champion is None:
         return {"version": None}, no_items()
     metrics, items = evaluate(champion.model)
-    return {"version": champion.version, **metrics}, items
+    return {"version": champion.version, **metrics, "lineage": lineage_summary(champion.metadata.get("lineage"))}, items
 
 
 def decide(
@@ -210,12 +211,18 @@ def decide(
     champion_metrics: dict[str, Any],
     challenger_items: pd.DataFrame,
     champion_items: pd.DataFrame,
+    model_metadata: dict[str, Any],
     promotion: PromotionConfig,
 ) -> dict[str, Any]:
     """The promotion node: ``champion_metrics`` carries ``version: None`` when there is no
-    champion yet (the retraining pipelines' ``evaluate_champion`` nodes)."""
+    champion yet (the retraining pipelines' ``evaluate_champion`` nodes). The decision
+    records the lineage of both sides (the challenger's from ``model_metadata``)."""
     champion = None if champion_metrics.get("version") is None else champion_metrics
     decision = decide_promotion(challenger_metrics, champion, promotion, challenger_items, champion_items)
+    decision["lineage"] = {
+        "challenger": lineage_summary(model_metadata.get("lineage")),
+        "champion": None if champion is None else champion.get("lineage"),
+    }
     # How far each side's ensemble members disagree (0 for a single model), recorded
     # beside the decision.
     spreads = {
@@ -248,10 +255,34 @@ def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> d
                 if decision.get("interval") is not None
                 else {}
             ),
+            **lineage_tags(metadata.get("lineage")),
         },
         "promote": decision["promote"],
         "champion_version": decision["champion_version"],
     }
+
+
+TAG_LIMIT = 5000  # characters of a registered version's tag value (MLflow's limit)
+
+
+def lineage_summary(lineage: dict[str, Any] | None) -> dict[str, str] | None:
+    """The one-line lists of a lineage (``train``, ``evaluation``, ``quarantined``), or None
+    for a model registered without one."""
+    if not lineage:
+        return None
+    return {key: lineage[key] for key in ("train", "evaluation", "quarantined") if isinstance(lineage.get(key), str)}
+
+
+def lineage_tags(lineage: dict[str, Any] | None) -> dict[str, str]:
+    """``lineage.train``, ``lineage.evaluation``, ``lineage.quarantined``: what a version was
+    trained and evaluated on, one ``partition@sha256`` list each (cut to MLflow's limit, the
+    full lists staying in the version's metadata)."""
+    tags = {}
+    for key in ("train", "evaluation", "quarantined"):
+        value = (lineage or {}).get(key)
+        if isinstance(value, str):
+            tags[f"lineage.{key}"] = value if len(value) <= TAG_LIMIT else value[: TAG_LIMIT - 20] + " ... (cut)"
+    return tags
 
 
 def flatten_numbers(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:

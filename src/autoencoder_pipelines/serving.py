@@ -80,6 +80,7 @@ class RULSettings(BaseModel):
     intervals: RULIntervals | None = Field(default=None, description="the conformal calibration of its RUL intervals")
     ood: MahalanobisDetector | None = Field(default=None, description="its out-of-distribution detector")
     drift_reference: DriftReference | None = Field(default=None, description="its training engines' features, for drift reports")
+    lineage: dict[str, Any] | None = Field(default=None, description="the partitions it was trained and evaluated on")
     metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
 
     @property

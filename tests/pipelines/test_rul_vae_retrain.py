@@ -378,6 +378,8 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     assert "rul_lower" not in scored and "ood" not in scored  # no calibration: no interval, no flag, not made up
     with pytest.raises(ValueError, match=r"version 7 carries no drift reference .*`kedro run --pipeline=rul_vae_retrain`"):
         served(model, settings).drift(test, "engines.txt")
-    metrics, predictions = evaluate_champion(champion, test, pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}), data)
+    truth = pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}).assign(item=lambda t: "test:" + t["unit_nr"].astype(str))
+    metrics, predictions = evaluate_champion(champion, test, truth, data)
+    assert metrics["lineage"] is None  # registered before lineage was recorded
     assert metrics["version"] == "7" and metrics["rul_offset"] == 2.5  # the champion's own, as it serves
     np.testing.assert_array_equal(predictions["predicted_rul"], expected["predicted_rul"])

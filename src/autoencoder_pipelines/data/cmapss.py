@@ -49,6 +49,25 @@ def align_test_rul(rul: pd.DataFrame, test: pd.DataFrame, name: str) -> pd.DataF
     return pd.DataFrame({"unit_nr": np.sort(test["unit_nr"].unique()), RUL_COLUMN: rul[RUL_COLUMN].to_numpy()})
 
 
+def cut_engines(frame: pd.DataFrame, window: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run-to-failure histories cut as test engines are: each engine at a cycle drawn
+    (seeded by the seed and its unit) between ``window`` (or its first cycle, if shorter)
+    and its last but one. Returns the cut logs and the true RUL of each (``unit_nr``,
+    ``RUL``: the cycles it had left)."""
+    logs, truth = [], []
+    for unit, rows in frame.groupby("unit_nr", sort=True):
+        life = len(rows)
+        rng = np.random.default_rng([seed, int(unit)])
+        cut = int(rng.integers(min(window, life - 1), life)) if life > 1 else 1
+        logs.append(rows.iloc[:cut])
+        truth.append((unit, life - cut))
+    columns = pd.DataFrame(truth, columns=["unit_nr", RUL_COLUMN]) if truth else pd.DataFrame(
+        {"unit_nr": pd.Series(dtype=np.int64), RUL_COLUMN: pd.Series(dtype=np.float64)}
+    )
+    cut_logs = pd.concat(logs, ignore_index=True) if logs else frame.iloc[:0]
+    return cut_logs, columns.astype({"unit_nr": np.int64, RUL_COLUMN: np.float64})
+
+
 def engine_lengths(frame: pd.DataFrame) -> pd.Series:
     """Number of cycles of each engine, indexed by ``unit_nr``."""
     return frame.groupby("unit_nr", sort=True).size()

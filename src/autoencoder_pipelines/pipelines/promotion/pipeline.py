@@ -35,7 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 decide,
-                ["metrics", "champion_metrics", "test_item_scores", "champion_item_scores", "params:promotion"],
+                ["metrics", "champion_metrics", "test_item_scores", "champion_item_scores", "model_metadata", "params:promotion"],
                 "promotion_decision",
                 name="decide_promotion",
             ),

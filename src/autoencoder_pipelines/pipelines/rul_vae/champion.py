@@ -12,6 +12,7 @@ from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import rul_metrics
 from autoencoder_pipelines.pipelines.rul_vae.nodes import trust_metrics
 from autoencoder_pipelines.plotting import message_figure, rul_per_engine_figure
+from autoencoder_pipelines.promotion import lineage_summary
 from autoencoder_pipelines.registry import RegisteredModel
 
 HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
@@ -19,22 +20,24 @@ HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for
 def evaluate_champion(
     champion: RegisteredModel | None, test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig
 ) -> tuple[dict, pd.DataFrame]:
-    """The champion's metrics and predictions on this run's test engines.
+    """The champion's metrics and predictions on this run's evaluation engines (the test
+    file's and the arriving engines held out: ``ingestion.evaluation_engines``).
 
     The champion scores the engines as its served model does (``serving.RULModel``: its
     own scaler and data settings); the truth
     is capped at this run's ``max_rul``, as for the challenger. Without a champion:
     ``{"version": None}`` and no predictions.
     """
-    columns = ["unit_nr", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "true_rul", "true_rul_capped"]
+    columns = ["unit_nr", "item", "n_cycles", "predicted_rul", "rul_spread", "z_1", "z_2", "true_rul", "true_rul_capped"]
     if champion is None:
         return {"version": None}, pd.DataFrame(columns=columns)
     from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
     served = rul_model_of(champion)
     scored = served.score(test, f"test engines ({data.subset})")
-    truth = test_rul.set_index("unit_nr")[cmapss.RUL_COLUMN].loc[scored["unit_nr"]].to_numpy(np.float64)
-    predictions = scored.assign(true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))
+    known = test_rul.set_index("unit_nr").loc[scored["unit_nr"]]
+    truth = known[cmapss.RUL_COLUMN].to_numpy(np.float64)
+    predictions = scored.assign(item=known["item"].to_numpy(), true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))
     trusted = "rul_lower" in predictions and "ood" in predictions  # a champion registered before the calibration has neither
     predictions = predictions[columns + (["rul_lower", "rul_upper", "ood_score", "ood"] if trusted else [])]
     metrics = {
@@ -43,6 +46,7 @@ def evaluate_champion(
         **(trust_metrics(predictions, data.max_rul) if trusted else {}),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
         "rul_offset": float(served.model.config.rul_offset),
+        "lineage": lineage_summary(champion.metadata.get("lineage")),
     }
     return metrics, predictions
 
@@ -65,12 +69,14 @@ def describe_challenger(
     interval_calibration: dict,
     ood_detector: dict,
     drift_reference: dict,
+    lineage: dict,
 ) -> dict:
     """What a registered model needs for inference besides its weights, checked as the
     served model's typed settings (``serving.RULSettings``): its fitted scaler, its data
     settings, a sample of its training health map, its interval calibration, its
-    out-of-distribution detector and its drift reference; and an example request (the
-    first two test engines' logs, as a ``split`` table)."""
+    out-of-distribution detector, its drift reference and its lineage (what it was trained
+    and evaluated on); and an example request (the first two test engines' logs, as a
+    ``split`` table)."""
     from autoencoder_pipelines import serving  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
     step = max(1, len(train_latent) // HEALTH_MAP_POINTS)
@@ -87,6 +93,7 @@ def describe_challenger(
         "intervals": interval_calibration,
         "ood": ood_detector,
         "drift_reference": drift_reference,
+        "lineage": lineage,
     }
     example = serving.input_example(test, serving.settings_from(settings))
     return {**settings, "input_example": example.to_dict(orient="split", index=False)}

@@ -30,36 +30,6 @@ from autoencoder_pipelines.uncertainty import (
     min_calibration_engines,
 )
 
-# --- ingestion --------------------------------------------------------------------
-
-
-def _read_engine_file(raw: bytes, name: str, data: CMAPSSConfig) -> pd.DataFrame:
-    if data.verify_checksums:
-        cmapss_files.verify_checksum(raw, name)
-    return cmapss_files.parse_table(raw, name, cmapss.COLUMNS)
-
-
-def ingest_train(raw: bytes, data: CMAPSSConfig) -> pd.DataFrame:
-    """Verify and parse ``train_<subset>.txt`` (the catalog checks the table against the
-    engine logs' schema when it is saved: ``schemas.EngineLogValidator``)."""
-    return _read_engine_file(raw, cmapss_files.file_name("train", data.subset), data)
-
-
-def ingest_test(raw: bytes, data: CMAPSSConfig) -> pd.DataFrame:
-    """Verify and parse ``test_<subset>.txt``; short engines are padded later."""
-    return _read_engine_file(raw, cmapss_files.file_name("test", data.subset), data)
-
-
-def ingest_test_rul(raw: bytes, test: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
-    """Verify and parse ``RUL_<subset>.txt``: one true RUL per test engine (the catalog
-    checks the values: ``schemas.RULTableValidator``)."""
-    name = cmapss_files.file_name("rul", data.subset)
-    if data.verify_checksums:
-        cmapss_files.verify_checksum(raw, name)
-    rul = cmapss_files.parse_table(raw, name, [cmapss.RUL_COLUMN])
-    return cmapss.align_test_rul(rul, test, name)
-
-
 # --- preprocessing ----------------------------------------------------------------
 
 
@@ -126,7 +96,8 @@ def make_training_windows(
 
 
 def make_test_windows(test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig) -> tuple[np.ndarray, pd.DataFrame]:
-    """The last window of each test engine (left-padded with ``mask_value``) and its truth."""
+    """The last window of each evaluation engine (left-padded with ``mask_value``) and its
+    truth (``unit_nr``, ``RUL``, ``item``, ``n_cycles``)."""
     windows, units = cmapss.last_windows(test, data.sensor_columns, data.window, data.mask_value)
     truth = test_rul.set_index("unit_nr").loc[units].reset_index()
     truth["n_cycles"] = cmapss.engine_lengths(test).loc[units].to_numpy()
@@ -272,10 +243,11 @@ def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPS
 
 
 def score_test_engines(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Each test engine's squared error against its capped truth (item ``test:<unit>``):
-    what the promotion's paired test resamples (their mean's root is the RMSE)."""
+    """Each evaluation engine's squared error against its capped truth (its item: ``test:<unit>``
+    or ``arrival:<unit>``): what the promotion's paired test resamples (their mean's root is
+    the RMSE)."""
     error = predictions["predicted_rul"].to_numpy(np.float64) - predictions["true_rul_capped"].to_numpy(np.float64)
-    return item_scores([f"test:{unit}" for unit in predictions["unit_nr"]], error**2)
+    return item_scores(predictions["item"], error**2)
 
 
 def trust_metrics(predictions: pd.DataFrame, max_rul: float) -> dict[str, float]:

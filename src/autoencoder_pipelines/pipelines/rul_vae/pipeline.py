@@ -2,37 +2,50 @@
 
 One modular pipeline under the namespace ``rul_vae``: its datasets are
 ``rul_vae.<name>`` and its parameters ``params:rul_vae.<block>``; each stage is a
-nested namespace, so kedro-viz draws ``rul_vae`` as one group with the four stages
-inside. Only the raw files and the parsed tables (``cmapss_*``) are shared.
+nested namespace, so kedro-viz draws ``rul_vae`` as one group with its stages inside.
+Only the raw files, the arrivals and the parsed tables (``cmapss_*``) are shared.
 """
 
 from kedro.pipeline import Pipeline, node, pipeline
 
 from autoencoder_pipelines.pipelines.common import stage
-from autoencoder_pipelines.pipelines.rul_vae import calibration, champion, nodes
+from autoencoder_pipelines.pipelines.rul_vae import calibration, champion, ingestion, nodes
 
-RAW = {"cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw"}
-TABLES = {"cmapss_train", "cmapss_test", "cmapss_test_rul"}  # the parsed files, shared
+RAW = {"cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "cmapss_arrivals"}
+TABLES = {"cmapss_train", "cmapss_test", "cmapss_test_rul", "cmapss_quarantine"}  # the parsed files, shared
 DATA = "params:data"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    ingestion = stage(
+    ingestion_stage = stage(
         "ingestion",
         [
-            node(nodes.ingest_train, ["cmapss_train_raw", DATA], "cmapss_train", name="ingest_train"),
-            node(nodes.ingest_test, ["cmapss_test_raw", DATA], "cmapss_test", name="ingest_test"),
-            node(nodes.ingest_test_rul, ["cmapss_test_rul_raw", "cmapss_test", DATA], "cmapss_test_rul", name="ingest_test_rul"),
+            node(
+                ingestion.ingest_train,
+                ["cmapss_train_raw", "cmapss_arrivals", DATA, "params:arrivals"],
+                ["cmapss_train", "holdout_engines", "holdout_rul", "arrivals_manifest", "cmapss_quarantine"],
+                name="ingest_train",
+            ),
+            node(ingestion.ingest_test, ["cmapss_test_raw", DATA], "cmapss_test", name="ingest_test"),
+            node(ingestion.ingest_test_rul, ["cmapss_test_rul_raw", "cmapss_test", DATA], "cmapss_test_rul", name="ingest_test_rul"),
+            node(
+                ingestion.record_lineage,
+                ["cmapss_test_raw", "cmapss_test_rul_raw", "arrivals_manifest", DATA],
+                "lineage",
+                name="record_lineage",
+            ),
         ],
     )
     preprocessing = stage(
         "preprocessing",
         [
+            node(ingestion.evaluation_engines, ["cmapss_test", "holdout_engines"], "evaluation_engines", name="evaluation_engines"),
+            node(ingestion.evaluation_truth, ["cmapss_test_rul", "holdout_rul"], "evaluation_truth", name="evaluation_truth"),
             node(nodes.add_rul_labels, ["cmapss_train", DATA], "train_labelled", name="add_rul_labels"),
             node(nodes.fit_condition_scaler, ["train_labelled", DATA], "condition_scaler", name="fit_condition_scaler"),
             node(
                 nodes.scale_by_condition,
-                ["train_labelled", "cmapss_test", "condition_scaler"],
+                ["train_labelled", "evaluation_engines", "condition_scaler"],
                 ["train_scaled", "test_scaled"],
                 name="scale_by_condition",
             ),
@@ -51,7 +64,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.make_test_windows,
-                ["test_smoothed", "cmapss_test_rul", DATA],
+                ["test_smoothed", "evaluation_truth", DATA],
                 ["x_test", "test_truth"],
                 name="make_test_windows",
             ),
@@ -109,7 +122,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
     )
     return pipeline(
-        ingestion + preprocessing + training + calibration_stage + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES
+        ingestion_stage + preprocessing + training + calibration_stage + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES
     )
 
 
@@ -121,7 +134,7 @@ def champion_evaluation() -> Pipeline:
         [
             node(
                 champion.evaluate_champion,
-                ["champion", "cmapss_test", "cmapss_test_rul", DATA],
+                ["champion", "evaluation_engines", "evaluation_truth", DATA],
                 ["champion_metrics", "champion_predictions"],
                 name="evaluate_champion",
             ),
@@ -134,7 +147,10 @@ def champion_evaluation() -> Pipeline:
             ),
             node(
                 champion.describe_challenger,
-                ["condition_scaler", "train_latent", "cmapss_test", DATA, "interval_calibration", "ood_detector", "drift_reference"],
+                [
+                    "condition_scaler", "train_latent", "cmapss_test", DATA, "interval_calibration", "ood_detector",
+                    "drift_reference", "lineage",
+                ],
                 "model_metadata",
                 name="describe_challenger",
             ),
