@@ -286,7 +286,6 @@ class ArrivalsDataset(PartitionedDataset):
           type: autoencoder_pipelines.datasets.ArrivalsDataset
           path: data/01_raw/cmapss/arrivals
           dataset: autoencoder_pipelines.datasets.RawFileDataset
-          filename_suffix: .txt
     """
 
     def load(self) -> dict:

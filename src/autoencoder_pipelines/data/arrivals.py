@@ -93,7 +93,7 @@ def take_partitions(
         try:
             frame = read(content, partition_id)
             items = set(frame[item_column].unique())
-            repeated = sorted(items & seen)
+            repeated = sorted(int(i) if isinstance(i, (int, np.integer)) else i for i in items & seen)
             if repeated:
                 raise Quarantine(
                     f"{partition_id}: {item_column} {repeated[:5]} already arrived before (ids must be new); "
