@@ -230,7 +230,8 @@ class RULModel(ServedModel):
         settings, reference = self.settings, self.drift_reference()
         engines = schemas.validate_engine_log(engines, name, settings.required_columns)
         windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
-        return drift_report(reference, last_cycle(windows, settings.data.sensor_columns))
+        report = drift_report(reference, last_cycle(windows, settings.data.sensor_columns))
+        return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
 
 class MNISTModel(ServedModel):
@@ -310,7 +311,9 @@ class AFModel(ServedModel):
         """
         reference = self.drift_reference()
         _, series = self.series(logs, name)
-        return drift_report(reference, pacemaker.record_tenths(series))
+        report = drift_report(reference, pacemaker.record_tenths(series))
+        settings = self.settings
+        return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
     def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
         from autoencoder_pipelines.inference import diagnose_series  # noqa: PLC0415 - imports Keras

@@ -1,0 +1,62 @@
+"""The arrivals watcher: announces new dated partitions as Airflow asset events.
+
+Copy this file into Airflow's ``dags_folder`` beside the generated DAGs (deploy/airflow/README.md).
+Every 15 minutes, for each arrivals dataset of the project's catalog, it lists the partitions
+(``<date>/<file>``) and, if some were not announced before (the Airflow Variable
+``<asset>.announced``), updates the asset: the DAGs scheduled on it
+(``rul_vae_retrain``: ``arrivals_asset`` in conf/<env>/airflow.yml) then run, and their first
+task decides whether there is something new to learn from
+(``autoencoder_pipelines.scheduling.retraining_check``). A producer that can call Airflow's
+REST API may instead post the asset event itself when it delivers.
+
+The project: ``AUTOENCODER_PIPELINES_PROJECT`` (its folder on the workers) and
+``AUTOENCODER_PIPELINES_ENV`` (the Kedro environment, default none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, Variable, dag, task
+
+# asset name -> the catalog's arrivals dataset it stands for
+WATCHED = {"autoencoder_pipelines.cmapss_arrivals": "cmapss_arrivals"}
+
+
+@dag(
+    dag_id="autoencoder_pipelines_arrivals",
+    description="Announce newly arrived data partitions as asset events",
+    start_date=datetime(2026, 1, 1),
+    schedule=timedelta(minutes=15),
+    max_active_runs=1,
+    catchup=False,
+    tags=["kedro", "arrivals"],
+)
+def autoencoder_pipelines_arrivals():
+    for asset_name, dataset in WATCHED.items():
+
+        @task.short_circuit(task_id=f"new_{dataset}")
+        def new_partitions(dataset: str = dataset, asset_name: str = asset_name) -> list[str]:
+            from autoencoder_pipelines.scheduling import arrived_partitions
+
+            project = os.environ.get("AUTOENCODER_PIPELINES_PROJECT", "")
+            if not project:
+                raise RuntimeError("Set AUTOENCODER_PIPELINES_PROJECT to the Kedro project's folder on the workers.")
+            announced = set(json.loads(Variable.get(f"{asset_name}.announced", default="[]")))
+            fresh = [p for p in arrived_partitions(project, dataset, os.environ.get("AUTOENCODER_PIPELINES_ENV") or None)
+                     if p not in announced]
+            print(f"{dataset}: {len(fresh)} new partition(s): {fresh}")
+            return fresh  # empty: nothing to announce, the next task is skipped
+
+        @task(task_id=f"announce_{dataset}", outlets=[Asset(asset_name)])
+        def announce(fresh: list[str], asset_name: str = asset_name) -> None:
+            announced = set(json.loads(Variable.get(f"{asset_name}.announced", default="[]")))
+            Variable.set(f"{asset_name}.announced", json.dumps(sorted(announced | set(fresh))))
+            print(f"{asset_name}: announced {fresh}")
+
+        announce(new_partitions())
+
+
+autoencoder_pipelines_arrivals()
