@@ -7,6 +7,12 @@ FD001's 100 training engines arrive over five dates (40, then 15 a date) as date
 partitions (``<out>/arrivals/<date>/failed_FD001.txt``); the third date's partition is
 poisoned (a sensor value no engine can have) and must be quarantined. At each date:
 
+0. the delivery is validated on arrival, as the arrivals watcher does (the ingestion stage:
+   a partition that breaks the schema is quarantined, its report beside it); then the
+   retraining rule of the scheduled DAG (``scheduling.retraining_check``): retrain only
+   when something new arrived (a partition neither in the champion's lineage nor
+   quarantined) or the last drift report recommends it; otherwise the date records
+   "nothing new";
 1. ``kedro run --env=replay --pipeline=rul_vae_retrain``: a challenger trained on every
    engine that arrived so far (less those the seeded hash holds out for evaluation), scored
    beside the champion on the evaluation engines (the test file's and the held-out
@@ -45,6 +51,7 @@ DATES = ("2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02")
 SHARES = (40, 15, 15, 15, 15)  # training engines arriving each date
 POISONED = 2  # the index of the date whose partition is poisoned
 REPORTS = Path("data/08_reporting/rul_vae/FD001")
+INGESTION = "rul_vae.ingestion"
 
 
 def newest(folder: Path) -> Path:
@@ -86,6 +93,18 @@ def kedro(project: Path, env: dict, *args: str) -> float:
     if result.returncode != 0:
         raise RuntimeError(f"kedro run {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return time.monotonic() - start
+
+
+def retraining_check(project: Path, env: dict) -> dict:
+    """The scheduled DAG's first task (``scheduling.retraining_check``), in the replay's project."""
+    script = (
+        "import json, sys; from autoencoder_pipelines.scheduling import retraining_check; "
+        f"print(json.dumps(retraining_check({str(project)!r}, 'rul_vae_retrain', 'replay')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=project, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"retraining check failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def rmse_interval(scores: pd.Series, samples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
@@ -190,8 +209,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     rows = []
     for i, date in enumerate(DATES):
         shutil.copytree(out / "history" / date, arrivals / date)  # the date's delivery lands
-        seconds = kedro(project, env, "--pipeline=rul_vae_retrain")
-        row = date_row(project, date, SHARES[i])
+        # validated on arrival (the watcher DAG's step): the ingestion stage quarantines a bad partition
+        kedro(project, env, "--pipeline=rul_vae_retrain", f"--namespaces={INGESTION}")
+        check = retraining_check(project, env)
+        if check["retrain"]:
+            seconds = kedro(project, env, "--pipeline=rul_vae_retrain")
+            row = date_row(project, date, SHARES[i])
+        else:  # as the DAG would: recorded, nothing retrained; the champion's figures stand
+            seconds = 0.0
+            lineage = json.loads(newest(project / REPORTS / "lineage.json").read_text())
+            quarantined = sorted(p.parent.name + "/" + p.name.removesuffix(".quarantine.json") for p in arrivals.glob("*/*.quarantine.json"))
+            row = {**rows[-1], "date": date, "engines arrived": SHARES[i], "challenger RMSE": float("nan"),
+                   "quarantined": ";".join(quarantined) or lineage["quarantined"],
+                   "decision": f"not retrained: {check['reason']}"}
         kedro(project, env, "--pipeline=rul_inference", f"--params=engines_file={arrivals / date / 'in_service_FD001.txt'}")
         row["in-service drift"] = drift_verdict(project)
         row["FD003 drift"] = ""
@@ -202,7 +232,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         rows.append(row)
         print(json.dumps(row), flush=True)
     timeline = pd.DataFrame(rows)
-    folder = out / "timeline" / datetime.now(timezone.utc).strftime("%Y-%m-%dT%H.%M.%S.%fZ")[:-4] + "Z"
+    folder = out / "timeline" / (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H.%M.%S.%f")[:-3] + "Z")
     folder.mkdir(parents=True)
     timeline.to_csv(folder / "timeline.csv", index=False)
     shown = timeline.assign(**{

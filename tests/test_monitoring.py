@@ -62,3 +62,22 @@ def test_a_threshold_detector_flags_scores_above_the_validation_quantile():
     detector = monitoring.fit_threshold("reconstruction_mse", np.arange(100.0), DetectorConfig(false_flag_rate=0.1))
     assert detector.threshold == 89.0 and detector.validation_flag_rate == pytest.approx(0.1)
     np.testing.assert_array_equal(detector.flag([10.0, 89.0, 95.0]), [False, False, True])
+
+
+def test_a_batch_of_one_kind_is_compared_with_training_items_of_that_kind():
+    """Young engines only: unlike the whole training sample (old ones included), like its
+    young part; matched to the batch's predicted RUL, no drift."""
+    rng = np.random.default_rng(4)
+    rul = rng.uniform(0, 125, 5000)
+    features = pd.DataFrame({"a": -rul / 40 + rng.normal(0, 0.3, 5000), "b": rng.normal(0, 1, 5000)})
+    reference = monitoring.reference_sample(features, DriftConfig(alpha=0.05, drift_share=0.5), labels=rul)
+    young = rng.uniform(100, 125, 100)
+    batch = pd.DataFrame({"a": -young / 40 + rng.normal(0, 0.3, 100), "b": rng.normal(0, 1, 100)})
+    assert monitoring.drift_report(reference, batch)["drifted_features"] == ["a"]  # against every training item
+    matched = monitoring.drift_report(reference, batch, answers=young)
+    assert matched["drifted_features"] == [] and matched["reference"] == "the 10 training items nearest each answer"
+    # a fault the answers do not explain still drifts: the same young engines, "b" shifted
+    assert monitoring.drift_report(reference, batch.assign(b=batch["b"] + 1.5), answers=young)["drifted_features"] == ["b"]
+    rows = monitoring.matched_rows([0.0, 10.0, 20.0, 30.0], [11.0])
+    assert sorted(rows.tolist()) == [0, 1, 2, 3]  # fewer items than MATCHED: every one, nearest first
+    assert monitoring.matched_rows(list(range(50)), [20.2]).tolist()[:3] == [20, 21, 19]

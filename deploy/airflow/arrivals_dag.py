@@ -2,8 +2,10 @@
 
 Copy this file into Airflow's ``dags_folder`` beside the generated DAGs (deploy/airflow/README.md).
 Every 15 minutes, for each arrivals dataset of the project's catalog, it lists the partitions
-(``<date>/<file>``) and, if some were not announced before (the Airflow Variable
-``<asset>.announced``), updates the asset: the DAGs scheduled on it
+(``<date>/<file>``); those not seen before (the Airflow Variable ``<asset>.seen``) are
+validated on arrival (the retraining pipeline's ingestion stage: a partition that breaks the
+schema is quarantined, its report beside it and in MLflow), and if any was accepted it
+updates the asset: the DAGs scheduled on it
 (``rul_vae_retrain``: ``arrivals_asset`` in conf/<env>/airflow.yml) then run, and their first
 task decides whether there is something new to learn from
 (``autoencoder_pipelines.scheduling.retraining_check``). A producer that can call Airflow's
@@ -21,8 +23,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Variable, dag, task
 
-# asset name -> the catalog's arrivals dataset it stands for
-WATCHED = {"autoencoder_pipelines.cmapss_arrivals": "cmapss_arrivals"}
+# asset name -> the catalog's arrivals dataset it stands for, and the pipeline that trains on it
+WATCHED = {"autoencoder_pipelines.cmapss_arrivals": ("cmapss_arrivals", "rul_vae_retrain")}
 
 
 @dag(
@@ -35,28 +37,44 @@ WATCHED = {"autoencoder_pipelines.cmapss_arrivals": "cmapss_arrivals"}
     tags=["kedro", "arrivals"],
 )
 def autoencoder_pipelines_arrivals():
-    for asset_name, dataset in WATCHED.items():
+    for asset_name, (dataset, pipeline) in WATCHED.items():
 
         @task.short_circuit(task_id=f"new_{dataset}")
         def new_partitions(dataset: str = dataset, asset_name: str = asset_name) -> list[str]:
             from autoencoder_pipelines.scheduling import arrived_partitions
 
-            project = os.environ.get("AUTOENCODER_PIPELINES_PROJECT", "")
-            if not project:
-                raise RuntimeError("Set AUTOENCODER_PIPELINES_PROJECT to the Kedro project's folder on the workers.")
-            announced = set(json.loads(Variable.get(f"{asset_name}.announced", default="[]")))
-            fresh = [p for p in arrived_partitions(project, dataset, os.environ.get("AUTOENCODER_PIPELINES_ENV") or None)
-                     if p not in announced]
+            seen = set(json.loads(Variable.get(f"{asset_name}.seen", default="[]")))
+            fresh = [p for p in arrived_partitions(_project(), dataset, _env()) if p not in seen]
             print(f"{dataset}: {len(fresh)} new partition(s): {fresh}")
-            return fresh  # empty: nothing to announce, the next task is skipped
+            return fresh  # empty: nothing to validate or announce, the next tasks are skipped
+
+        @task.short_circuit(task_id=f"validate_{dataset}")
+        def validate(fresh: list[str], pipeline: str = pipeline, asset_name: str = asset_name) -> list[str]:
+            from autoencoder_pipelines.scheduling import validate_on_arrival
+
+            quarantined = validate_on_arrival(_project(), pipeline, _env())
+            seen = set(json.loads(Variable.get(f"{asset_name}.seen", default="[]")))
+            Variable.set(f"{asset_name}.seen", json.dumps(sorted(seen | set(fresh))))
+            accepted = [p for p in fresh if p not in quarantined]
+            print(f"{asset_name}: accepted {accepted}, quarantined {sorted(set(fresh) & set(quarantined))}")
+            return accepted  # none accepted: nothing to announce
 
         @task(task_id=f"announce_{dataset}", outlets=[Asset(asset_name)])
-        def announce(fresh: list[str], asset_name: str = asset_name) -> None:
-            announced = set(json.loads(Variable.get(f"{asset_name}.announced", default="[]")))
-            Variable.set(f"{asset_name}.announced", json.dumps(sorted(announced | set(fresh))))
-            print(f"{asset_name}: announced {fresh}")
+        def announce(accepted: list[str], asset_name: str = asset_name) -> None:
+            print(f"{asset_name}: announced {accepted}")
 
-        announce(new_partitions())
+        announce(validate(new_partitions()))
+
+
+def _project() -> str:
+    project = os.environ.get("AUTOENCODER_PIPELINES_PROJECT", "")
+    if not project:
+        raise RuntimeError("Set AUTOENCODER_PIPELINES_PROJECT to the Kedro project's folder on the workers.")
+    return project
+
+
+def _env() -> str | None:
+    return os.environ.get("AUTOENCODER_PIPELINES_ENV") or None
 
 
 autoencoder_pipelines_arrivals()

@@ -10,8 +10,10 @@ model (its served settings), so batch scoring and the served model flag the same
 - :class:`ThresholdDetector`: a score the model computes itself (a patient's
   reconstruction error, from the decoder it trained) against the validation quantile.
 - :func:`drift_report`: each feature of a scored batch against the reference sample stored
-  with the model (:data:`REFERENCE_SIZE` training items): the two-sample Kolmogorov-Smirnov
-  test, a feature drifting when its p-value is below ``alpha``, with the Wasserstein
+  with the model (:data:`REFERENCE_SIZE` training items), matched to the batch's answers
+  (for each item, the training items whose label is nearest its predicted RUL or class: a
+  fleet of young engines is compared with young training engines): the two-sample
+  Kolmogorov-Smirnov test, a feature drifting when its p-value is below ``alpha``, with the Wasserstein
   distance normed by the reference's standard deviation beside it (an effect size); the
   batch drifts when the share of drifting features reaches ``drift_share``, and then
   retraining is recommended. These are Evidently's defaults for a numeric column with a
@@ -126,24 +128,47 @@ def fit_threshold(kind: str, validation_scores, config: DetectorConfig) -> Thres
 
 
 class DriftReference(BaseModel):
-    """What a model carries for drift reports: a sample of its training items' features
-    and the rule that judges a batch against it."""
+    """What a model carries for drift reports: a sample of its training items' features, the
+    label of each (an engine window's RUL, a patient's class), and the rule that judges a
+    batch against it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     config: DriftConfig
     sample: dict[str, list[float]] = Field(description="per feature, the same training items' values")
+    labels: list[float] | None = Field(default=None, description="each sample item's label, to match a batch's answers")
 
 
-def reference_sample(features: pd.DataFrame, config: DriftConfig, seed: int = 0, size: int = REFERENCE_SIZE) -> DriftReference:
-    """Up to ``size`` rows of ``features`` drawn without replacement (seeded)."""
+MATCHED = 10  # reference items matched to each item of a batch
+
+
+def reference_sample(
+    features: pd.DataFrame, config: DriftConfig, labels=None, seed: int = 0, size: int = REFERENCE_SIZE
+) -> DriftReference:
+    """Up to ``size`` rows of ``features`` (and their ``labels``) drawn without replacement (seeded)."""
     rows = np.sort(np.random.default_rng(seed).choice(len(features), size=min(size, len(features)), replace=False))
     sample = {column: np.round(features[column].to_numpy(np.float64)[rows], 6).tolist() for column in features}
-    return DriftReference(config=config, sample=sample)
+    kept = None if labels is None else np.round(np.asarray(labels, np.float64)[rows], 6).tolist()
+    return DriftReference(config=config, sample=sample, labels=kept)
 
 
-def drift_report(reference: DriftReference, current: pd.DataFrame) -> dict[str, Any]:
-    """Each feature of ``current`` (a scored batch) against the model's ``reference``.
+def matched_rows(reference_labels, answers) -> np.ndarray:
+    """For each answer (a batch item's predicted RUL or class), the :data:`MATCHED` reference
+    items whose label is nearest (ties: the earlier item): a reference with the batch's mix
+    of answers, so that a fleet of young engines, or of one diagnosis, is compared with
+    training items like them rather than with all of them."""
+    labels = np.asarray(reference_labels, np.float64)
+    answers = np.asarray(answers, np.float64)
+    distance = np.abs(answers[:, None] - labels[None, :])
+    nearest = np.argsort(distance, axis=1, kind="stable")[:, : min(MATCHED, len(labels))]
+    return nearest.ravel()
+
+
+def drift_report(reference: DriftReference, current: pd.DataFrame, answers=None) -> dict[str, Any]:
+    """Each feature of ``current`` (a scored batch) against the model's ``reference``; with
+    ``answers`` (each batch item's predicted RUL or class) and reference labels, against the
+    reference items matched to the answers (:func:`matched_rows`): the question is then
+    whether the inputs look like the training inputs of the same answer.
 
     Returns:
         ``verdict`` (``drift`` or ``no drift``), ``retraining_recommended``, the share and
@@ -162,9 +187,11 @@ def drift_report(reference: DriftReference, current: pd.DataFrame) -> dict[str, 
     missing = [c for c in reference.sample if c not in current.columns]
     if missing:
         raise ValueError(f"drift_report: the batch lacks the features {missing} of the reference.")
+    matched = reference.labels is not None and answers is not None
+    rows = matched_rows(reference.labels, answers) if matched else slice(None)
     features = {}
     for column, values in reference.sample.items():
-        ref = np.asarray(values, np.float64)
+        ref = np.asarray(values, np.float64)[rows]
         cur = current[column].to_numpy(np.float64)
         ks = ks_2samp(ref, cur)
         features[column] = {
@@ -187,6 +214,7 @@ def drift_report(reference: DriftReference, current: pd.DataFrame) -> dict[str, 
         "drifted_features": drifted,
         "n_current": len(current),
         "n_reference": len(next(iter(reference.sample.values()))),
+        "reference": f"the {MATCHED} training items nearest each answer" if matched else "every training item of the sample",
         "method": "two-sample Kolmogorov-Smirnov test per feature",
         "alpha": config.alpha,
         "drift_share": config.drift_share,

@@ -19,7 +19,6 @@ Nothing here is imported by a pipeline; the DAGs call it in their first task.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -120,6 +119,28 @@ def arrived_partitions(project_path: Path, dataset: str, env: str | None = None)
         configure_project("autoencoder_pipelines")
         with KedroSession.create(project_path=project_path, env=env) as session:
             return sorted(session.load_context().catalog.load(dataset))
+    finally:
+        os.chdir(previous)
+
+
+def validate_on_arrival(project_path: Path, pipeline: str, env: str | None = None) -> dict[str, str]:
+    """Run ``pipeline``'s ingestion stage (``<task>.ingestion``): every arrived partition is
+    checked against its schema and a failing one quarantined, its report written beside it
+    and logged to MLflow, as any run of the pipeline would. Returns ``{partition: sha256}``
+    of the quarantined partitions."""
+    from kedro.framework.project import configure_project  # noqa: PLC0415
+    from kedro.framework.session import KedroSession  # noqa: PLC0415
+
+    watched = WATCHED[pipeline]
+    project_path = Path(project_path)
+    previous = Path.cwd()
+    os.chdir(project_path)
+    try:
+        configure_project("autoencoder_pipelines")
+        with KedroSession.create(project_path=project_path, env=env) as session:
+            session.run(pipeline_names=[pipeline], namespaces=[pipeline.removesuffix("_retrain") + ".ingestion"])
+        with KedroSession.create(project_path=project_path, env=env) as session:
+            return quarantine_reports(session.load_context().catalog.load(watched.quarantine))
     finally:
         os.chdir(previous)
 

@@ -219,18 +219,20 @@ class RULModel(ServedModel):
 
     def drift(self, engines: pd.DataFrame, name: str) -> dict[str, Any]:
         """The batch's drift report against the model's training engines
-        (``monitoring.drift_report`` on each engine's last cycle of scaled, smoothed sensors).
+        (``monitoring.drift_report`` on each engine's last cycle of scaled, smoothed sensors,
+        matched to its predicted RUL).
 
         Raises:
             CMAPSSValidationError: the engines fail the model's checks.
             ValueError: the model carries no drift reference (registered before drift reports).
         """
-        from autoencoder_pipelines.inference import engine_features, last_cycle  # noqa: PLC0415
+        from autoencoder_pipelines.inference import engine_features, last_cycle, predict_in_chunks  # noqa: PLC0415
 
         settings, reference = self.settings, self.drift_reference()
         engines = schemas.validate_engine_log(engines, name, settings.required_columns)
         windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
-        report = drift_report(reference, last_cycle(windows, settings.data.sensor_columns))
+        answers = predict_in_chunks(self.model, windows)["rul"]
+        report = drift_report(reference, last_cycle(windows, settings.data.sensor_columns), answers)
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
 
@@ -303,15 +305,18 @@ class AFModel(ServedModel):
 
     def drift(self, logs: pd.DataFrame, name: str) -> dict[str, Any]:
         """The batch's drift report against the model's training patients (each patient's
-        mean burden over each tenth of the record).
+        mean burden over each tenth of the record, matched to its predicted class).
 
         Raises:
             PacemakerValidationError: the logs fail the model's checks.
             ValueError: the model carries no drift reference (registered before drift reports).
         """
+        from autoencoder_pipelines.inference import diagnose_series  # noqa: PLC0415 - imports Keras
+
         reference = self.drift_reference()
         _, series = self.series(logs, name)
-        report = drift_report(reference, pacemaker.record_tenths(series))
+        answers = diagnose_series(self.model, series, None, None)["raw_probabilities"].argmax(axis=1)
+        report = drift_report(reference, pacemaker.record_tenths(series), answers)
         settings = self.settings
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 

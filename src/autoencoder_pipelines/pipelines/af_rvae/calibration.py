@@ -32,7 +32,7 @@ def fit_ood_detector(model: models.RecurrentVAEClassifier | models.Ensemble, x_v
     return fit_threshold("reconstruction_mse", scores, ood).model_dump()
 
 
-def sample_drift_reference(x_train: np.ndarray, drift: DriftConfig, series: AFSeriesConfig) -> dict:
+def sample_drift_reference(x_train: np.ndarray, y_train: np.ndarray, drift: DriftConfig, series: AFSeriesConfig) -> dict:
     """A seeded sample of the training patients' mean AF burden over each tenth of the
-    record, and the drift rule: what each diagnosed batch is compared with."""
-    return reference_sample(pacemaker.record_tenths(x_train), drift, seed=series.split_seed).model_dump()
+    record with their class, and the drift rule: what each diagnosed batch is compared with."""
+    return reference_sample(pacemaker.record_tenths(x_train), drift, y_train, seed=series.split_seed).model_dump()

@@ -179,9 +179,12 @@ def plot_reliability_diagram(raw_probabilities: np.ndarray, probabilities: np.nd
     )
 
 
-def report_test_drift(x_test: np.ndarray, drift_reference: dict) -> dict:
-    """The test patients against the model's drift reference (``monitoring.drift_report``)."""
-    return drift_report(DriftReference.model_validate(drift_reference), pacemaker.record_tenths(x_test))
+def report_test_drift(x_test: np.ndarray, probabilities: np.ndarray, drift_reference: dict) -> dict:
+    """The test patients against the model's drift reference, matched to their predicted
+    class (``monitoring.drift_report``)."""
+    return drift_report(
+        DriftReference.model_validate(drift_reference), pacemaker.record_tenths(x_test), np.asarray(probabilities).argmax(axis=1)
+    )
 
 
 class BaselineConfig(BaseModel):

@@ -46,7 +46,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(calibration.calibrate_probabilities, ["model", "x_val", "y_val"], "probability_calibration", name="calibrate_probabilities"),
             node(calibration.fit_ood_detector, ["model", "x_val", "params:ood"], "ood_detector", name="fit_ood_detector"),
-            node(calibration.sample_drift_reference, ["x_train", "params:drift", SERIES], "drift_reference", name="sample_drift_reference"),
+            node(
+                calibration.sample_drift_reference,
+                ["x_train", "y_train", "params:drift", SERIES],
+                "drift_reference",
+                name="sample_drift_reference",
+            ),
         ],
     )
     evaluation = stage(
@@ -77,7 +82,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "figure_reliability_diagram",
                 name="plot_reliability_diagram",
             ),
-            node(nodes.report_test_drift, ["x_test", "drift_reference"], "test_drift_report", name="report_test_drift"),
+            node(
+                nodes.report_test_drift,
+                ["x_test", "test_probabilities", "drift_reference"],
+                "test_drift_report",
+                name="report_test_drift",
+            ),
             node(nodes.plot_diagnosis_map, ["test_latent", "y_test", SIM], "figure_diagnosis_map", name="plot_diagnosis_map"),
             node(nodes.plot_confusion_matrix, "metrics", "figure_confusion_matrix", name="plot_confusion_matrix"),
             node(

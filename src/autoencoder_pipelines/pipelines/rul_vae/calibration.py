@@ -65,7 +65,7 @@ def fit_ood_detector(train: pd.DataFrame, split: dict[str, list[int]], data: CMA
 
 
 def sample_drift_reference(train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig, drift: DriftConfig) -> dict:
-    """A seeded sample of the fitting engines' windows' last cycles, and the drift rule:
-    what each scored batch is compared with (``monitoring.drift_report``)."""
-    windows, _, _ = _cut_points(train, split["train_units"], data)
-    return reference_sample(last_cycle(windows, data.sensor_columns), drift, seed=data.split_seed).model_dump()
+    """A seeded sample of the fitting engines' windows' last cycles with their RUL, and the
+    drift rule: what each scored batch is compared with (``monitoring.drift_report``)."""
+    windows, labels, _ = _cut_points(train, split["train_units"], data)
+    return reference_sample(last_cycle(windows, data.sensor_columns), drift, labels, seed=data.split_seed).model_dump()

@@ -197,10 +197,12 @@ def predict_test_rul(
     return predictions
 
 
-def report_test_drift(x_test: np.ndarray, drift_reference: dict, data: CMAPSSConfig) -> dict:
-    """The test engines' last cycles against the model's drift reference: a batch like any
-    scored one (``monitoring.drift_report``)."""
-    return drift_report(DriftReference.model_validate(drift_reference), last_cycle(x_test, data.sensor_columns))
+def report_test_drift(predictions: pd.DataFrame, x_test: np.ndarray, drift_reference: dict, data: CMAPSSConfig) -> dict:
+    """The evaluation engines' last cycles against the model's drift reference, matched to
+    their predicted RUL: a batch like any scored one (``monitoring.drift_report``)."""
+    return drift_report(
+        DriftReference.model_validate(drift_reference), last_cycle(x_test, data.sensor_columns), predictions["predicted_rul"]
+    )
 
 
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:

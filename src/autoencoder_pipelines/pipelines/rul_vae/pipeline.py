@@ -116,7 +116,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(nodes.encode_training_windows, ["model", "x_train", "y_train"], "train_latent", name="encode_training_windows"),
             node(nodes.compute_rul_metrics, ["test_predictions", "training_history", DATA], "metrics", name="compute_rul_metrics"),
             node(nodes.score_test_engines, "test_predictions", "test_item_scores", name="score_test_engines"),
-            node(nodes.report_test_drift, ["x_test", "drift_reference", DATA], "test_drift_report", name="report_test_drift"),
+            node(
+                nodes.report_test_drift,
+                ["test_predictions", "x_test", "drift_reference", DATA],
+                "test_drift_report",
+                name="report_test_drift",
+            ),
             node(nodes.plot_health_map, ["train_latent", "test_predictions", DATA], "figure_health_map", name="plot_health_map"),
             node(nodes.plot_rul_predictions, "test_predictions", "figure_rul_per_engine", name="plot_rul_predictions"),
         ],
