@@ -46,6 +46,8 @@ WATCHED = {
         "cmapss_arrivals", "cmapss_quarantine", lambda params: f"failed_{_field(params['rul_vae']['data'], 'subset')}.txt",
         "rul_vae.champion", "rul_inference.drift_report",
     ),
+    "af_rvae_retrain": Watched("af_arrivals", "af_quarantine", lambda params: "labelled.csv", "af_rvae.champion",
+                               "af_inference.drift_report"),
 }
 
 

@@ -118,6 +118,7 @@ class AFSettings(BaseModel):
     calibration: TemperatureScaling | None = Field(default=None, description="its probabilities' temperature")
     ood: ThresholdDetector | None = Field(default=None, description="its out-of-distribution detector")
     drift_reference: DriftReference | None = Field(default=None, description="its training patients' features, for drift reports")
+    lineage: dict[str, Any] | None = Field(default=None, description="the partitions it was trained and evaluated on")
     metrics: dict[str, float] = Field(default_factory=dict, description="test metrics of the run that trained it")
 
 

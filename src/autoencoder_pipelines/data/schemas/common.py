@@ -40,6 +40,7 @@ MEANING = {
     "not_nullable": "is missing (NaN or an empty field)",
     "greater_than_or_equal_to": "is below {0}",
     "greater_than": "is not above {0}",
+    "less_than_or_equal_to": "is above {0}",
     "equal_to": "is not {0}",
     "in_range": "is outside the envelope [{0}, {1}]",
 }

@@ -77,10 +77,16 @@ def make_burden_series(
 
 
 def split_patients(
-    burden_series: np.ndarray, patients: pd.DataFrame, series: AFSeriesConfig
+    burden_series: np.ndarray,
+    patients: pd.DataFrame,
+    series: AFSeriesConfig,
+    arrived_series: np.ndarray,
+    arrived_patients: pd.DataFrame,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Seeded split stratified by class into training, validation and test series,
-    shaped ``(n, steps, 1)`` for the recurrent model, with their classes."""
+    """Seeded split of the simulated patients, stratified by class, into training,
+    validation and test series, shaped ``(n, steps, 1)`` for the recurrent model, with their
+    classes; the patients that arrived follow them, in the test set if the seeded hash held
+    them out, else in the training set."""
     from sklearn.model_selection import train_test_split  # noqa: PLC0415 - slow to import
 
     labels = patients["class"].to_numpy()
@@ -88,9 +94,13 @@ def split_patients(
     rest, test = train_test_split(index, test_size=series.test_fraction, random_state=series.split_seed, stratify=labels)
     val_share = series.validation_fraction / (1.0 - series.test_fraction)
     train, val = train_test_split(rest, test_size=val_share, random_state=series.split_seed, stratify=labels[rest])
+    held = arrived_patients["holdout"].to_numpy(bool)
+    arrived_labels = arrived_patients["class"].to_numpy(np.int64)
+    extra = {"train": ~held, "val": np.zeros_like(held), "test": held}
     out = []
-    for part in (np.sort(train), np.sort(val), np.sort(test)):
-        out += [burden_series[part][..., np.newaxis], labels[part].astype(np.int64)]
+    for name, part in (("train", np.sort(train)), ("val", np.sort(val)), ("test", np.sort(test))):
+        x = np.concatenate([burden_series[part], arrived_series[extra[name]].astype(burden_series.dtype)])
+        out += [x[..., np.newaxis], np.concatenate([labels[part], arrived_labels[extra[name]]]).astype(np.int64)]
     return tuple(out)
 
 
@@ -275,6 +285,7 @@ def describe_challenger(
     probability_calibration: dict,
     ood_detector: dict,
     drift_reference: dict,
+    lineage: dict,
 ) -> dict:
     """What a registered model carries besides its weights, checked as the served model's
     typed settings (``serving.AFSettings``): the simulation and series settings its inputs
@@ -291,6 +302,7 @@ def describe_challenger(
             "calibration": probability_calibration,
             "ood": ood_detector,
             "drift_reference": drift_reference,
+            "lineage": lineage,
         }
     )
     chosen = patients.groupby("class")["patient"].first().to_numpy()[:2]

@@ -7,7 +7,7 @@ namespaces that kedro-viz draws as groups.
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from autoencoder_pipelines.pipelines.af_rvae import calibration, nodes
+from autoencoder_pipelines.pipelines.af_rvae import arrivals, calibration, nodes
 from autoencoder_pipelines.pipelines.common import stage
 
 SIM, SERIES = "params:simulation", "params:series"
@@ -16,7 +16,16 @@ SIM, SERIES = "params:simulation", "params:series"
 def create_pipeline(**kwargs) -> Pipeline:
     ingestion = stage(
         "ingestion",
-        [node(nodes.simulate_pacemaker_logs, SIM, ["patients", "episodes"], name="simulate_pacemaker_logs")],
+        [
+            node(nodes.simulate_pacemaker_logs, SIM, ["patients", "episodes"], name="simulate_pacemaker_logs"),
+            node(
+                arrivals.take_arrivals,
+                ["af_arrivals", SIM, SERIES, "params:arrivals"],
+                ["arrived_patients", "arrived_series", "arrivals_manifest", "af_quarantine"],
+                name="take_arrivals",
+            ),
+            node(arrivals.record_lineage, [SIM, "arrivals_manifest"], "lineage", name="record_lineage"),
+        ],
     )
     preprocessing = stage(
         "preprocessing",
@@ -24,7 +33,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(nodes.make_burden_series, ["patients", "episodes", SIM, SERIES], "burden_series", name="make_burden_series"),
             node(
                 nodes.split_patients,
-                ["burden_series", "patients", SERIES],
+                ["burden_series", "patients", SERIES, "arrived_series", "arrived_patients"],
                 ["x_train", "y_train", "x_val", "y_val", "x_test", "y_test"],
                 name="split_patients",
             ),
@@ -104,7 +113,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
     )
-    return pipeline(ingestion + preprocessing + training + calibration_stage + evaluation, namespace="af_rvae")
+    return pipeline(
+        ingestion + preprocessing + training + calibration_stage + evaluation,
+        namespace="af_rvae",
+        inputs={"af_arrivals"},
+        outputs={"af_quarantine"},
+    )
 
 
 def champion_evaluation() -> Pipeline:
@@ -126,7 +140,7 @@ def champion_evaluation() -> Pipeline:
             ),
             node(
                 nodes.describe_challenger,
-                [SIM, SERIES, "patients", "episodes", "probability_calibration", "ood_detector", "drift_reference"],
+                [SIM, SERIES, "patients", "episodes", "probability_calibration", "ood_detector", "drift_reference", "lineage"],
                 "model_metadata",
                 name="describe_challenger",
             ),
