@@ -238,6 +238,10 @@ class ChampionModelDataset(AbstractDataset[dict, "RegisteredModel | None"]):
         self._loaded = False
         self._champion = None
 
+    @property
+    def registered_model_name(self) -> str:
+        return self._name
+
     def load(self):
         # The first load picks the version; later loads in the same run (several nodes
         # take the champion) get that same version even if the alias has moved since.

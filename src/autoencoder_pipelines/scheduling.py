@@ -4,8 +4,9 @@ checks first, and the arrivals its watcher announces.
 The rule (``retraining_check``), for ``<task>_retrain``:
 
 - no champion yet: retrain;
-- a dated partition arrived that the champion was neither trained nor evaluated on, and that
-  is not quarantined (the same file, byte for byte, as a report beside it names): retrain;
+- a dated partition arrived that no registered version (the champion, or a challenger kept
+  out) was trained or evaluated on, and that is not quarantined (the same file, byte for
+  byte, as a report beside it names): retrain;
 - the newest drift report of a batch this champion scored recommends retraining: retrain;
 - otherwise nothing is new: record that (an MLflow run ``<task>_retrain check``, tagged
   ``retrain: false`` and the reason) and do not retrain.
@@ -56,23 +57,30 @@ def _field(block, name: str):
     return block[name] if isinstance(block, dict) else getattr(block, name)
 
 
-def _known(champion, quarantine_reports: dict[str, str]) -> set[tuple[str, str]]:
-    """``(partition, sha256)`` the champion was trained or evaluated on, or quarantined."""
-    lineage = (champion.metadata or {}).get("lineage") or {}
-    partitions = lineage.get("partitions") or {}
-    known = {(e["partition"], e["sha256"]) for side in ("train", "evaluation") for e in partitions.get(side, [])}
-    return known | set(quarantine_reports.items())
+def learned(registered_model: str) -> set[tuple[str, str]]:
+    """``(partition, sha256[:12])`` some registered version of ``registered_model`` was trained
+    or evaluated on (its ``lineage.*`` tags): a challenger that learned from a partition and
+    was not promoted learned from it all the same; training again on the same data gives
+    the same model."""
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    known = set()
+    for version in MlflowClient().search_model_versions(f"name='{registered_model}'"):
+        for key in ("lineage.train", "lineage.evaluation"):
+            for entry in filter(None, version.tags.get(key, "").split(";")):
+                partition, _, digest = entry.rpartition("@")
+                known.add((partition, digest))
+    return known
 
 
-def new_partitions(partitions: dict[str, Any], suffix: str, champion, quarantine_reports: dict[str, str]) -> list[str]:
-    """The partitions (files ending with ``suffix``) that neither the champion's lineage nor a
-    quarantine report holds, with these very bytes."""
-    known = _known(champion, quarantine_reports)
+def new_partitions(partitions: dict[str, Any], suffix: str, known: set[tuple[str, str]], quarantine: dict[str, str]) -> list[str]:
+    """The partitions (files ending with ``suffix``) that no registered version learned from
+    (``known``: partition and sha256 prefix) and no quarantine report holds, with these very bytes."""
     fresh = []
     for partition, load in sorted(partitions.items()):
         if partition.endswith(suffix):
             digest = hashlib.sha256(load()).hexdigest()
-            if (partition, digest) not in known:
+            if (partition, digest[:12]) not in known and quarantine.get(partition) != digest:
                 fresh.append(partition)
     return fresh
 
@@ -100,8 +108,12 @@ def retraining_check(project_path: Path, pipeline: str, env: str | None = None) 
         configure_project("autoencoder_pipelines")
         with KedroSession.create(project_path=project_path, env=env) as session:
             context = session.load_context()
+            config = context.config_loader["mlflow"]
+            import mlflow  # noqa: PLC0415
+
+            mlflow.set_tracking_uri(config["server"]["mlflow_tracking_uri"])  # the registry it reads, the run it writes
             result = _check(context.catalog, context.params, pipeline)
-            _record(pipeline, result, context.config_loader["mlflow"])
+            _record(pipeline, result, config)
     finally:
         os.chdir(previous)
     logger.info("%s: %s", pipeline, result["reason"])
@@ -157,7 +169,8 @@ def _check(catalog, params: dict, pipeline: str) -> dict[str, Any]:
         return {"retrain": True, "reason": "no champion yet", "new_partitions": [], "champion_version": None}
     suffix = watched.suffix(params)
     reports = quarantine_reports(catalog.load(watched.quarantine))
-    fresh = new_partitions(catalog.load(watched.arrivals), suffix, champion, reports)
+    known = learned(catalog.get(watched.champion).registered_model_name)
+    fresh = new_partitions(catalog.load(watched.arrivals), suffix, known, reports)
     if fresh:
         return {"retrain": True, "reason": f"new arrivals since champion version {champion.version}: {fresh}",
                 "new_partitions": fresh, "champion_version": champion.version}
@@ -175,7 +188,6 @@ def _record(pipeline: str, result: dict[str, Any], config: dict) -> None:
     its outcome."""
     import mlflow  # noqa: PLC0415
 
-    mlflow.set_tracking_uri(config["server"]["mlflow_tracking_uri"])
     mlflow.set_experiment(config["tracking"]["experiment"]["name"])
     with mlflow.start_run(run_name=f"{pipeline} check"):
         mlflow.set_tags({"retrain": str(result["retrain"]).lower(), "reason": result["reason"][:4000],
