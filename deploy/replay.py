@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     shown = timeline.assign(**{
         "champion RMSE": [f"{r:.2f} [{lo:.2f}, {hi:.2f}]" for r, lo, hi in
                           zip(timeline["champion RMSE"], timeline["champion RMSE low"], timeline["champion RMSE high"])],
-        "challenger RMSE": timeline["challenger RMSE"].map(lambda v: f"{v:.2f}"),
+        "challenger RMSE": timeline["challenger RMSE"].map(lambda v: "—" if np.isnan(v) else f"{v:.2f}"),
     }).drop(columns=["champion RMSE low", "champion RMSE high"])
     (folder / "timeline.md").write_text(markdown(shown) + f"\n\nWall time {time.monotonic() - started:.0f} s.\n")
     figure(timeline).savefig(folder / "timeline.png", dpi=110)
