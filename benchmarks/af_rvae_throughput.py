@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kedro_slice import PipelineSlice, machine, node_inputs  # noqa: E402
+from kedro_slice import PipelineSlice, machine, node_inputs
 
 TRAIN = "af_rvae.training.train_af_rvae"
 

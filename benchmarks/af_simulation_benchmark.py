@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kedro_slice import PipelineSlice  # noqa: E402
+from kedro_slice import PipelineSlice
 
 SERIES = "af_rvae.preprocessing.make_burden_series"
 

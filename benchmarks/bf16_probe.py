@@ -22,7 +22,7 @@ parser.add_argument("--sensors", type=int, default=5)
 parser.add_argument("--threads", type=int, help="compute threads (as parallel.thread_limits); default: all cores")
 args = parser.parse_args()
 if args.threads:
-    from autoencoder_pipelines.parallel import thread_limits
+    from autoencoder_pipelines.training.workers import thread_limits
 
     os.environ.update(thread_limits(args.threads))  # before TensorFlow starts
 

@@ -21,13 +21,13 @@ from typing import Any
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
-from kedro.framework.hooks import hook_impl  # noqa: E402
-from kedro.framework.hooks.manager import _create_hook_manager  # noqa: E402
-from kedro.framework.project import pipelines  # noqa: E402
-from kedro.framework.session import KedroSession  # noqa: E402
-from kedro.framework.startup import bootstrap_project  # noqa: E402
-from kedro.io import DataCatalog, MemoryDataset  # noqa: E402
-from kedro.runner import SequentialRunner  # noqa: E402
+from kedro.framework.hooks import hook_impl
+from kedro.framework.hooks.manager import _create_hook_manager
+from kedro.framework.project import pipelines
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kedro_slice import PipelineSlice, machine, node_inputs  # noqa: E402
+from kedro_slice import PipelineSlice, machine, node_inputs
 
 # pipeline -> its training node (the contractive pipeline's plain baseline is not timed)
 TRAINING_NODES = {

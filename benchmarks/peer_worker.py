@@ -38,7 +38,7 @@ REPO = HERE.parent
 
 
 def _timer_callback():
-    import keras  # noqa: PLC0415
+    import keras
 
     class EpochTimer(keras.callbacks.Callback):
         """Wall and CPU seconds from each epoch's start to the end of its last training batch."""
@@ -65,7 +65,7 @@ def _timer_callback():
 
 
 def _arrays(model: str, arch: dict, n: int, rng):
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     if model in ("denoising_ae", "sparse_ae", "contractive_ae", "vae", "vq_vae", "vae_classifier"):
         x = rng.random((n, 28, 28, 1), dtype=np.float32)
@@ -85,7 +85,7 @@ def _arrays(model: str, arch: dict, n: int, rng):
 
 def _ours_model(model: str, arch: dict, seed: int):
     """``seed -> built model`` of the project's library, at ``arch``."""
-    from autoencoder_pipelines import models  # noqa: PLC0415
+    from autoencoder_pipelines import models
 
     image = (28, 28, 1)
     dense = lambda: dict(  # noqa: E731
@@ -145,8 +145,9 @@ def _model_flops(model) -> float:
 def _forward_gemms(model, batch: int) -> list[tuple[int, int, int]]:
     """The matrix products ``(m, k, n)`` of one forward pass of ``batch`` samples through
     the model's Dense, Conv2D, Conv2DTranspose and LSTM layers (convolutions as im2col)."""
-    import keras  # noqa: PLC0415
-    import math  # noqa: PLC0415
+    import math
+
+    import keras
 
     forward = []
 
@@ -194,7 +195,7 @@ def gemm_ceiling_seconds(model, batch: int, repeats: int = 5) -> float:
     """Seconds one training step's matrix products take alone in TensorFlow (median of
     ``repeats``): a floor that no implementation of this architecture on this machine's
     matmul kernels goes below, elementwise work, data and overheads aside."""
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     shapes = _gemms(model, batch)
     operands = {}
@@ -226,10 +227,10 @@ def gemm_ceiling_seconds(model, batch: int, repeats: int = 5) -> float:
 
 
 def train_ours(spec: dict) -> dict:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
-    from autoencoder_pipelines.models.config import EnsembleConfig, TrainingConfig  # noqa: PLC0415
-    from autoencoder_pipelines.training import fit_model  # noqa: PLC0415
+    from autoencoder_pipelines.training import EnsembleConfig, TrainingConfig
+    from autoencoder_pipelines.training.fit import fit_model
 
     model, arch, batch, steps, epochs = spec["model"], spec["arch"], spec["batch"], spec["steps"], spec["epochs"]
     rng = np.random.default_rng(0)
@@ -259,8 +260,8 @@ def train_ours(spec: dict) -> dict:
 
 
 def _peer_model(model: str, arch: dict):
-    from rapidae import models  # noqa: PLC0415
-    from rapidae.models.base import default_architectures as archs  # noqa: PLC0415
+    from rapidae import models
+    from rapidae.models.base import default_architectures as archs
 
     flat = 784
     if model in ("denoising_ae", "contractive_ae"):
@@ -292,9 +293,9 @@ def _peer_model(model: str, arch: dict):
 
 
 def train_peer(spec: dict) -> dict:
-    import keras  # noqa: PLC0415
-    import numpy as np  # noqa: PLC0415
-    from rapidae.pipelines import TrainingPipeline  # noqa: PLC0415
+    import keras
+    import numpy as np
+    from rapidae.pipelines import TrainingPipeline
 
     model, arch, batch, steps, epochs = spec["model"], spec["arch"], spec["batch"], spec["steps"], spec["epochs"]
     keras.utils.set_random_seed(0)
@@ -335,9 +336,9 @@ def _median_seconds(run, repeats: int) -> tuple[float, list[float]]:
 
 def stage_ours(spec: dict) -> dict:
     sys.path.insert(0, str(HERE))
-    import logging  # noqa: PLC0415
+    import logging
 
-    from kedro_slice import PipelineSlice  # noqa: PLC0415
+    from kedro_slice import PipelineSlice
 
     stage, repeats = spec["stage"], spec["repeats"]
     if stage == "mnist_ingestion":
@@ -374,10 +375,10 @@ def stage_ours(spec: dict) -> dict:
 
 
 def stage_peer(spec: dict) -> dict:
-    import numpy as np  # noqa: PLC0415
-    import pandas as pd  # noqa: PLC0415
-    from rapidae.data import CMAPSS_preprocessor  # noqa: PLC0415
-    from rapidae.data.utils import add_noise, mnist_load_images, mnist_load_labels  # noqa: PLC0415
+    import numpy as np
+    import pandas as pd
+    from rapidae.data import CMAPSS_preprocessor
+    from rapidae.data.utils import add_noise, mnist_load_images, mnist_load_labels
 
     stage, repeats = spec["stage"], spec["repeats"]
     if stage in ("mnist_ingestion", "noise_injection"):
@@ -412,7 +413,7 @@ def stage_peer(spec: dict) -> dict:
 def main() -> None:
     spec = json.loads(sys.argv[1])
     if spec.get("threads"):
-        import tensorflow as tf  # noqa: PLC0415
+        import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
     task = {

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kedro_slice import PipelineSlice, machine, node_inputs  # noqa: E402
+from kedro_slice import PipelineSlice, machine, node_inputs
 
 PREPROCESSED = ["rul_vae.preprocessing.make_training_windows", "rul_vae.preprocessing.make_test_windows"]
 TRAIN = "rul_vae.training.train_rul_vae"

@@ -62,7 +62,7 @@ def newest(folder: Path) -> Path:
 
 def write_history(data_dir: Path, arrivals: Path) -> None:
     """The five dated partitions of FD001's training engines and the engines in service."""
-    from autoencoder_pipelines.data.cmapss import COLUMNS  # noqa: PLC0415
+    from autoencoder_pipelines.data.cmapss import COLUMNS
 
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(data_dir / name, sep=r"\s+", header=None, names=list(COLUMNS))
@@ -156,7 +156,7 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 def figure(timeline: pd.DataFrame):
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax = fig.subplots()
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     }).drop(columns=["champion RMSE low", "champion RMSE high"])
     (folder / "timeline.md").write_text(markdown(shown) + f"\n\nWall time {time.monotonic() - started:.0f} s.\n")
     figure(timeline).savefig(folder / "timeline.png", dpi=110)
-    import mlflow  # noqa: PLC0415
+    import mlflow
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     mlflow.set_experiment("autoencoder_pipelines")

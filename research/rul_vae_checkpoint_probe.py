@@ -29,14 +29,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _model(arrays: dict):
     import keras
-
     from rul_vae_sweep import build_model
 
     model = build_model(arrays, json.loads(str(arrays["model"])), seed=0, y=arrays["y_train"])

@@ -18,12 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import keras
+import numpy as np
+import pandas as pd
 
-from autoencoder_pipelines.models import model_classes  # noqa: E402
-from autoencoder_pipelines.evaluation import nasa_score  # noqa: E402
+from autoencoder_pipelines.evaluation import nasa_score
+from autoencoder_pipelines.models import model_classes
 
 model_classes()  # registers the project's Keras classes, so the saved models load in safe mode
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -97,7 +96,8 @@ def prepare(args) -> None:
         runtime_params=runtime, inputs={k: out[k] for k in ("rul_vae.x_train", "rul_vae.y_train", "rul_vae.x_val", "rul_vae.y_val")},
     ).inputs["params:rul_vae.model"]
     arrays = {k.split(".")[-1]: out[f"rul_vae.{k.split('.')[-1]}"] for k in ("x_train", "y_train", "x_val", "y_val", "x_test")}
-    arrays["y_test"] = out["rul_vae.test_truth"]["RUL"].clip(upper=data.max_rul).to_numpy("float64")
+    truth = out["rul_vae.evaluation_truth"].sort_values("unit_nr")  # x_test's order: the sorted units
+    arrays["y_test"] = truth["RUL"].clip(upper=data.max_rul).to_numpy("float64")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(args.out, mask_value=data.mask_value, model=json.dumps(model.model_dump(mode="json")), **arrays)
     print({k: v.shape for k, v in arrays.items()})

@@ -59,9 +59,9 @@ def newest(folder: Path, version: str | None = None) -> Path:
 
 
 def load_run(subset: str, version: str | None = None):
-    import keras  # noqa: PLC0415
+    import keras
 
-    from autoencoder_pipelines.models import model_classes  # noqa: PLC0415
+    from autoencoder_pipelines.models import model_classes
 
     model_classes()
     root = REPO / "data"
@@ -130,7 +130,7 @@ def measure(run: dict, data: CMAPSSConfig, data_dir: Path, subset: str) -> dict:
     error = scored["predicted_rul"].to_numpy() - capped
     misjudged = np.abs(error) > MISJUDGED
     upper_open = np.where(scored["rul_upper"] >= data.max_rul, np.inf, scored["rul_upper"])
-    from autoencoder_pipelines.inference import engine_features  # noqa: PLC0415
+    from autoencoder_pipelines.inference import engine_features
 
     windows, _ = engine_features(engines, run["scaler"], data, name)
     drift = drift_report(run["drift"], last_cycle(windows, data.sensor_columns), scored["predicted_rul"])
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--version", help="the run's version timestamp (data/06_models/rul_vae/FD001/model.keras/<version>); default: the newest")
     args = parser.parse_args(argv)
-    from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+    from sklearn.metrics import roc_auc_score
 
     run = load_run("FD001", args.version)
     data = _data_settings()
@@ -183,9 +183,9 @@ def main(argv: list[str] | None = None) -> dict:
 
 def _data_settings() -> CMAPSSConfig:
     """``params:rul_vae.data`` of conf/base, as the pipeline read it."""
-    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
+    from kedro.config import OmegaConfigLoader
 
-    from autoencoder_pipelines.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
+    from autoencoder_pipelines.settings import CONFIG_LOADER_ARGS
 
     loader = OmegaConfigLoader(str(REPO / "conf"), env="local", **CONFIG_LOADER_ARGS)
     return CMAPSSConfig(**loader["parameters"]["rul_vae"]["data"])

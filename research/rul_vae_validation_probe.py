@@ -23,15 +23,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
+import keras
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
 
-from autoencoder_pipelines.models import model_classes  # noqa: E402
-from autoencoder_pipelines.data.cmapss import engine_lengths  # noqa: E402
-from autoencoder_pipelines.data.cmapss_files import read_engine_file  # noqa: E402
-from autoencoder_pipelines.data.schemas import validate_engine_log  # noqa: E402
+from autoencoder_pipelines.data.cmapss import engine_lengths
+from autoencoder_pipelines.data.cmapss_files import read_engine_file
+from autoencoder_pipelines.data.schemas import validate_engine_log
+from autoencoder_pipelines.models import model_classes
 
 model_classes()  # registers the project's Keras classes, so the saved models load in safe mode
 

@@ -7,14 +7,14 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
-from autoencoder_pipelines.data.cmapss import COLUMNS  # noqa: E402
-from autoencoder_pipelines.data.schemas import ENVELOPE  # noqa: E402
+from autoencoder_pipelines.data.cmapss import COLUMNS
+from autoencoder_pipelines.data.schemas import ENVELOPE
 
 # Operating conditions (altitude, Mach, TRA) of FD002/FD004, and FD001's only one.
 CONDITIONS = [(0.0, 0.0, 100.0), (10.0, 0.25, 100.0), (20.0, 0.7, 100.0), (42.0, 0.84, 100.0)]
@@ -65,7 +65,7 @@ def to_text(frame: pd.DataFrame) -> bytes:
 
 
 def pytest_report_header() -> str:
-    import keras  # noqa: PLC0415
+    import keras
 
     return f"keras backend: {keras.backend.backend()}"
 

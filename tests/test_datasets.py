@@ -44,7 +44,7 @@ def http_folder(tmp_path):
     requests = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the stdlib's name
+        def do_GET(self):
             requests.append(self.path)
             super().do_GET()
 

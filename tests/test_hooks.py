@@ -10,7 +10,11 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node
 from kedro.validation import DataValidationError
 
-from autoencoder_pipelines.hooks import MlflowOutputsHook, RunVersionsHook, _numeric_leaves
+from autoencoder_pipelines.hooks import (
+    MlflowOutputsHook,
+    RunVersionsHook,
+    _numeric_leaves,
+)
 
 RUN = "2026-11-26T10.00.00.000Z"
 LATER_RUN = "2026-11-26T10.00.05.000Z"  # a run started 5 s later, writing the same dataset
@@ -113,7 +117,11 @@ def test_runs_left_running_by_a_dead_process_of_this_host_are_marked_killed(tmp_
 
     from mlflow import MlflowClient
 
-    from autoencoder_pipelines.hooks import HOST_TAG, PID_TAG, close_runs_of_dead_processes
+    from autoencoder_pipelines.hooks import (
+        HOST_TAG,
+        PID_TAG,
+        close_runs_of_dead_processes,
+    )
 
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     experiment = client.create_experiment("e")

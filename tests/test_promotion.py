@@ -19,8 +19,8 @@ from autoencoder_pipelines.promotion import (
     item_scores,
     no_items,
     paired_bootstrap,
-    registration,
 )
+from autoencoder_pipelines.registration import registration
 
 RMSE = PromotionConfig(metric="rmse", greater_is_better=False, margin=0.0, aggregate="rmse")
 ACCURACY = PromotionConfig(metric="accuracy", greater_is_better=True, margin=0.0)

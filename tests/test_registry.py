@@ -7,7 +7,12 @@ import mlflow
 import numpy as np
 import pytest
 
-from autoencoder_pipelines.registry import PromotionConflict, champion_version, load_champion, register_version
+from autoencoder_pipelines.registry import (
+    PromotionConflict,
+    champion_version,
+    load_champion,
+    register_version,
+)
 
 
 @pytest.fixture

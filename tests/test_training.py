@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from autoencoder_pipelines.training import EpochBatches, EpochRandomness, derived_seed
+from autoencoder_pipelines.training.batches import EpochBatches, EpochRandomness
+from autoencoder_pipelines.training.seeds import derived_seed
 
 
 def _epoch_rows(batches: EpochBatches, epoch: int) -> list[int]:

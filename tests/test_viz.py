@@ -35,11 +35,20 @@ def test_every_pipeline_has_an_acyclic_layer_order():
 
     from autoencoder_pipelines.pipeline_registry import TASKS
 
+    # Exactly one group per task in every registered pipeline: the task's own, beside the
+    # group of the ingestion it reads (the shared MNIST one, or the task's own for a sweep).
+    expected = {"__default__": {"rul_vae"}, "mnist": {"mnist"}, "rul_inference": {"rul_inference"},
+                "af_inference": {"af_inference"}}
+    for task in TASKS:
+        ingestion = {"mnist"} if task not in ("rul_vae", "af_rvae") else set()
+        expected[task] = expected[f"{task}_retrain"] = {task} | ingestion
+        expected[f"{task}_sweep"] = {f"{task}_sweep"} | (ingestion or {task})
+    assert set(expected) == set(pipelines)  # a new pipeline says which groups it draws
+    for name, groups in expected.items():
+        drawn = {child.id for child in trees[name]["__root__"].children if child.type == "modularPipeline"}
+        assert drawn == groups, (name, drawn)
     for task in TASKS:
         for name in (task, f"{task}_retrain"):
-            root = trees[name]["__root__"]
-            groups = {child.id for child in root.children if child.type == "modularPipeline"}
-            assert task in groups, (name, groups)
             stages = {child.id for child in trees[name][task].children if child.type == "modularPipeline"}
-            expected = {"preprocessing", "training", "evaluation"} | ({"promotion"} if name.endswith("_retrain") else set())
-            assert {f"{task}.{stage}" for stage in expected} <= stages, (name, stages)
+            stage_names = {"preprocessing", "training", "evaluation"} | ({"promotion"} if name.endswith("_retrain") else set())
+            assert {f"{task}.{stage}" for stage in stage_names} <= stages, (name, stages)

@@ -93,7 +93,7 @@ class RawFileDataset(AbstractDataset[None, bytes]):
         try:
             path = self._filepath if self._protocol in _REMOTE_PROTOCOLS else get_protocol_and_path(self._filepath)[1]
             return bool(self._fs.exists(path))
-        except Exception:  # noqa: BLE001 - a remote that cannot be reached does not "exist"
+        except Exception:
             return False
 
     def _describe(self) -> dict[str, Any]:

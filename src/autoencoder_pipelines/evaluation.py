@@ -109,7 +109,12 @@ def training_summary(history: dict[str, list[float]]) -> dict[str, float]:
 
 def classification_metrics(probabilities, y_true) -> dict:
     """Accuracy, macro-F1, the per-class report and the confusion matrix of ``argmax(probabilities)``."""
-    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+    from sklearn.metrics import (  # noqa: PLC0415 - scikit-learn loads in a second; only classifiers need it
+        accuracy_score,
+        classification_report,
+        confusion_matrix,
+        f1_score,
+    )
 
     predicted = np.asarray(probabilities).argmax(axis=1)
     return {

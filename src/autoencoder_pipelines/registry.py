@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from importlib import metadata as distributions
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +79,7 @@ def champion_version(name: str, alias: str = CHAMPION, client=None) -> str | Non
     client = client or _client()
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
-    except Exception as error:  # noqa: BLE001 - only "does not exist" is expected
+    except Exception as error:
         if _is_missing(error):
             return None
         raise
@@ -125,14 +124,6 @@ def load_champion(name: str, alias: str = CHAMPION, client=None) -> RegisteredMo
     client = client or _client()
     version = champion_version(name, alias, client)
     return None if version is None else load_version(name, version, client)
-
-
-def pip_requirements() -> list[str]:
-    pins = []
-    for package in ("autoencoder-pipelines", "keras", "tensorflow"):
-        with contextlib.suppress(distributions.PackageNotFoundError):
-            pins.append(f"{package}=={distributions.version(package)}")
-    return pins
 
 
 def next_version(name: str, client) -> str:
@@ -224,7 +215,7 @@ def register_version(
                     name=name,
                     registered_model_name=name,
                     metadata=metadata,
-                    pip_requirements=pip_requirements(),
+                    pip_requirements=serving.pip_requirements(code_included=False),
                 )
         version = str(info.registered_model_version)
         if settings is not None and version != expected:

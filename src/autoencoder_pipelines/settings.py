@@ -12,10 +12,10 @@ quiet_startup.install()
 # that no user of this project can act on.
 warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
 
-from kedro.config import OmegaConfigLoader
-from omegaconf.resolvers import oc
+from kedro.config import OmegaConfigLoader  # noqa: E402 - after quiet_startup.install()
+from omegaconf.resolvers import oc  # noqa: E402
 
-from autoencoder_pipelines.hooks import MlflowOutputsHook, RunVersionsHook
+from autoencoder_pipelines.hooks import MlflowOutputsHook, RunVersionsHook  # noqa: E402
 
 # kedro-mlflow's own hook (registered by the plugin) opens an MLflow run per `kedro run`
 # and logs the parameters; these log the outputs the catalog marks and keep a run's

@@ -4,6 +4,7 @@ machine or a cluster, always to the same weights."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import numpy as np
 import pytest
 import ray
 
-from autoencoder_pipelines.models import Ensemble, RecurrentVAE, RecurrentVAEConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import fit_ensemble
-from autoencoder_pipelines.training import member_seeds, restart_seeds
+from autoencoder_pipelines.models import Ensemble, RecurrentVAEConfig
+from autoencoder_pipelines.training import TrainingConfig
+from autoencoder_pipelines.training.ensemble import fit_ensemble
+from autoencoder_pipelines.training.seeds import member_seeds, restart_seeds
 
 # The callbacks below travel to the Ray workers by value (the workers need not import tests/).
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -33,7 +35,7 @@ def _training(tmp_path: Path, **ensemble) -> TrainingConfig:
 
 
 def _fit(tmp_path, callbacks=None, run_key="run"):
-    return fit_ensemble(RecurrentVAE, CONFIG, X, Y, (X, Y), _training(tmp_path), run_key, callbacks=callbacks)
+    return fit_ensemble("recurrent_vae", CONFIG, X, Y, (X, Y), _training(tmp_path), run_key, callbacks=callbacks)
 
 
 class _LogEpochs(keras.callbacks.Callback):
@@ -93,7 +95,7 @@ def test_the_members_train_in_parallel_and_the_ensemble_predicts_their_mean(unin
     assert not any((tmp / "backups").iterdir())  # every member's backup removed once it finished
 
 
-def test_on_a_two_node_cluster_a_member_whose_worker_dies_is_retried_and_ends_as_uninterrupted(uninterrupted, tmp_path):
+def test_on_a_two_node_cluster_a_member_whose_worker_dies_is_retried_and_ends_as_uninterrupted(uninterrupted, tmp_path, caplog):
     from ray.cluster_utils import Cluster
 
     (whole, _), _ = uninterrupted
@@ -105,7 +107,8 @@ def test_on_a_two_node_cluster_a_member_whose_worker_dies_is_retried_and_ends_as
         cluster.wait_for_nodes()
         assert len([n for n in ray.nodes() if n["Alive"]]) == 2
         epochs = tmp_path / "epochs.log"
-        ensemble, _ = _fit(tmp_path, callbacks=[_DieOnce(tmp_path / "died"), _LogEpochs(epochs)])
+        with caplog.at_level("INFO", logger="autoencoder_pipelines"):
+            ensemble, _ = _fit(tmp_path, callbacks=[_DieOnce(tmp_path / "died"), _LogEpochs(epochs)])
     finally:
         ray.shutdown()  # the module's fixture shuts down again: a no-op (this is the module's last test)
         cluster.shutdown()
@@ -116,6 +119,8 @@ def test_on_a_two_node_cluster_a_member_whose_worker_dies_is_retried_and_ends_as
     # worker takes the retry is Ray's choice (the other member's, once it is free, or a new one).
     assert died not in {pid for pid, _ in log}
     assert sorted(int(epoch) for _, epoch in log) == [0, 1, 1, 2, 2]
+    # the driver says so: the retried member's progress line and log
+    assert len(re.findall(r"Member [01] resumed after epoch 1\.", caplog.text)) == 1
     for resumed, uninterrupted_member in zip(ensemble.members, whole.members, strict=True):
         for a, b in zip(resumed.get_weights(), uninterrupted_member.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)

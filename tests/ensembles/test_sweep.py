@@ -13,8 +13,9 @@ from mlflow import MlflowClient
 from pydantic import ValidationError
 
 from autoencoder_pipelines.pipelines.sweep.config import SweepConfig
-from autoencoder_pipelines.pipelines.sweep.nodes import best_of, check_space
+from autoencoder_pipelines.pipelines.sweep.nodes import best_of
 from autoencoder_pipelines.pipelines.sweep.pipeline import trial_pipeline
+from autoencoder_pipelines.pipelines.sweep.space import check_space
 from tests.conftest import write_cmapss
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 

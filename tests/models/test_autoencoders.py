@@ -9,7 +9,10 @@ import pytest
 from keras import ops
 
 from autoencoder_pipelines.models import Autoencoder, ContractiveAutoencoder
-from autoencoder_pipelines.models.losses import contractive_penalty, reconstruction_error
+from autoencoder_pipelines.models.losses import (
+    contractive_penalty,
+    reconstruction_error,
+)
 from tests.conftest import make_digits
 
 IMAGES, _ = make_digits(400, seed=3)

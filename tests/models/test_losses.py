@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from scipy.special import expit
 from scipy.stats import multivariate_normal
 
+from autoencoder_pipelines.evaluation import code_usage
 from autoencoder_pipelines.models import VAE, AutoencoderConfig, VectorQuantizer
 from autoencoder_pipelines.models.losses import (
     bernoulli_nll,
@@ -22,7 +23,6 @@ from autoencoder_pipelines.models.losses import (
     reconstruction_error,
 )
 from autoencoder_pipelines.models.vae import test_bounds
-from autoencoder_pipelines.evaluation import code_usage
 
 
 def np_(t):

@@ -39,7 +39,9 @@ def test_the_model_rebuilds_correctly_however_often_keras_loading_builds_it():
     # picked up another layer whenever an LSTM landed at a freed LSTM's address, and
     # loading failed ("different `go_backwards` value") in about one build in twenty.
     # Many builds in one scope make that address reuse all but certain.
-    from keras.src.saving.serialization_lib import ObjectSharingScope  # what load_model enters
+    from keras.src.saving.serialization_lib import (
+        ObjectSharingScope,  # what load_model enters
+    )
 
     with ObjectSharingScope():
         models = [RecurrentVAEClassifier(CONFIG) for _ in range(60)]

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _empty_tracking_database() -> Path:
     """An MLflow SQLite database with its tables made, once per test process: MLflow's
     schema migrations take seconds for every new database, most of a small run's time."""
-    from mlflow import MlflowClient  # noqa: PLC0415
+    from mlflow import MlflowClient
 
     path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
     MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()  # tracking tables

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from kedro.validation import DataValidationError, ParameterValidationError
 
-from autoencoder_pipelines.uncertainty import expected_calibration_error, scale_probabilities
+from autoencoder_pipelines.uncertainty import (
+    expected_calibration_error,
+    scale_probabilities,
+)
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
 
@@ -162,7 +165,7 @@ def _check_af_inference(project: Path, client) -> None:
         "text": (logs.astype({"start": object}).assign(start=["soon"] + list(logs["start"])[1:]), r"row 1 \(patient \d+\), column 'start': 'soon' is not a number"),
         "missing": (logs.drop(columns="record_days"), r"missing columns \['record_days'\]"),
     }
-    for case, (frame, message) in bad.items():
+    for frame, message in bad.values():
         with pytest.raises(MlflowException, match=r"request: (\d+ problems:\n  )?" + message):
             champion.predict(frame)
     # a value no pacemaker logs: refused by the catalog's schema before any diagnosis is written

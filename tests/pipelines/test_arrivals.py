@@ -104,9 +104,8 @@ def test_without_the_source_file_every_engine_comes_from_the_arrivals(project):
 
 def test_an_engine_that_arrives_twice_quarantines_the_later_partition(tmp_path):
     from autoencoder_pipelines.data.arrivals import take_partitions
-    from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
+    from autoencoder_pipelines.data.cmapss import COLUMNS, CMAPSSValidationError
     from autoencoder_pipelines.data.cmapss_files import parse_table
-    from autoencoder_pipelines.data.cmapss import COLUMNS
     from autoencoder_pipelines.data.schemas import validate_engine_log
 
     first = _arrive(tmp_path, "2026-02-01", range(1, 4), seed=1)

@@ -15,7 +15,6 @@ from autoencoder_pipelines.data.mnist import MNISTValidationError
 from tests.conftest import write_mnist
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
-
 # pipeline -> (metrics that must be there, figures, input layout)
 EXPECTED = {
     "denoising_ae": ({"mse", "psnr", "noisy_input_mse", "noisy_input_psnr"}, {"denoising"}, (784,)),

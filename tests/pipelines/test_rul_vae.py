@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import keras
@@ -13,9 +18,10 @@ import pandas as pd
 import pytest
 from kedro.io.core import DatasetError
 from kedro.validation import DataValidationError, ParameterValidationError
+from mlflow import MlflowClient
 
-from autoencoder_pipelines.evaluation import nasa_offset
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError
+from autoencoder_pipelines.evaluation import nasa_offset
 from tests.conftest import write_cmapss
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
@@ -57,6 +63,7 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
     x_val, y_val = catalog.load("rul_vae.x_val"), catalog.load("rul_vae.y_val")
     offset = nasa_offset(y_val, [model.raw_rul(x_val)], 0.0, 125.0)
     assert model.config.rul_offset == offset == metrics["rul_offset"] == predictions["rul_offset"].iloc[0]
+    assert catalog.load("rul_vae.rul_offset") == offset  # fitted by its own node, read by the model
     raw = model.raw_rul(x_test)
     np.testing.assert_allclose(predictions["predicted_rul"], np.clip(raw + offset, 0.0, 125.0), rtol=1e-6, atol=1e-4)
 
@@ -172,28 +179,54 @@ def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(project):
     assert not any(o.get("output_type") == "error" for o in outputs)
 
 
-class _KillAfterSecondEpoch(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt("killed")
+def _kedro_run(folder: Path, raw: Path, *params: str) -> subprocess.Popen:
+    """``kedro run --env=test --pipeline=rul_vae`` in its own process, in ``folder``."""
+    env = {**os.environ, "CMAPSS_DATA_DIR": str(raw), "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+           "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "400"}  # log lines unwrapped
+    command = [sys.executable, "-m", "kedro", "run", "--env=test", "--pipeline=rul_vae", f"--params={','.join(params)}"]
+    return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.mark.slow
-def test_a_killed_run_started_again_resumes_training(project, monkeypatch, caplog):
-    from autoencoder_pipelines import training
+def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrupted_one(tmp_path, monkeypatch):
+    raw = write_cmapss(tmp_path / "raw")
+    for name in ("killed", "whole"):
+        (tmp_path / name).mkdir()
+    killed, whole = make_project(tmp_path / "killed", monkeypatch), make_project(tmp_path / "whole", monkeypatch)
+    params = ("rul_vae.training.epochs=40", "rul_vae.training.patience=40")  # long enough to be killed in training
+    uninterrupted = _kedro_run(whole, raw, *params)
 
-    fit_model = training.fit_model
-    monkeypatch.setattr(training, "fit_model", lambda *a, **k: fit_model(*a, **k, callbacks=[_KillAfterSecondEpoch()]))
-    with pytest.raises(KeyboardInterrupt):
-        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
-    assert not (project / "data/06_models/rul_vae/FD001/model.keras").exists()  # no model from a killed run
-    (backup,) = (project / "data/06_models/backups").iterdir()
-    assert json.loads((backup / "state.json").read_text())["epoch"] == 2
+    first = _kedro_run(killed, raw, *params)
+    backups = killed / "data/06_models/backups"
+    deadline = time.monotonic() + 600
+    while not any(json.loads(p.read_text())["epoch"] >= 2 for p in backups.glob("*/state.json") if p.stat().st_size):
+        assert first.poll() is None, f"the run ended before it could be killed:\n{first.stdout.read()[-3000:]}"
+        assert time.monotonic() < deadline, "no epoch backup in 10 minutes"
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=60)
+    assert first.returncode == -signal.SIGKILL
+    assert not list((killed / "data/06_models/rul_vae").rglob("model.keras"))  # no model from a killed run
+    (state,) = backups.glob("*/state.json")
+    stopped_after = json.loads(state.read_text())["epoch"]
 
-    monkeypatch.setattr(training, "fit_model", fit_model)
-    with caplog.at_level("INFO", logger="autoencoder_pipelines"):
-        _run(project, rul_vae={"training": {"epochs": 4, "patience": 10, "restarts": 1}})
-    assert f"Resuming training from the backup in {backup.relative_to(project)} after epoch 2" in caplog.text
-    history = json.loads(_latest(project / "data/08_reporting/rul_vae/FD001/training_history.json").read_text())
-    assert len(history["val_loss"]) == 4
-    assert not backup.exists()
+    again = _kedro_run(killed, raw, *params)
+    output = again.communicate(timeout=600)[0]
+    assert again.returncode == 0, output[-3000:]
+    assert f"after epoch {stopped_after}" in output and "Resuming training from the backup" in output
+    assert not state.parent.exists()  # the backup is removed once training has finished
+    assert uninterrupted.wait(timeout=600) == 0, uninterrupted.stdout.read()[-3000:]
+
+    # bit for bit: the weights, the history and every prediction
+    models = [keras.saving.load_model(_latest(folder / "data/06_models/rul_vae/FD001/model.keras")) for folder in (killed, whole)]
+    for resumed, straight in zip(*(m.get_weights() for m in models), strict=True):
+        np.testing.assert_array_equal(resumed, straight)
+    histories = [json.loads(_latest(f / "data/08_reporting/rul_vae/FD001/training_history.json").read_text()) for f in (killed, whole)]
+    assert histories[0] == histories[1] and len(histories[0]["val_loss"]) == 40
+    predictions = [pd.read_parquet(_latest(f / "data/07_model_output/rul_vae/FD001/test_predictions.parquet")) for f in (killed, whole)]
+    pd.testing.assert_frame_equal(*predictions, check_exact=True)
+
+    # MLflow: the killed run was marked KILLED when the next one started; the next one finished
+    client = MlflowClient(tracking_uri=f"sqlite:///{killed / 'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert sorted(r.info.status for r in runs if r.info.run_name == "rul_vae") == ["FINISHED", "KILLED"]

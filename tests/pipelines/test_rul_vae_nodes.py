@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.models import RecurrentVAEConfig, TrainingConfig
+from autoencoder_pipelines.inference import attach_truth
+from autoencoder_pipelines.models import RecurrentVAEConfig, RULOffsetConfig
 from autoencoder_pipelines.pipelines.rul_vae import nodes
+from autoencoder_pipelines.training import TrainingConfig
 from autoencoder_pipelines.uncertainty import IntervalConfig
 from tests.conftest import make_engines
 
@@ -19,16 +21,21 @@ DATA = CMAPSSConfig(
 TRAINING = TrainingConfig(seed=0, epochs=1, batch_size=2, learning_rate=1e-3, patience=1, backup_dir="unused")
 
 
-def test_test_windows_come_with_the_truth_of_the_same_engines():
+def test_test_windows_are_each_engines_last_window_padded_and_the_truth_follows_the_units():
     test, rul = make_engines(4, 4, 12, seed=3, truncate=True)  # some shorter than the window
-    truth = pd.DataFrame({"unit_nr": [1, 2, 3, 4], "RUL": rul.astype(float)})
-    windows, aligned = nodes.make_test_windows(test, truth, DATA)
+    scaler = nodes.fit_condition_scaler(test, DATA)
+    windows = nodes.make_test_windows(test, scaler, DATA)
     assert windows.shape == (4, 5, 5)
-    np.testing.assert_array_equal(aligned["RUL"], rul)
     lengths = test.groupby("unit_nr").size().to_numpy()
-    np.testing.assert_array_equal(aligned["n_cycles"], lengths)
     padded = (windows == -99.0).all(axis=2).sum(axis=1)
     np.testing.assert_array_equal(padded, np.maximum(5 - lengths, 0))
+    # scored engines (any order) get the truth of their own unit
+    truth = pd.DataFrame({"unit_nr": [1, 2, 3, 4], "RUL": rul.astype(float), "item": [f"test:{u}" for u in range(1, 5)]})
+    scored = pd.DataFrame({"unit_nr": [3, 1, 4, 2], "predicted_rul": [0.0, 0.0, 0.0, 0.0]})
+    aligned = attach_truth(scored, truth, max_rul=DATA.max_rul)
+    np.testing.assert_array_equal(aligned["true_rul"], rul[[2, 0, 3, 1]])
+    np.testing.assert_array_equal(aligned["true_rul_capped"], np.minimum(rul[[2, 0, 3, 1]], DATA.max_rul))
+    assert aligned["item"].tolist() == ["test:3", "test:1", "test:4", "test:2"]
 
 
 def test_training_windows_use_only_their_split_and_capped_labels():
@@ -96,7 +103,7 @@ def test_windows_at_the_rul_cap_get_the_capped_window_weight():
 def test_validation_windows_at_the_cap_can_be_left_out_of_the_monitored_loss(monkeypatch):
     seen = {}
     monkeypatch.setattr(
-        "autoencoder_pipelines.training.fit_model",
+        "autoencoder_pipelines.training.fit.fit_model",
         lambda *args, **kwargs: seen.update(validation=args[3], weight=kwargs["sample_weight"], model=args[0]())
         or (seen["model"], {}),
     )
@@ -127,3 +134,18 @@ def test_too_few_validation_engines_for_the_interval_level_stop_the_run_before_t
     train, _ = make_engines(8, 40, 50, seed=4)  # 8 engines x 0.25: 2 validation engines
     with pytest.raises(ValueError, match=r"leaves 2 validation engines; intervals.level=0.9 .* needs at least 9"):
         nodes.split_engines(nodes.add_rul_labels(train, DATA), DATA, IntervalConfig(level=0.9))
+
+
+def test_the_offset_is_fitted_on_validation_or_given(monkeypatch):
+    class Model:  # the raw estimate is the label + 10: late by 10 cycles everywhere
+        config = RecurrentVAEConfig(lstm_units=2, regressor_units=2, rul_range=(0.0, 30.0))
+
+        def raw_rul(self, x):
+            return x + 10.0
+
+    y = np.linspace(0.0, 30.0, 31)
+    fitted = nodes.fit_rul_offset(Model(), y, y, RULOffsetConfig(fit="nasa_score"))
+    assert fitted == pytest.approx(-10.0, abs=0.5)  # late estimates cost more: the offset pulls them back
+    assert nodes.fit_rul_offset(Model(), y, y, RULOffsetConfig(fit="none", cycles=2.5)) == 2.5
+    with pytest.raises(ValueError, match="cycles=2.5 is given but fit is 'nasa_score'"):
+        RULOffsetConfig(fit="nasa_score", cycles=2.5)

@@ -10,10 +10,9 @@ once and registered the first champion.
 from __future__ import annotations
 
 import io
-import re
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -22,9 +21,9 @@ import urllib.request
 
 import mlflow
 import numpy as np
-from kedro.validation import DataValidationError
 import pandas as pd
 import pytest
+from kedro.validation import DataValidationError
 from mlflow import MlflowClient
 
 from autoencoder_pipelines.data.cmapss import COLUMNS, CMAPSSValidationError
@@ -188,27 +187,26 @@ def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(eng
 # --- the champion served over HTTP ------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(retrained):
-    """``mlflow models serve`` of the champion on 127.0.0.1; yields its base URL."""
-    port = _free_port()
+    """``mlflow models serve`` of the champion on 127.0.0.1, on a port the OS picks when the
+    server binds it (no port chosen here and released first, for another process to take);
+    yields its base URL."""
     # the server runs `uvicorn` from PATH: the environment's scripts, as with an activated venv
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     env = {**os.environ, "PATH": path, "MLFLOW_TRACKING_URI": f"sqlite:///{retrained / 'mlflow.db'}"}
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion",
-               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+               "--env-manager", "local", "-h", "127.0.0.1", "-p", "0", "-w", "1"]
     log = retrained / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, cwd=retrained, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
+        while not (found := re.search(rb"Uvicorn running on (http://127\.0\.0\.1:\d+)", log.read_bytes())):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow models serve did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        url = found.group(1).decode()
         while True:
             if process.poll() is not None:
                 pytest.fail(f"mlflow models serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
@@ -285,6 +283,28 @@ def test_batch_pyfunc_and_server_give_identical_answers(retrained, server, batch
     pd.testing.assert_frame_equal(_frame(answer)[SERVED_COLUMNS], batch, check_exact=True, check_dtype=False)
 
 
+@pytest.mark.slow
+def test_the_challengers_evaluation_inference_and_the_served_model_score_engines_identically(retrained):
+    """One scoring of engines (``inference.score_engines``) behind all three: the champion
+    (version 1, this run's challenger) scored the evaluation engines in its own evaluation;
+    ``rul_inference`` and the served model score the same file again."""
+    test_file = retrained / "raw" / "test_FD001.txt"
+    challenger = pd.read_parquet(latest(retrained / "data/07_model_output/rul_vae/FD001/test_predictions.parquet"))
+    run_pipeline(retrained, "rul_inference", engines_file=str(test_file))
+    batch = pd.read_parquet(latest(retrained / "data/07_model_output/rul_inference/FD001/predictions.parquet"))
+    engines = pd.read_csv(test_file, sep=r"\s+", header=None, names=list(COLUMNS))
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{retrained / 'mlflow.db'}")
+    try:
+        served = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion").predict(engines)
+    finally:
+        mlflow.set_tracking_uri(previous)
+    scored = SERVED_COLUMNS[:-2]  # all but the model's name and version, which an evaluation does not carry
+    assert len(challenger) == 6
+    pd.testing.assert_frame_equal(batch[scored], challenger[scored], check_exact=True)
+    pd.testing.assert_frame_equal(served[scored], challenger[scored], check_exact=True)
+
+
 def _malformed(engines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str]]:
     """Requests no engine can send, each with what the answer must name (row 3 is unit 1's third cycle)."""
     def value(column, new, row=2):
@@ -355,7 +375,10 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     preprocessing as the served model."""
     from autoencoder_pipelines.data.cmapss import ConditionScaler
     from autoencoder_pipelines.data.config import CMAPSSConfig
-    from autoencoder_pipelines.pipelines.rul_inference.nodes import InferenceConfig, score_new_engines
+    from autoencoder_pipelines.pipelines.rul_inference.nodes import (
+        InferenceConfig,
+        score_new_engines,
+    )
     from autoencoder_pipelines.pipelines.rul_vae.champion import evaluate_champion
     from autoencoder_pipelines.registry import RegisteredModel
     from autoencoder_pipelines.serving import RULSettings, served

@@ -20,22 +20,26 @@ from typing import TYPE_CHECKING, Any
 from autoencoder_pipelines.models.config import (
     AutoencoderConfig,
     ContractiveAutoencoderConfig,
-    EnsembleConfig,
     RecurrentVAEClassifierConfig,
     RecurrentVAEConfig,
-    TrainingConfig,
+    RULOffsetConfig,
     VAEClassifierConfig,
     VAEConfig,
     VQVAEConfig,
 )
 
 if TYPE_CHECKING:
-    from autoencoder_pipelines.models.autoencoder import Autoencoder, ContractiveAutoencoder
+    from autoencoder_pipelines.models.autoencoder import (
+        Autoencoder,
+        ContractiveAutoencoder,
+    )
     from autoencoder_pipelines.models.base import ConfiguredModel
     from autoencoder_pipelines.models.ensemble import Ensemble
     from autoencoder_pipelines.models.layers import Sampling, VectorQuantizer
     from autoencoder_pipelines.models.recurrent_vae import RecurrentVAE
-    from autoencoder_pipelines.models.recurrent_vae_classifier import RecurrentVAEClassifier
+    from autoencoder_pipelines.models.recurrent_vae_classifier import (
+        RecurrentVAEClassifier,
+    )
     from autoencoder_pipelines.models.vae import VAE
     from autoencoder_pipelines.models.vae_classifier import VAEClassifier
     from autoencoder_pipelines.models.vq_vae import VQVAE
@@ -78,6 +82,17 @@ def model_class(name: str) -> type[ConfiguredModel]:
     return __getattr__(REGISTRY[name])
 
 
+def predict_in_chunks(model, x, chunk: int = 1024) -> dict:
+    """The model's dict outputs for ``x`` (NumPy arrays), ``chunk`` items per call of
+    ``predict_on_batch``: the same compiled step as ``model.predict``, in inference mode,
+    without its per-call setup (a data adapter, a progress callback), which costs more
+    than the answer for a request of a few items."""
+    import numpy as np  # noqa: PLC0415
+
+    parts = [model.predict_on_batch(x[start : start + chunk]) for start in range(0, len(x), chunk)]
+    return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
+
+
 def model_classes() -> dict[str, type[ConfiguredModel]]:
     """Every registered model class by name (imports, and so registers with Keras, all of
     them, and the ``Ensemble`` that holds several)."""
@@ -97,6 +112,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "MODELS",
+    "predict_in_chunks",
     "REGISTRY",
     "VAE",
     "VQVAE",
@@ -106,13 +122,12 @@ __all__ = [
     "ContractiveAutoencoder",
     "ContractiveAutoencoderConfig",
     "Ensemble",
-    "EnsembleConfig",
     "RecurrentVAE",
     "RecurrentVAEClassifier",
     "RecurrentVAEClassifierConfig",
     "RecurrentVAEConfig",
+    "RULOffsetConfig",
     "Sampling",
-    "TrainingConfig",
     "VAEClassifier",
     "VAEClassifierConfig",
     "VAEConfig",

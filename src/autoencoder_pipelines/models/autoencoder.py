@@ -11,9 +11,15 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from autoencoder_pipelines.models.architectures import build_dense_decoder, build_dense_encoder
+from autoencoder_pipelines.models.architectures import (
+    build_dense_decoder,
+    build_dense_encoder,
+)
 from autoencoder_pipelines.models.base import ConfiguredModel
-from autoencoder_pipelines.models.config import AutoencoderConfig, ContractiveAutoencoderConfig
+from autoencoder_pipelines.models.config import (
+    AutoencoderConfig,
+    ContractiveAutoencoderConfig,
+)
 from autoencoder_pipelines.models.losses import (
     contractive_penalty,
     contractive_penalty_estimate,

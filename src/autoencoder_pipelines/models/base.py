@@ -65,6 +65,6 @@ class ConfiguredModel(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        saved = config.pop("dtype", None)  # absent before 2026-12-01: built under the global policy, as then
+        saved = config.pop("dtype", None)  # absent from models saved before mixed precision: built under the global policy
         with dtype_policy(keras.dtype_policies.deserialize(saved) if saved else keras.config.dtype_policy()):
             return cls(**config)

@@ -33,8 +33,8 @@ class TimeDistributed(keras.layers.TimeDistributed):
 
     Keras' ``TimeDistributed`` with a static number of steps calls its layer once per step
     on a slice and stacks the results; on TensorFlow the gradient of each slice is a full
-    ``(T, B, U)`` tensor, so a 146-step decoder at batch 256 held about 13 GB and spent 40%
-    more CPU than the same model without the wrapper (benchmarks/README.md). A ``Dense`` is
+    ``(T, B, U)`` tensor, so a long decoder holds gigabytes and spends much more CPU than the
+    same model without the wrapper (figures in benchmarks/README.md). A ``Dense`` is
     the same function of every step, so it is applied to all steps at once. The wrapper
     stays, with its ``layer`` attribute and Keras' class name (Keras saves a functional
     model's layers under their class name in snake case), so the weights keep their paths

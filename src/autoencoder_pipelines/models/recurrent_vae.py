@@ -19,7 +19,11 @@ from keras import layers, ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import RecurrentVAEConfig
-from autoencoder_pipelines.models.layers import Sampling, TimeDistributed, bidirectional_lstm
+from autoencoder_pipelines.models.layers import (
+    Sampling,
+    TimeDistributed,
+    bidirectional_lstm,
+)
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 
@@ -149,17 +153,8 @@ class RecurrentVAE(ConfiguredModel):
         """``predict`` adds ``config.rul_offset`` to the RUL estimate and keeps it within the
         labels' range ``config.rul_range``: every label lies in it, so the clip never moves
         an estimate away from the truth. Training and its validation loss see the raw output.
-
-        Raises:
-            ValueError: when ``rul_offset`` is still ``'nasa_score'``, the rule the training
-                node replaces by the fitted offset.
         """
         offset = self.config.rul_offset
-        if isinstance(offset, str):
-            raise ValueError(
-                f"{self.name}: rul_offset={offset!r} is fitted by the rul_vae training node on validation windows; "
-                "this model has none yet (set config.rul_offset to a number)."
-            )
         if offset == 0.0 and self.config.rul_range is None:
             return outputs
         rul = outputs["rul"] + np.float32(offset) if offset else outputs["rul"]

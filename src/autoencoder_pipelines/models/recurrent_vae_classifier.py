@@ -17,7 +17,11 @@ from keras import layers, ops
 
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import RecurrentVAEClassifierConfig
-from autoencoder_pipelines.models.layers import Sampling, TimeDistributed, bidirectional_lstm
+from autoencoder_pipelines.models.layers import (
+    Sampling,
+    TimeDistributed,
+    bidirectional_lstm,
+)
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 
 

@@ -11,11 +11,18 @@ import keras
 import numpy as np
 from keras import ops
 
-from autoencoder_pipelines.models.architectures import build_dense_decoder, build_dense_encoder
+from autoencoder_pipelines.models.architectures import (
+    build_dense_decoder,
+    build_dense_encoder,
+)
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import VAEConfig
 from autoencoder_pipelines.models.layers import Sampling
-from autoencoder_pipelines.models.losses import bernoulli_nll, gaussian_log_density, kl_divergence
+from autoencoder_pipelines.models.losses import (
+    bernoulli_nll,
+    gaussian_log_density,
+    kl_divergence,
+)
 
 
 @keras.saving.register_keras_serializable(package="autoencoder_pipelines")

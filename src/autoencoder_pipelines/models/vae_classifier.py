@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-
 import keras
 import numpy as np
 from keras import layers, ops
 
-from autoencoder_pipelines.models.architectures import build_conv_stack, build_deconv_stack, check_conv_shape
+from autoencoder_pipelines.models.architectures import (
+    build_conv_stack,
+    build_deconv_stack,
+    check_conv_shape,
+)
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import VAEClassifierConfig
 from autoencoder_pipelines.models.layers import Sampling

@@ -5,7 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from autoencoder_pipelines.models.architectures import build_conv_stack, build_deconv_stack, check_conv_shape
+from autoencoder_pipelines.models.architectures import (
+    build_conv_stack,
+    build_deconv_stack,
+    check_conv_shape,
+)
 from autoencoder_pipelines.models.base import ConfiguredModel
 from autoencoder_pipelines.models.config import VQVAEConfig
 from autoencoder_pipelines.models.layers import VectorQuantizer

@@ -4,6 +4,6 @@ class probabilities and diagnosis-map position per patient out
 
 from mlflow.models import set_model
 
-from autoencoder_pipelines.serving import AFModel
+from autoencoder_pipelines.serving.af import AFModel
 
 set_model(AFModel())

@@ -3,6 +3,6 @@ out (:class:`autoencoder_pipelines.serving.MNISTModel`; the task is in its setti
 
 from mlflow.models import set_model
 
-from autoencoder_pipelines.serving import MNISTModel
+from autoencoder_pipelines.serving.mnist import MNISTModel
 
 set_model(MNISTModel())

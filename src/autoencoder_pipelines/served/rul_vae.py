@@ -3,6 +3,6 @@
 
 from mlflow.models import set_model
 
-from autoencoder_pipelines.serving import RULModel
+from autoencoder_pipelines.serving.rul import RULModel
 
 set_model(RULModel())

@@ -36,8 +36,15 @@ from autoencoder_pipelines.data.schemas.cmapss import (
 )
 from autoencoder_pipelines.data.schemas.common import SHOWN
 from autoencoder_pipelines.data.schemas.mnist import validate_images
-from autoencoder_pipelines.data.schemas.pacemaker import episode_log_schema, validate_episode_log
-from autoencoder_pipelines.data.schemas.validators import EngineLogValidator, EpisodeLogValidator, RULTableValidator
+from autoencoder_pipelines.data.schemas.pacemaker import (
+    episode_log_schema,
+    validate_episode_log,
+)
+from autoencoder_pipelines.data.schemas.validators import (
+    EngineLogValidator,
+    EpisodeLogValidator,
+    RULTableValidator,
+)
 
 __all__ = [
     "ENVELOPE",

@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from autoencoder_pipelines.data.pacemaker import EPISODE_LOG_COLUMNS, PacemakerValidationError
+from autoencoder_pipelines.data.pacemaker import (
+    EPISODE_LOG_COLUMNS,
+    PacemakerValidationError,
+)
 from autoencoder_pipelines.data.schemas.common import (
     FINITE,
     INTEGER,
@@ -21,6 +24,7 @@ from autoencoder_pipelines.data.schemas.common import (
     required_columns,
     run_schema,
 )
+
 
 def _one_episode_per_row(frame: pd.DataFrame) -> pd.Series:
     """``start`` and ``end`` both given (an episode, ``start <= end <= record_days``) or

@@ -8,8 +8,12 @@ from collections.abc import Sequence
 import pandas as pd
 
 from autoencoder_pipelines.data.cmapss import COLUMNS
-from autoencoder_pipelines.data.schemas.cmapss import validate_engine_log, validate_rul_table
+from autoencoder_pipelines.data.schemas.cmapss import (
+    validate_engine_log,
+    validate_rul_table,
+)
 from autoencoder_pipelines.data.schemas.pacemaker import validate_episode_log
+
 
 class EngineLogValidator:
     """Kedro catalog validator: the dataset holds engine logs from ``source`` (what errors

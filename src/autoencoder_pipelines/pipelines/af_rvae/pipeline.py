@@ -7,7 +7,7 @@ namespaces that kedro-viz draws as groups.
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from autoencoder_pipelines.pipelines.af_rvae import arrivals, calibration, nodes
+from autoencoder_pipelines.pipelines.af_rvae import arrivals, calibration, champion, nodes
 from autoencoder_pipelines.pipelines.common import stage
 
 SIM, SERIES = "params:simulation", "params:series"
@@ -127,19 +127,19 @@ def champion_evaluation() -> Pipeline:
     return Pipeline(
         [
             node(
-                nodes.evaluate_champion,
+                champion.evaluate_champion,
                 ["champion", "x_test", "y_test"],
                 ["champion_metrics", "champion_item_scores"],
                 name="evaluate_champion",
             ),
             node(
-                nodes.plot_champion_confusion_matrix,
+                champion.plot_champion_confusion_matrix,
                 "champion_metrics",
                 "figure_champion_confusion_matrix",
                 name="plot_champion_confusion_matrix",
             ),
             node(
-                nodes.describe_challenger,
+                champion.describe_challenger,
                 [SIM, SERIES, "patients", "episodes", "probability_calibration", "ood_detector", "drift_reference", "lineage"],
                 "model_metadata",
                 name="describe_challenger",

@@ -7,19 +7,13 @@ import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models.config import (
-    ContractiveAutoencoderConfig,
-    TrainingConfig,
-)
-from autoencoder_pipelines.pipelines.common import (
-    History,
-    fit_configured_model,
-    predict_in_batches,
-)
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import ContractiveAutoencoderConfig
 from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 
 
 def train_contractive_ae(
@@ -52,7 +46,7 @@ def jacobian_norms(model: models.ContractiveAutoencoder, x: np.ndarray, batch_si
 
 def model_metrics(model: models.ContractiveAutoencoder, x_test: np.ndarray) -> dict[str, float]:
     """Test MSE/PSNR and the mean Jacobian norm of one model."""
-    return _model_metrics(model, x_test, predict_in_batches(model, x_test)["reconstruction"])
+    return _model_metrics(model, x_test, predict_in_chunks(model, x_test, chunk=1000)["reconstruction"])
 
 
 def _model_metrics(model: models.ContractiveAutoencoder, x_test: np.ndarray, reconstructions: np.ndarray) -> dict[str, float]:
@@ -85,7 +79,7 @@ def evaluate_contractive_ae(
 def score_test_images(model: models.ContractiveAutoencoder, x_test: np.ndarray) -> pd.DataFrame:
     """Each test image's reconstruction MSE by the contractive model (item ``test:<index>``;
     their mean is ``contractive.mse``)."""
-    return score_reconstructions(predict_in_batches(model, x_test)["reconstruction"], x_test)
+    return score_reconstructions(predict_in_chunks(model, x_test, chunk=1000)["reconstruction"], x_test)
 
 
 def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
@@ -93,7 +87,7 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> t
     (so ``promotion.metric: contractive.mse`` reads both), and its per-image scores."""
 
     def evaluate(model) -> tuple[dict, pd.DataFrame]:
-        reconstructions = predict_in_batches(model, x_test)["reconstruction"]
+        reconstructions = predict_in_chunks(model, x_test, chunk=1000)["reconstruction"]
         return {"contractive": _model_metrics(model, x_test, reconstructions)}, score_reconstructions(reconstructions, x_test)
 
     return champion_metrics(champion, evaluate)
@@ -105,7 +99,7 @@ def plot_contractive_reconstructions(model: models.ContractiveAutoencoder, plain
     return image_rows_figure(
         {
             "input": x,
-            "contractive": predict_in_batches(model, x)["reconstruction"],
-            "plain": predict_in_batches(plain_model, x)["reconstruction"],
+            "contractive": predict_in_chunks(model, x, chunk=1000)["reconstruction"],
+            "plain": predict_in_chunks(plain_model, x, chunk=1000)["reconstruction"],
         }
     )

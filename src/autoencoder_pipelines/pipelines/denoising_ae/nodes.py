@@ -9,16 +9,13 @@ from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import mnist
 from autoencoder_pipelines.data.config import NoiseConfig
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import (
-    History,
-    fit_configured_model,
-    predict_in_batches,
-)
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import AutoencoderConfig
 from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 
 
 def inject_noise(
@@ -64,7 +61,7 @@ def train_denoising_ae(
 
 def denoise_test_set(model: models.Autoencoder, noisy_x_test: np.ndarray) -> np.ndarray:
     """The model's output for every noisy test image."""
-    return predict_in_batches(model, noisy_x_test)["reconstruction"]
+    return predict_in_chunks(model, noisy_x_test, chunk=1000)["reconstruction"]
 
 
 def evaluate_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray, history: History) -> dict[str, float]:

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from autoencoder_pipelines.promotion import decide, register_challenger
+from autoencoder_pipelines.promotion import decide
+from autoencoder_pipelines.registration import register_challenger
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -3,13 +3,13 @@ test engines through its own served model, and the challenger described for infe
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from autoencoder_pipelines import plotting
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import rul_metrics
+from autoencoder_pipelines.inference import attach_truth
 from autoencoder_pipelines.pipelines.rul_vae.nodes import trust_metrics
 from autoencoder_pipelines.plotting import message_figure, rul_per_engine_figure
 from autoencoder_pipelines.promotion import lineage_summary
@@ -34,10 +34,7 @@ def evaluate_champion(
     from autoencoder_pipelines.serving import rul_model_of  # noqa: PLC0415 - MLflow's pyfunc is slow to import
 
     served = rul_model_of(champion)
-    scored = served.score(test, f"test engines ({data.subset})")
-    known = test_rul.set_index("unit_nr").loc[scored["unit_nr"]]
-    truth = known[cmapss.RUL_COLUMN].to_numpy(np.float64)
-    predictions = scored.assign(item=known["item"].to_numpy(), true_rul=truth, true_rul_capped=np.minimum(truth, data.max_rul))
+    predictions = attach_truth(served.score(test, f"test engines ({data.subset})"), test_rul, data.max_rul)
     trusted = "rul_lower" in predictions and "ood" in predictions  # a champion registered before the calibration has neither
     predictions = predictions[columns + (["rul_lower", "rul_upper", "ood_score", "ood"] if trusted else [])]
     metrics = {

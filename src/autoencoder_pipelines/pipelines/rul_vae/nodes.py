@@ -13,22 +13,25 @@ from autoencoder_pipelines.data import cmapss, cmapss_files
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
-from autoencoder_pipelines.inference import last_cycle, trust_columns
-from autoencoder_pipelines.models.config import RecurrentVAEConfig, TrainingConfig
+from autoencoder_pipelines.inference import attach_truth, engine_features, last_cycle, score_engines
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import RecurrentVAEConfig, RULOffsetConfig
 from autoencoder_pipelines.monitoring import (
     DriftReference,
     MahalanobisDetector,
     drift_report,
 )
-from autoencoder_pipelines.pipelines.common import History, fit_configured_model
 from autoencoder_pipelines.plotting import health_map_figure, rul_per_engine_figure
 from autoencoder_pipelines.promotion import item_scores
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 from autoencoder_pipelines.uncertainty import (
     IntervalConfig,
     RULIntervals,
     interval_coverage,
     min_calibration_engines,
 )
+
+EVALUATION = "evaluation engines"  # what error messages call them
 
 # --- preprocessing ----------------------------------------------------------------
 
@@ -49,19 +52,14 @@ def fit_condition_scaler(train: pd.DataFrame, data: CMAPSSConfig) -> dict:
     return ConditionScaler.fit(train, data.sensor_columns).to_dict()
 
 
-def scale_by_condition(train: pd.DataFrame, test: pd.DataFrame, scaler: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply the fitted scaler to the training and test engines."""
-    fitted = ConditionScaler.from_dict(scaler)
-    return fitted.transform(train, "training engines"), fitted.transform(test, "test engines")
+def scale_by_condition(train: pd.DataFrame, scaler: dict) -> pd.DataFrame:
+    """Apply the fitted scaler to the training engines."""
+    return ConditionScaler.from_dict(scaler).transform(train, "training engines")
 
 
-def smooth_sensors(train: pd.DataFrame, test: pd.DataFrame, data: CMAPSSConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def smooth_sensors(train: pd.DataFrame, data: CMAPSSConfig) -> pd.DataFrame:
     """Exponential smoothing of the sensors, per engine."""
-    sensors = data.sensor_columns
-    return (
-        cmapss.exponential_smoothing(train, sensors, data.smoothing_alpha),
-        cmapss.exponential_smoothing(test, sensors, data.smoothing_alpha),
-    )
+    return cmapss.exponential_smoothing(train, data.sensor_columns, data.smoothing_alpha)
 
 
 def split_engines(train: pd.DataFrame, data: CMAPSSConfig, intervals: IntervalConfig) -> dict[str, list[int]]:
@@ -95,13 +93,11 @@ def make_training_windows(
     return tuple(out)
 
 
-def make_test_windows(test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig) -> tuple[np.ndarray, pd.DataFrame]:
-    """The last window of each evaluation engine (left-padded with ``mask_value``) and its
-    truth (``unit_nr``, ``RUL``, ``item``, ``n_cycles``)."""
-    windows, units = cmapss.last_windows(test, data.sensor_columns, data.window, data.mask_value)
-    truth = test_rul.set_index("unit_nr").loc[units].reset_index()
-    truth["n_cycles"] = cmapss.engine_lengths(test).loc[units].to_numpy()
-    return windows, truth
+def make_test_windows(engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig) -> np.ndarray:
+    """The model's input for each evaluation engine, as every scoring of engines makes it
+    (``inference.engine_features``: scaled, smoothed, its last window left-padded with
+    ``mask_value``), in the order of the sorted units."""
+    return engine_features(engines, scaler, data, EVALUATION)[0]
 
 
 # --- training ---------------------------------------------------------------------
@@ -121,14 +117,13 @@ def train_rul_vae(
     The data decide what the parameters leave open: the padding value to mask, the
     RUL output's initial bias (the mean training RUL), the labels' range that predictions
     are kept within (0 to the cap) and, when the capped windows are weighted, the
-    per-window loss weights. With ``rul_offset: nasa_score`` the offset that predictions
-    add is fitted after training, on the validation windows: the one that minimises their
-    NASA score (``evaluation.nasa_offset``; the test engines are not read).
+    per-window loss weights. The offset predictions add is fitted after, by
+    :func:`fit_rul_offset`.
     """
     config = architecture.model_copy(
         update={"mask_value": data.mask_value, "rul_bias": float(np.mean(y_train)), "rul_range": (0.0, float(data.max_rul))}
     )
-    model, history = fit_configured_model(
+    return fit_configured_model(
         "recurrent_vae",
         config,
         x_train,
@@ -139,12 +134,27 @@ def train_rul_vae(
         sample_weight=window_weights(y_train, data.max_rul, data.capped_window_weight),
         validation_weight=window_weights(y_val, data.max_rul, data.validation_capped_weight),
     )
-    if config.rul_offset == "nasa_score":
-        members = getattr(model, "members", [model])
-        offset = nasa_offset(y_val, [member.raw_rul(x_val) for member in members], *config.rul_range)
-        for member in members:
-            member.config = member.config.model_copy(update={"rul_offset": offset})
-    return model, history
+
+
+def fit_rul_offset(
+    model: models.RecurrentVAE | models.Ensemble, x_val: np.ndarray, y_val: np.ndarray, offset: RULOffsetConfig
+) -> float:
+    """The cycles the model adds to every estimate: with ``fit: nasa_score`` the offset that
+    minimises the NASA score of the validation windows (``evaluation.nasa_offset``, over
+    each member's raw estimate; the test engines are not read), else ``cycles``."""
+    if offset.fit == "none":
+        return float(offset.cycles)
+    members = getattr(model, "members", [model])
+    return nasa_offset(y_val, [member.raw_rul(x_val) for member in members], *model.config.rul_range)
+
+
+def with_rul_offset(model: models.RecurrentVAE | models.Ensemble, offset: float):
+    """The trained model, predicting with ``offset`` from now on: it is set in the config of
+    the model (every member of an ensemble), whose weights are untouched; the model is
+    not copied, as copying it would copy every weight for one number."""
+    for member in getattr(model, "members", [model]):
+        member.config = member.config.model_copy(update={"rul_offset": offset})
+    return model
 
 
 def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.ndarray | None:
@@ -162,38 +172,26 @@ def window_weights(y: np.ndarray, max_rul: float, capped_weight: float) -> np.nd
 
 def predict_test_rul(
     model: models.RecurrentVAE | models.Ensemble,
-    x_test: np.ndarray,
+    engines: pd.DataFrame,
     truth: pd.DataFrame,
+    x_test: np.ndarray,
+    scaler: dict,
     data: CMAPSSConfig,
     interval_calibration: dict,
     ood_detector: dict,
 ) -> pd.DataFrame:
-    """RUL estimate (the model's offset added, within 0..max_rul), its conformal interval
-    (``rul_lower``, ``rul_upper``), its spread between ensemble members (0 for one model),
-    the offset, the out-of-distribution score and flag, and the health-map position (latent
-    mean; an ensemble's lead member's) of every test engine; for an ensemble also each
-    member's own estimate (``member_<i>_rul``)."""
-    outputs = model.predict(x_test, batch_size=1024, verbose=0)
-    estimate = outputs["rul"].astype(np.float64)
-    spread = outputs["rul_spread"].astype(np.float64) if "rul_spread" in outputs else np.zeros(len(estimate))
-    trust = trust_columns(
-        estimate, spread, last_cycle(x_test, data.sensor_columns), RULIntervals.model_validate(interval_calibration),
-        MahalanobisDetector.model_validate(ood_detector), data.max_rul,
+    """Every evaluation engine scored as the served model and ``rul_inference`` score
+    engines (``inference.score_engines``: its estimate, interval, spread between members,
+    out-of-distribution flag and health-map position), with its truth (``item``,
+    ``true_rul``, ``true_rul_capped``), the model's offset and, for an ensemble, each
+    member's own estimate (``member_<i>_rul``, from the same windows ``x_test``)."""
+    scored = score_engines(
+        model, engines, scaler, data, EVALUATION,
+        RULIntervals.model_validate(interval_calibration), MahalanobisDetector.model_validate(ood_detector),
     )
-    predictions = truth.assign(
-        true_rul_capped=truth[cmapss.RUL_COLUMN].clip(upper=data.max_rul).astype(np.float64),
-        predicted_rul=estimate,
-        rul_lower=trust["rul_lower"],
-        rul_upper=trust["rul_upper"],
-        rul_spread=spread,
-        rul_offset=float(model.config.rul_offset),
-        ood_score=trust["ood_score"],
-        ood=trust["ood"],
-        z_1=outputs["z_mean"][:, 0].astype(np.float64),
-        z_2=outputs["z_mean"][:, 1].astype(np.float64) if outputs["z_mean"].shape[1] > 1 else 0.0,
-    ).rename(columns={cmapss.RUL_COLUMN: "true_rul"})
+    predictions = attach_truth(scored, truth, data.max_rul).assign(rul_offset=float(model.config.rul_offset))
     for i, member in enumerate(getattr(model, "members", [])):
-        predictions[f"member_{i}_rul"] = member.predict(x_test, batch_size=1024, verbose=0)["rul"].astype(np.float64)
+        predictions[f"member_{i}_rul"] = predict_in_chunks(member, x_test)["rul"].astype(np.float64)
     return predictions
 
 

@@ -9,7 +9,12 @@ Only the raw files, the arrivals and the parsed tables (``cmapss_*``) are shared
 from kedro.pipeline import Pipeline, node, pipeline
 
 from autoencoder_pipelines.pipelines.common import stage
-from autoencoder_pipelines.pipelines.rul_vae import calibration, champion, ingestion, nodes
+from autoencoder_pipelines.pipelines.rul_vae import (
+    calibration,
+    champion,
+    ingestion,
+    nodes,
+)
 
 RAW = {"cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "cmapss_arrivals"}
 TABLES = {"cmapss_train", "cmapss_test", "cmapss_test_rul", "cmapss_quarantine"}  # the parsed files, shared
@@ -43,18 +48,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(ingestion.evaluation_truth, ["cmapss_test_rul", "holdout_rul"], "evaluation_truth", name="evaluation_truth"),
             node(nodes.add_rul_labels, ["cmapss_train", DATA], "train_labelled", name="add_rul_labels"),
             node(nodes.fit_condition_scaler, ["train_labelled", DATA], "condition_scaler", name="fit_condition_scaler"),
-            node(
-                nodes.scale_by_condition,
-                ["train_labelled", "evaluation_engines", "condition_scaler"],
-                ["train_scaled", "test_scaled"],
-                name="scale_by_condition",
-            ),
-            node(
-                nodes.smooth_sensors,
-                ["train_scaled", "test_scaled", DATA],
-                ["train_smoothed", "test_smoothed"],
-                name="smooth_sensors",
-            ),
+            node(nodes.scale_by_condition, ["train_labelled", "condition_scaler"], "train_scaled", name="scale_by_condition"),
+            node(nodes.smooth_sensors, ["train_scaled", DATA], "train_smoothed", name="smooth_sensors"),
             node(nodes.split_engines, ["train_smoothed", DATA, "params:intervals"], "engine_split", name="split_engines"),
             node(
                 nodes.make_training_windows,
@@ -63,10 +58,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="make_training_windows",
             ),
             node(
-                nodes.make_test_windows,
-                ["test_smoothed", "evaluation_truth", DATA],
-                ["x_test", "test_truth"],
-                name="make_test_windows",
+                nodes.make_test_windows, ["evaluation_engines", "condition_scaler", DATA], "x_test", name="make_test_windows"
             ),
         ],
     )
@@ -76,9 +68,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.train_rul_vae,
                 ["x_train", "y_train", "x_val", "y_val", "params:model", "params:training", DATA],
-                ["model", "training_history"],
+                ["trained_model", "training_history"],
                 name="train_rul_vae",
             ),
+            node(nodes.fit_rul_offset, ["trained_model", "x_val", "y_val", "params:rul_offset"], "rul_offset", name="fit_rul_offset"),
+            node(nodes.with_rul_offset, ["trained_model", "rul_offset"], "model", name="with_rul_offset"),
         ],
     )
     calibration_stage = stage(
@@ -109,7 +103,10 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 nodes.predict_test_rul,
-                ["model", "x_test", "test_truth", DATA, "interval_calibration", "ood_detector"],
+                [
+                    "model", "evaluation_engines", "evaluation_truth", "x_test", "condition_scaler", DATA,
+                    "interval_calibration", "ood_detector",
+                ],
                 "test_predictions",
                 name="predict_test_rul",
             ),

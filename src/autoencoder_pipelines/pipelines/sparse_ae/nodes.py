@@ -7,16 +7,13 @@ import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import reconstruction_metrics, training_summary
-from autoencoder_pipelines.models.config import AutoencoderConfig, TrainingConfig
-from autoencoder_pipelines.pipelines.common import (
-    History,
-    fit_configured_model,
-    predict_in_batches,
-)
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import AutoencoderConfig
 from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import code_activity_figure, image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 
 
 def train_sparse_ae(
@@ -28,7 +25,7 @@ def train_sparse_ae(
 
 def encode_test_set(model: models.Autoencoder, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes ``(n, latent_dim)`` and reconstructions of the test images."""
-    outputs = predict_in_batches(model, x_test)
+    outputs = predict_in_chunks(model, x_test, chunk=1000)
     return outputs["code"], outputs["reconstruction"]
 
 

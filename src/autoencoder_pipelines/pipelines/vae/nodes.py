@@ -7,12 +7,8 @@ import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import training_summary
-from autoencoder_pipelines.models.config import TrainingConfig, VAEConfig
-from autoencoder_pipelines.pipelines.common import (
-    History,
-    fit_configured_model,
-    predict_in_batches,
-)
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import VAEConfig
 from autoencoder_pipelines.plotting import (
     image_rows_figure,
     latent_grid_figure,
@@ -20,6 +16,7 @@ from autoencoder_pipelines.plotting import (
 )
 from autoencoder_pipelines.promotion import champion_metrics, indexed_scores
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 
 
 def train_vae(
@@ -69,7 +66,7 @@ def evaluate_champion(
 def plot_vae_reconstructions(model: models.VAE, x_test: np.ndarray) -> plotting.Figure:
     """Rows: test image, its reconstruction (decoded latent mean)."""
     x = x_test[:10]
-    return image_rows_figure({"input": x, "reconstruction": predict_in_batches(model, x)["reconstruction"]})
+    return image_rows_figure({"input": x, "reconstruction": predict_in_chunks(model, x, chunk=1000)["reconstruction"]})
 
 
 def plot_latent_space(z_test: np.ndarray, y_test: np.ndarray) -> plotting.Figure:

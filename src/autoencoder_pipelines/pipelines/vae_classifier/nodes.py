@@ -7,12 +7,8 @@ import pandas as pd
 
 from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.evaluation import classification_metrics, training_summary
-from autoencoder_pipelines.models.config import TrainingConfig, VAEClassifierConfig
-from autoencoder_pipelines.pipelines.common import (
-    History,
-    fit_configured_model,
-    predict_in_batches,
-)
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import VAEClassifierConfig
 from autoencoder_pipelines.pipelines.mnist.nodes import score_classifications
 from autoencoder_pipelines.plotting import (
     confusion_matrix_figure,
@@ -20,6 +16,7 @@ from autoencoder_pipelines.plotting import (
 )
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 
 
 def train_vae_classifier(
@@ -36,7 +33,7 @@ def train_vae_classifier(
 
 def classify_test_set(model: models.VAEClassifier, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Latent means ``(n, latent_dim)`` and class probabilities ``(n, n_classes)``."""
-    outputs = predict_in_batches(model, x_test)
+    outputs = predict_in_chunks(model, x_test, chunk=1000)
     return outputs["z_mean"], outputs["probabilities"]
 
 

@@ -11,16 +11,13 @@ from autoencoder_pipelines.evaluation import (
     reconstruction_metrics,
     training_summary,
 )
-from autoencoder_pipelines.models.config import TrainingConfig, VQVAEConfig
-from autoencoder_pipelines.pipelines.common import (
-    History,
-    fit_configured_model,
-    predict_in_batches,
-)
+from autoencoder_pipelines.models import predict_in_chunks
+from autoencoder_pipelines.models.config import VQVAEConfig
 from autoencoder_pipelines.pipelines.mnist.nodes import score_reconstructions
 from autoencoder_pipelines.plotting import code_map_figure, image_rows_figure
 from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
+from autoencoder_pipelines.training import History, TrainingConfig, fit_configured_model
 
 
 def train_vq_vae(
@@ -32,7 +29,7 @@ def train_vq_vae(
 
 def quantize_test_set(model: models.VQVAE, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Code maps ``(n, h, w)`` and reconstructions (decoded from the quantised latents)."""
-    outputs = predict_in_batches(model, x_test)
+    outputs = predict_in_chunks(model, x_test, chunk=1000)
     return outputs["codes"].astype(np.int32), outputs["reconstruction"]
 
 

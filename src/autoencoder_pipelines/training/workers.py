@@ -1,5 +1,6 @@
 """Ray for the project's parallel work (ensemble members, sweep trials): where it runs,
-and how many threads each task's TensorFlow/JAX may start.
+how many threads each task's TensorFlow/JAX may start, and whether the workers' own
+output reaches this terminal.
 
 Imports neither Keras nor Ray at module level: a Ray worker sets its thread limits
 from here before the deep-learning stack starts.
@@ -35,8 +36,13 @@ def thread_limits(threads: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def ray_runtime() -> Iterator[None]:
+def ray_runtime(worker_output: bool = True) -> Iterator[None]:
     """Ray for the duration of the block.
+
+    ``worker_output``: the workers' stdout and stderr (Keras' epoch lines, their logs)
+    printed on this terminal, each line prefixed with its worker; off where the driver
+    shows the work itself (:class:`~autoencoder_pipelines.training.progress.ProgressView`).
+    Applies to a Ray started here; errors raised in a task reach the driver either way.
 
     - Ray already initialised in this process (a test, a notebook, a Ray job): used as is.
     - ``RAY_ADDRESS`` set: that cluster (``ray.init()`` reads it). Its workers must be able
@@ -54,11 +60,11 @@ def ray_runtime() -> Iterator[None]:
         return
     if os.environ.get("RAY_ADDRESS"):
         logger.info("Connecting to the Ray cluster at %s.", os.environ["RAY_ADDRESS"])
-        ray.init(log_to_driver=True)
+        ray.init(log_to_driver=worker_output)
     else:
         # address="local": a new Ray of this process, never a cluster that `ray start` (or an
         # earlier Cluster) left recorded in Ray's temporary folder, alive or not.
-        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=True)
+        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=worker_output)
     try:
         yield
     finally:
