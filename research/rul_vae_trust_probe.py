@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from autoencoder_pipelines.data import cmapss, cmapss_files, schemas  # noqa: E402
 from autoencoder_pipelines.data.config import CMAPSSConfig  # noqa: E402
-from autoencoder_pipelines.inference import last_cycle, score_engines  # noqa: E402
+from autoencoder_pipelines.inference import last_cycle, matching_rul, score_engines  # noqa: E402
 from autoencoder_pipelines.monitoring import (  # noqa: E402
     DetectorConfig,
     DriftReference,
@@ -114,7 +114,8 @@ def choose_on_validation(run: dict, data: CMAPSSConfig) -> dict:
     rng = np.random.default_rng(0)
     for _ in range(300):
         pick = rng.choice(len(windows), 100)
-        report = drift_report(run["drift"], last_cycle(windows[pick], data.sensor_columns), estimate[pick])
+        answers = matching_rul(estimate[pick], run["model"].config.rul_offset)
+        report = drift_report(run["drift"], last_cycle(windows[pick], data.sensor_columns), answers)
         rows.append({"what": "drift rule on validation batches", "false_drift_rate": float(report["verdict"] == "drift")})
     table = pd.DataFrame(rows).groupby("what").agg(["mean", "std"])
     return {k: {f"{m}_{s}": float(v) for (m, s), v in row.items() if not np.isnan(v)} for k, row in table.iterrows()}
@@ -133,7 +134,8 @@ def measure(run: dict, data: CMAPSSConfig, data_dir: Path, subset: str) -> dict:
     from autoencoder_pipelines.inference import engine_features
 
     windows, _ = engine_features(engines, run["scaler"], data, name)
-    drift = drift_report(run["drift"], last_cycle(windows, data.sensor_columns), scored["predicted_rul"])
+    answers = matching_rul(scored["predicted_rul"], run["model"].config.rul_offset)
+    drift = drift_report(run["drift"], last_cycle(windows, data.sensor_columns), answers)
     return {
         "engines": len(scored),
         "rmse": float(np.sqrt(np.mean(error**2))),

@@ -43,6 +43,14 @@ def last_cycle(windows: np.ndarray, sensors) -> pd.DataFrame:
     return pd.DataFrame(np.asarray(windows)[:, -1, :].astype(np.float64), columns=list(sensors))
 
 
+def matching_rul(predicted_rul, rul_offset: float) -> np.ndarray:
+    """What a drift report matches a batch's engines to training windows by: each predicted
+    RUL without the offset the model adds to every estimate. The offset moves every answer
+    by design (earlier, for the NASA score); matched on it, a healthy fleet would be compared
+    with more worn training windows and look drifted."""
+    return np.asarray(predicted_rul, np.float64) - float(rul_offset)
+
+
 def trust_columns(
     estimate, spread, features: pd.DataFrame, intervals: RULIntervals | None, detector: MahalanobisDetector | None,
     max_rul: float,

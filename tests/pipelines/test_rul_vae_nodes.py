@@ -9,6 +9,7 @@ import pytest
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.inference import attach_truth
 from autoencoder_pipelines.models import RecurrentVAEConfig, RULOffsetConfig
+from autoencoder_pipelines.monitoring import DriftConfig, reference_sample
 from autoencoder_pipelines.pipelines.rul_vae import nodes
 from autoencoder_pipelines.training import TrainingConfig
 from autoencoder_pipelines.uncertainty import IntervalConfig
@@ -149,3 +150,22 @@ def test_the_offset_is_fitted_on_validation_or_given(monkeypatch):
     assert nodes.fit_rul_offset(Model(), y, y, RULOffsetConfig(fit="none", cycles=2.5)) == 2.5
     with pytest.raises(ValueError, match="cycles=2.5 is given but fit is 'nasa_score'"):
         RULOffsetConfig(fit="nasa_score", cycles=2.5)
+
+
+def test_the_drift_report_matches_engines_by_their_estimate_without_the_offset():
+    """Training windows whose sensors follow their RUL, and a fleet like them: its estimates
+    moved 10 cycles earlier by the model's offset are not drift."""
+    rng = np.random.default_rng(0)
+    sensors = DATA.sensor_columns
+
+    def cycles(rul):  # a sensor reading of engines at these RULs
+        return pd.DataFrame({s: rul / 125 + rng.normal(0, 0.05, len(rul)) for s in sensors})
+
+    labels = rng.uniform(0, 125, 1000)
+    reference = reference_sample(cycles(labels), DriftConfig(alpha=0.05, drift_share=0.5), labels).model_dump()
+    true_rul = rng.uniform(20, 125, 100)
+    x_test = np.repeat(cycles(true_rul).to_numpy()[:, np.newaxis, :], DATA.window, axis=1)
+    predictions = pd.DataFrame({"predicted_rul": np.clip(true_rul - 10.0, 0, 125), "rul_offset": -10.0})
+    assert nodes.report_test_drift(predictions, x_test, reference, DATA)["verdict"] == "no drift"
+    # matched on the offset estimate, the same fleet looks healthier than its matched windows
+    assert nodes.report_test_drift(predictions.assign(rul_offset=0.0), x_test, reference, DATA)["verdict"] == "drift"

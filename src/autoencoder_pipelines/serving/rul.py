@@ -92,19 +92,19 @@ class RULModel(ServedModel):
     def drift(self, engines: pd.DataFrame, name: str) -> dict[str, Any]:
         """The batch's drift report against the model's training engines
         (``monitoring.drift_report`` on each engine's last cycle of scaled, smoothed sensors,
-        matched to its predicted RUL).
+        matched to its predicted RUL without the model's offset: ``inference.matching_rul``).
 
         Raises:
             CMAPSSValidationError: the engines fail the model's checks.
             ValueError: the model carries no drift reference (registered before drift reports).
         """
-        from autoencoder_pipelines.inference import engine_features, last_cycle  # noqa: PLC0415
+        from autoencoder_pipelines.inference import engine_features, last_cycle, matching_rul  # noqa: PLC0415
         from autoencoder_pipelines.models import predict_in_chunks  # noqa: PLC0415
 
         settings, reference = self.settings, self.drift_reference()
         engines = schemas.validate_engine_log(engines, name, settings.required_columns)
         windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
-        answers = predict_in_chunks(self.model, windows)["rul"]
+        answers = matching_rul(predict_in_chunks(self.model, windows)["rul"], self.model.config.rul_offset)
         report = drift_report(reference, last_cycle(windows, settings.data.sensor_columns), answers)
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 

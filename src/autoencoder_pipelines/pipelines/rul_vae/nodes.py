@@ -13,7 +13,7 @@ from autoencoder_pipelines.data import cmapss, cmapss_files
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
-from autoencoder_pipelines.inference import attach_truth, engine_features, last_cycle, score_engines
+from autoencoder_pipelines.inference import attach_truth, engine_features, last_cycle, matching_rul, score_engines
 from autoencoder_pipelines.models import predict_in_chunks
 from autoencoder_pipelines.models.config import RecurrentVAEConfig, RULOffsetConfig
 from autoencoder_pipelines.monitoring import (
@@ -197,10 +197,10 @@ def predict_test_rul(
 
 def report_test_drift(predictions: pd.DataFrame, x_test: np.ndarray, drift_reference: dict, data: CMAPSSConfig) -> dict:
     """The evaluation engines' last cycles against the model's drift reference, matched to
-    their predicted RUL: a batch like any scored one (``monitoring.drift_report``)."""
-    return drift_report(
-        DriftReference.model_validate(drift_reference), last_cycle(x_test, data.sensor_columns), predictions["predicted_rul"]
-    )
+    their predicted RUL without the model's offset (``inference.matching_rul``): a batch like
+    any scored one (``monitoring.drift_report``)."""
+    answers = matching_rul(predictions["predicted_rul"], predictions["rul_offset"].iloc[0])
+    return drift_report(DriftReference.model_validate(drift_reference), last_cycle(x_test, data.sensor_columns), answers)
 
 
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
