@@ -35,7 +35,10 @@ def time_size(lstm_units: int, arrays: dict, args) -> dict:
         if args.batch_size:
             training["batch_size"] = args.batch_size
         node = PipelineSlice(
-            "af_rvae", from_nodes=[TRAIN], to_nodes=[TRAIN], inputs=arrays,
+            "af_rvae",
+            from_nodes=[TRAIN],
+            to_nodes=[TRAIN],
+            inputs=arrays,
             runtime_params={"af_rvae": {"model": {"lstm_units": lstm_units}, "training": training}},
         )
         times[n], outputs = node.timed_run()

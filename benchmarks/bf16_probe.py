@@ -33,9 +33,7 @@ keras.mixed_precision.set_global_policy(args.policy)
 from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig  # noqa: E402 - after the policy
 
 model = RecurrentVAE(
-    RecurrentVAEConfig(
-        input_shape=(30, args.sensors), lstm_units=args.units, regressor_units=200, mask_value=-99.0, seed=0
-    )
+    RecurrentVAEConfig(input_shape=(30, args.sensors), lstm_units=args.units, regressor_units=200, mask_value=-99.0, seed=0)
 )
 model.compile(optimizer=keras.optimizers.Adam(1e-3))
 rng = np.random.default_rng(0)

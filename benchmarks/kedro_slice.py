@@ -128,4 +128,9 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import platform
 
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine(), "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "processor": platform.machine(),
+        "platform": platform.platform(),
+    }

@@ -47,7 +47,10 @@ def measure(pipeline: str, epochs: int) -> dict:
     times, node = {}, None
     for n in (1, 1, 1 + epochs):  # the first run warms the process up (imports, first tracing)
         node = PipelineSlice(
-            pipeline, from_nodes=[train], to_nodes=[train], inputs=arrays,
+            pipeline,
+            from_nodes=[train],
+            to_nodes=[train],
+            inputs=arrays,
             runtime_params={pipeline: {"training": {"epochs": n, "patience": n + 1, "verbose": 0}}},
         )
         times[n], outputs = node.timed_run()
@@ -82,7 +85,9 @@ def main() -> None:
     for pipeline in args.models:
         out = subprocess.run(
             [sys.executable, __file__, "--one", pipeline, "--epochs", str(args.epochs)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{pipeline}: {rows[-1]}", file=sys.stderr)

@@ -51,41 +51,91 @@ PEER = "rapidae==0.0.5"
 # are fixed in its code), ours configured to match; the dense models at our conf/base sizes.
 # batch: our conf/base batch size; steps: batches per epoch in full mode (quick: in --quick).
 MODELS: dict[str, dict] = {
-    "denoising_ae": {"arch": {"hidden": [512, 256], "latent": 10}, "batch": 256, "steps": 200, "quick": 10,
-                     "what": "dense AE 784-512-256-10"},
-    "sparse_ae": {"arch": {"hidden": [512, 256], "latent": 32}, "batch": 256, "steps": 200, "quick": 10,
-                  "what": "dense AE 784-512-256-32, KL sparsity"},
-    "contractive_ae": {"arch": {"hidden": [512, 256], "latent": 10}, "batch": 256, "steps": 100, "quick": 5,
-                       "what": "dense AE 784-512-256-10, contractive penalty"},
-    "contractive_ae/projection": {"model": "contractive_ae", "arch": {"hidden": [512, 256], "latent": 10,
-                                  "jacobian": "projection"}, "batch": 256, "steps": 100, "quick": 5,
-                                  "what": "same, ours: jacobian: projection"},
-    "vae": {"arch": {"hidden": [1024, 512], "latent": 2}, "batch": 128, "steps": 150, "quick": 10,
-            "what": "MLP VAE 784-1024-512-2"},
-    "vq_vae": {"arch": {"filters": [32, 64], "latent": 16, "codes": 128}, "batch": 128, "steps": 60, "quick": 5,
-               "what": "conv VQ-VAE 32-64, 128 codes of 16"},
-    "vae_classifier": {"arch": {"filters": [32, 64], "dense": 16, "latent": 16, "classifier": 200}, "batch": 128,
-                       "steps": 60, "quick": 5, "what": "conv VAE 32-64-16 + classifier 200"},
-    "rul_vae": {"arch": {"units": 300, "window": 30, "sensors": 5}, "batch": 128, "steps": 30, "quick": 3,
-                "what": "BiLSTM 300, 30 steps x 5 sensors"},
-    "af_rvae": {"arch": {"units": 300, "steps": 146, "n_classes": 6}, "batch": 256, "steps": 2, "quick": 1,
-                "what": "BiLSTM 300 enc./dec., 146 steps"},
+    "denoising_ae": {
+        "arch": {"hidden": [512, 256], "latent": 10},
+        "batch": 256,
+        "steps": 200,
+        "quick": 10,
+        "what": "dense AE 784-512-256-10",
+    },
+    "sparse_ae": {
+        "arch": {"hidden": [512, 256], "latent": 32},
+        "batch": 256,
+        "steps": 200,
+        "quick": 10,
+        "what": "dense AE 784-512-256-32, KL sparsity",
+    },
+    "contractive_ae": {
+        "arch": {"hidden": [512, 256], "latent": 10},
+        "batch": 256,
+        "steps": 100,
+        "quick": 5,
+        "what": "dense AE 784-512-256-10, contractive penalty",
+    },
+    "contractive_ae/projection": {
+        "model": "contractive_ae",
+        "arch": {"hidden": [512, 256], "latent": 10, "jacobian": "projection"},
+        "batch": 256,
+        "steps": 100,
+        "quick": 5,
+        "what": "same, ours: jacobian: projection",
+    },
+    "vae": {
+        "arch": {"hidden": [1024, 512], "latent": 2},
+        "batch": 128,
+        "steps": 150,
+        "quick": 10,
+        "what": "MLP VAE 784-1024-512-2",
+    },
+    "vq_vae": {
+        "arch": {"filters": [32, 64], "latent": 16, "codes": 128},
+        "batch": 128,
+        "steps": 60,
+        "quick": 5,
+        "what": "conv VQ-VAE 32-64, 128 codes of 16",
+    },
+    "vae_classifier": {
+        "arch": {"filters": [32, 64], "dense": 16, "latent": 16, "classifier": 200},
+        "batch": 128,
+        "steps": 60,
+        "quick": 5,
+        "what": "conv VAE 32-64-16 + classifier 200",
+    },
+    "rul_vae": {
+        "arch": {"units": 300, "window": 30, "sensors": 5},
+        "batch": 128,
+        "steps": 30,
+        "quick": 3,
+        "what": "BiLSTM 300, 30 steps x 5 sensors",
+    },
+    "af_rvae": {
+        "arch": {"units": 300, "steps": 146, "n_classes": 6},
+        "batch": 256,
+        "steps": 2,
+        "quick": 1,
+        "what": "BiLSTM 300 enc./dec., 146 steps",
+    },
 }
 # Ours in bfloat16 (``training.mixed_precision: bfloat16``; weights float32) against the peer
 # in float32: the same architecture, other numerics. The rows' matmul columns stay float32's.
 for _name in ("denoising_ae", "vae", "vq_vae", "vae_classifier", "rul_vae", "af_rvae"):
     MODELS[f"{_name}/bf16"] = {
-        **MODELS[_name], "model": _name, "training": {"mixed_precision": "bfloat16"},
+        **MODELS[_name],
+        "model": _name,
+        "training": {"mixed_precision": "bfloat16"},
         "what": "same, ours: mixed_precision: bfloat16",
     }
 # a much smaller version of every architecture, for --tiny (the harness's own test)
 TINY = {
-    "denoising_ae": {"hidden": [16, 8], "latent": 4}, "sparse_ae": {"hidden": [16, 8], "latent": 4},
+    "denoising_ae": {"hidden": [16, 8], "latent": 4},
+    "sparse_ae": {"hidden": [16, 8], "latent": 4},
     "contractive_ae": {"hidden": [16, 8], "latent": 4},
-    "contractive_ae/projection": {"hidden": [16, 8], "latent": 4, "jacobian": "projection"}, "vae": {"hidden": [16, 8], "latent": 2},
+    "contractive_ae/projection": {"hidden": [16, 8], "latent": 4, "jacobian": "projection"},
+    "vae": {"hidden": [16, 8], "latent": 2},
     "vq_vae": {"filters": [4, 8], "latent": 4, "codes": 8},
     "vae_classifier": {"filters": [4, 8], "dense": 16, "latent": 4, "classifier": 8},
-    "rul_vae": {"units": 8, "window": 10, "sensors": 5}, "af_rvae": {"units": 8, "steps": 20, "n_classes": 6},
+    "rul_vae": {"units": 8, "window": 10, "sensors": 5},
+    "af_rvae": {"units": 8, "steps": 20, "n_classes": 6},
 }
 TINY.update({name: TINY[spec["model"]] for name, spec in MODELS.items() if name.endswith("/bf16")})
 STAGES = ["mnist_ingestion", "noise_injection", "cmapss_preprocessing", "pacemaker_simulation"]
@@ -108,12 +158,10 @@ def peer_python(venv: Path) -> Path:
 
 def run_worker(python: Path, spec: dict, env: dict) -> dict:
     """One measurement in a fresh process; its ``RESULT`` line."""
-    done = subprocess.run(
-        [str(python), str(WORKER), json.dumps(spec)], capture_output=True, text=True, env=env, cwd=HERE.parent
-    )
+    done = subprocess.run([str(python), str(WORKER), json.dumps(spec)], capture_output=True, text=True, env=env, cwd=HERE.parent)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     raise RuntimeError(
         f"{spec['side']} {spec.get('model') or spec.get('stage')} failed (exit {done.returncode}):\n{done.stderr[-3000:]}"
     )
@@ -151,8 +199,15 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
     arch = TINY[name] if args.tiny else model["arch"]
     batch = 8 if args.tiny else model["batch"]
     steps = args.steps or (model["quick"] if args.quick else model["steps"])
-    spec = {"model": model.get("model", name), "arch": arch, "batch": batch, "steps": steps, "epochs": args.epochs,
-            "floor": not args.quick, "training": model.get("training", {})}
+    spec = {
+        "model": model.get("model", name),
+        "arch": arch,
+        "batch": batch,
+        "steps": steps,
+        "epochs": args.epochs,
+        "floor": not args.quick,
+        "training": model.get("training", {}),
+    }
     runs = {"ours": [], "peer": []}
     for _ in range(args.repeats):
         for side, python in (("ours", python_ours), ("peer", python_peer)):
@@ -175,8 +230,13 @@ def measure_model(name: str, python_ours: Path, python_peer: Path, args, env: di
 
 def measure_stage(stage: str, python_ours: Path, python_peer: Path, args, env: dict) -> dict:
     # quick: one timed run after the warm-up (a first run pays imports), a tenth of the pacemaker simulation
-    spec = {"stage": stage, "repeats": 1 if args.quick else 3, "sensors": CMAPSS_SENSORS, "env": args.env,
-            "patients_per_class": 1120 if args.quick else None}
+    spec = {
+        "stage": stage,
+        "repeats": 1 if args.quick else 3,
+        "sensors": CMAPSS_SENSORS,
+        "env": args.env,
+        "patients_per_class": 1120 if args.quick else None,
+    }
     result = {"stage": stage, "ours": [], "peer": []}
     for _ in range(args.repeats):
         result["ours"].append(run_worker(python_ours, {**spec, "side": "ours"}, env))
@@ -194,8 +254,11 @@ def markdown(report: dict) -> str:
     rate = report["matmul_gflop_s"]
     lines = [
         f"Machine: {report['machine']}; {report['date']}; float32 matmul rate "
-        + (f"{rate['before']:.0f} / {rate['after']:.0f} GFLOP/s (before / after)." if "after" in rate
-           else f"{rate['before']:.0f} GFLOP/s (before; the run ended before its second measurement)."),
+        + (
+            f"{rate['before']:.0f} / {rate['after']:.0f} GFLOP/s (before / after)."
+            if "after" in rate
+            else f"{rate['before']:.0f} GFLOP/s (before; the run ended before its second measurement)."
+        ),
         f"Command: `{report['command']}`"
         + "".join(f"; rows re-measured by `{u['command']}` ({u['date']})" for u in report.get("updates", [])),
         "",
@@ -214,8 +277,11 @@ def markdown(report: dict) -> str:
             f"| {r['peer']['peak_rss_mib']:,.0f} / {r['ours']['peak_rss_mib']:,.0f} "
             f"| {r['peer']['runs'][0]['parameters']:,} / {r['ours']['runs'][0]['parameters']:,} "
             f"| {r['ours_gflop_s']:.1f} ({100 * r['ours_gflop_s'] / peak:.0f}%) "
-            + (f"| {floor:,.0f} ({100 * r['ours']['samples_per_s'] / floor:.0f}% / {100 * r['peer']['samples_per_s'] / floor:.0f}%) |"
-               if floor else "| — (not in --quick) |")
+            + (
+                f"| {floor:,.0f} ({100 * r['ours']['samples_per_s'] / floor:.0f}% / {100 * r['peer']['samples_per_s'] / floor:.0f}%) |"
+                if floor
+                else "| — (not in --quick) |"
+            )
         )
     if not report["models"]:
         lines = lines[:3]
@@ -231,12 +297,15 @@ def markdown(report: dict) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--models", nargs="*", choices=list(MODELS),
+        "--models",
+        nargs="*",
+        choices=list(MODELS),
         help="default: every model; with --quick, every model but the */bf16 rows",
     )
     parser.add_argument("--stages", nargs="*", default=STAGES, choices=STAGES)
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="a few steps per epoch, 2 epochs, one pair of runs, one timed stage run, a tenth of the pacemaker "
         "simulation, no matmul floor",
     )
@@ -297,8 +366,10 @@ def main(argv: list[str] | None = None) -> dict:
             fresh = {row[name]: row for row in report[key]}
             rows = [fresh.pop(row[name], row) for row in earlier[key]]
             earlier[key] = rows + list(fresh.values())
-        earlier["updates"] = [*earlier.get("updates", []), {"command": report["command"], "date": report["date"],
-                                                             "matmul_gflop_s": report["matmul_gflop_s"]}]
+        earlier["updates"] = [
+            *earlier.get("updates", []),
+            {"command": report["command"], "date": report["date"], "matmul_gflop_s": report["matmul_gflop_s"]},
+        ]
         report = earlier
     table = markdown(report)
     print(table)

@@ -96,34 +96,74 @@ def _ours_model(model: str, arch: dict, seed: int):
             dict(dense(), input_shape=image, hidden_activation="relu", latent_activation="linear", seed=seed)
         ),
         "sparse_ae": lambda: models.Autoencoder(
-            dict(dense(), input_shape=image, hidden_activation="relu", latent_activation="sigmoid", sparsity="kl",
-                 sparsity_weight=0.1, sparsity_target=0.03, seed=seed)
+            dict(
+                dense(),
+                input_shape=image,
+                hidden_activation="relu",
+                latent_activation="sigmoid",
+                sparsity="kl",
+                sparsity_weight=0.1,
+                sparsity_target=0.03,
+                seed=seed,
+            )
         ),
         "contractive_ae": lambda: models.ContractiveAutoencoder(
-            dict(dense(), input_shape=image, hidden_activation="relu", latent_activation="linear",
-                 contractive_weight=1e-4, **({"jacobian": arch["jacobian"]} if "jacobian" in arch else {}),
-                 seed=seed)
+            dict(
+                dense(),
+                input_shape=image,
+                hidden_activation="relu",
+                latent_activation="linear",
+                contractive_weight=1e-4,
+                **({"jacobian": arch["jacobian"]} if "jacobian" in arch else {}),
+                seed=seed,
+            )
         ),
         "vae": lambda: models.VAE(
             dict(input_shape=image, hidden_units=tuple(arch["hidden"]), latent_dim=arch["latent"], seed=seed)
         ),
         "vq_vae": lambda: models.VQVAE(
-            dict(input_shape=image, filters=tuple(arch["filters"]), embedding_dim=arch["latent"],
-                 num_embeddings=arch["codes"], seed=seed)
+            dict(
+                input_shape=image,
+                filters=tuple(arch["filters"]),
+                embedding_dim=arch["latent"],
+                num_embeddings=arch["codes"],
+                seed=seed,
+            )
         ),
         "vae_classifier": lambda: models.VAEClassifier(
-            dict(input_shape=image, filters=tuple(arch["filters"]), dense_units=arch["dense"], latent_dim=arch["latent"],
-                 classifier_units=arch["classifier"], reconstruction_weight=1.0, kl_weight=1.0,
-                 classification_weight=1.0, seed=seed)
+            dict(
+                input_shape=image,
+                filters=tuple(arch["filters"]),
+                dense_units=arch["dense"],
+                latent_dim=arch["latent"],
+                classifier_units=arch["classifier"],
+                reconstruction_weight=1.0,
+                kl_weight=1.0,
+                classification_weight=1.0,
+                seed=seed,
+            )
         ),
         "rul_vae": lambda: models.RecurrentVAE(
-            dict(input_shape=(arch["window"], arch["sensors"]), lstm_units=arch["units"], regressor_units=200,
-                 mask_value=-99.0, seed=seed, **({"unroll": arch["unroll"]} if "unroll" in arch else {}))
+            dict(
+                input_shape=(arch["window"], arch["sensors"]),
+                lstm_units=arch["units"],
+                regressor_units=200,
+                mask_value=-99.0,
+                seed=seed,
+                **({"unroll": arch["unroll"]} if "unroll" in arch else {}),
+            )
         ),
         "af_rvae": lambda: models.RecurrentVAEClassifier(
-            dict(input_shape=(arch["steps"], 1), lstm_units=arch["units"], classifier_units=200,
-                 n_classes=arch["n_classes"], reconstruction_weight=1.0, kl_weight=1.0, classification_weight=10.0,
-                 seed=seed)
+            dict(
+                input_shape=(arch["steps"], 1),
+                lstm_units=arch["units"],
+                classifier_units=200,
+                n_classes=arch["n_classes"],
+                reconstruction_weight=1.0,
+                kl_weight=1.0,
+                classification_weight=10.0,
+                seed=seed,
+            )
         ),
     }
     return builders[model]()
@@ -241,19 +281,29 @@ def train_ours(spec: dict) -> dict:
     timer = _timer_callback()
     with tempfile.TemporaryDirectory() as backups:
         config = TrainingConfig(
-            seed=0, epochs=epochs, batch_size=batch, learning_rate=1e-3, patience=epochs + 1,
-            backup_dir=Path(backups), verbose=0, ensemble=EnsembleConfig(members=1),
+            seed=0,
+            epochs=epochs,
+            batch_size=batch,
+            learning_rate=1e-3,
+            patience=epochs + 1,
+            backup_dir=Path(backups),
+            verbose=0,
+            ensemble=EnsembleConfig(members=1),
             **spec.get("training", {}),
         )
-        trained, _ = fit_model(
-            lambda: _ours_model(model, arch, 0), x, y, (x_val, y_val), config, "benchmark", callbacks=[timer]
-        )
+        trained, _ = fit_model(lambda: _ours_model(model, arch, 0), x, y, (x_val, y_val), config, "benchmark", callbacks=[timer])
         # fit_model puts its own callbacks first; the timer's epoch then starts after theirs
         # (the batch order of EpochRandomness) and ends with the last batch, as the peer's.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's, before the floor's own matrices
-    return {"wall": timer.wall, "cpu": timer.cpu, "flops_per_sample": _model_flops(trained), "peak_rss_mib": peak,
-            "gemm_floor_s": gemm_ceiling_seconds(trained, batch) if spec.get("floor", True) else None,
-            "parameters": int(trained.count_params()), "compute_dtype": trained.dtype_policy.compute_dtype}
+    return {
+        "wall": timer.wall,
+        "cpu": timer.cpu,
+        "flops_per_sample": _model_flops(trained),
+        "peak_rss_mib": peak,
+        "gemm_floor_s": gemm_ceiling_seconds(trained, batch) if spec.get("floor", True) else None,
+        "parameters": int(trained.count_params()),
+        "compute_dtype": trained.dtype_policy.compute_dtype,
+    }
 
 
 # --- the peer ---------------------------------------------------------------------------
@@ -282,8 +332,12 @@ def _peer_model(model: str, arch: dict):
         return models.VQ_VAE(input_dim=(28, 28, 1), latent_dim=arch["latent"], num_embeddings=arch["codes"])
     if model == "vae_classifier":
         return models.VAE(
-            input_dim=(28, 28, 1), latent_dim=arch["latent"], encoder=archs.VAE_Encoder_Conv_MNIST,
-            decoder=archs.VAE_Decoder_Conv_MNIST, downstream_task="classification", n_classes=10,
+            input_dim=(28, 28, 1),
+            latent_dim=arch["latent"],
+            encoder=archs.VAE_Encoder_Conv_MNIST,
+            decoder=archs.VAE_Decoder_Conv_MNIST,
+            downstream_task="classification",
+            n_classes=10,
         )
     if model == "rul_vae":
         return models.RVE(input_dim=(arch["window"], arch["sensors"]), latent_dim=2)
@@ -305,7 +359,10 @@ def train_peer(spec: dict) -> dict:
     if model in ("denoising_ae", "sparse_ae", "contractive_ae", "vae"):
         x, x_val = x.reshape(len(x), -1), x_val.reshape(len(x_val), -1)  # the peer's dense models take flat images
     if model in ("vae_classifier", "af_rvae"):
-        y, y_val = np.eye(arch.get("n_classes", 10), dtype=np.float32)[y], np.eye(arch.get("n_classes", 10), dtype=np.float32)[y_val]
+        y, y_val = (
+            np.eye(arch.get("n_classes", 10), dtype=np.float32)[y],
+            np.eye(arch.get("n_classes", 10), dtype=np.float32)[y_val],
+        )
     elif model == "rul_vae":
         y, y_val = y[:, None], y_val[:, None]
     else:
@@ -313,12 +370,22 @@ def train_peer(spec: dict) -> dict:
     timer = _timer_callback()
     with tempfile.TemporaryDirectory() as output:
         pipeline = TrainingPipeline(
-            name="benchmark", model=_peer_model(model, arch), output_dir=output, learning_rate=1e-3,
-            batch_size=batch, num_epochs=epochs, callbacks=[timer], verbose=0,
+            name="benchmark",
+            model=_peer_model(model, arch),
+            output_dir=output,
+            learning_rate=1e-3,
+            batch_size=batch,
+            num_epochs=epochs,
+            callbacks=[timer],
+            verbose=0,
         )
         pipeline(x, y, x_val, y_val)
-    return {"wall": timer.wall, "cpu": timer.cpu, "parameters": int(pipeline.model.count_params()),
-            "compute_dtype": pipeline.model.dtype_policy.compute_dtype}
+    return {
+        "wall": timer.wall,
+        "cpu": timer.cpu,
+        "parameters": int(pipeline.model.count_params()),
+        "compute_dtype": pipeline.model.dtype_policy.compute_dtype,
+    }
 
 
 # --- data stages --------------------------------------------------------------------------
@@ -343,28 +410,37 @@ def stage_ours(spec: dict) -> dict:
     stage, repeats = spec["stage"], spec["repeats"]
     if stage == "mnist_ingestion":
         slice_ = PipelineSlice(
-            "denoising_ae", env=spec.get("env"),
+            "denoising_ae",
+            env=spec.get("env"),
             to_nodes=["denoising_ae.preprocessing.scale_test_set", "denoising_ae.preprocessing.split_training_set"],
         )
     elif stage == "noise_injection":
         clean = PipelineSlice(
-            "denoising_ae", env=spec.get("env"),
+            "denoising_ae",
+            env=spec.get("env"),
             to_nodes=["denoising_ae.preprocessing.scale_test_set", "denoising_ae.preprocessing.split_training_set"],
         ).run()
         node = "denoising_ae.preprocessing.inject_noise"
         slice_ = PipelineSlice(
-            "denoising_ae", env=spec.get("env"), from_nodes=[node], to_nodes=[node], inputs=clean,
+            "denoising_ae",
+            env=spec.get("env"),
+            from_nodes=[node],
+            to_nodes=[node],
+            inputs=clean,
             runtime_params={"denoising_ae": {"noise": {"train_copies": 1}}},
         )
     elif stage == "cmapss_preprocessing":
         slice_ = PipelineSlice(
-            "rul_vae", env=spec.get("env"),
+            "rul_vae",
+            env=spec.get("env"),
             to_nodes=["rul_vae.preprocessing.make_training_windows", "rul_vae.preprocessing.make_test_windows"],
         )
     elif stage == "pacemaker_simulation":
         simulation = {"patients_per_class": spec["patients_per_class"]} if spec.get("patients_per_class") else {}
         slice_ = PipelineSlice(
-            "af_rvae", env=spec.get("env"), to_nodes=["af_rvae.preprocessing.make_burden_series"],
+            "af_rvae",
+            env=spec.get("env"),
+            to_nodes=["af_rvae.preprocessing.make_burden_series"],
             runtime_params={"af_rvae": {"simulation": simulation}},
         )
     else:
@@ -417,8 +493,10 @@ def main() -> None:
 
         tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
     task = {
-        ("ours", "train"): train_ours, ("peer", "train"): train_peer,
-        ("ours", "stage"): stage_ours, ("peer", "stage"): stage_peer,
+        ("ours", "train"): train_ours,
+        ("peer", "train"): train_peer,
+        ("ours", "stage"): stage_ours,
+        ("peer", "stage"): stage_peer,
     }[(spec["side"], "stage" if "stage" in spec else "train")]
     result = task(spec)
     result.setdefault("peak_rss_mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -51,7 +51,10 @@ def time_training(arrays: dict, epochs: int, batch_size: int | None) -> dict:
     runs = {}
     for n in (1, 1, 1 + epochs):  # the first run warms the process up (imports, first tracing)
         node = PipelineSlice(
-            "rul_vae", from_nodes=[TRAIN], to_nodes=[TRAIN], inputs=arrays,
+            "rul_vae",
+            from_nodes=[TRAIN],
+            to_nodes=[TRAIN],
+            inputs=arrays,
             runtime_params={"rul_vae": {"training": {**training, "epochs": n, "patience": n + 1}}},
         )
         runs[n], _ = node.timed_run()

@@ -97,8 +97,23 @@ def free_port() -> int:
 def start_server(model_uri: str, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])  # uvicorn
-    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-               "-h", "127.0.0.1", "-p", str(port), "-w", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        model_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-w",
+        str(workers),
+    ]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env={**os.environ, "PATH": path}, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -139,7 +154,9 @@ def main(argv: list[str] | None = None) -> LoadReport:
     parser.add_argument("--json", type=Path, help="write the report here")
     args = parser.parse_args(argv)
 
-    engines = schemas.validate_engine_log(cmapss_files.read_engine_file(args.engines.read_bytes(), args.engines.name), args.engines.name)
+    engines = schemas.validate_engine_log(
+        cmapss_files.read_engine_file(args.engines.read_bytes(), args.engines.name), args.engines.name
+    )
     bodies = request_bodies(engines, args.engines_per_request, args.warmup + args.requests)
     process = None
     if args.url is None:

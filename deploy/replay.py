@@ -134,7 +134,11 @@ def date_row(project: Path, date: str, arrived: int) -> dict:
         "quarantined": lineage["quarantined"],
         "challenger RMSE": decision["challenger"],
         "decision": ("promoted" if promoted else "kept")
-        + ("" if decision["interval"] is None else " (improvement {:+.2f}, 95% [{:+.2f}, {:+.2f}])".format(decision["improvement"], *decision["interval"])),
+        + (
+            ""
+            if decision["interval"] is None
+            else " (improvement {:+.2f}, 95% [{:+.2f}, {:+.2f}])".format(decision["improvement"], *decision["interval"])
+        ),
         "champion RMSE": rmse,
         "champion RMSE low": lower,
         "champion RMSE high": upper,
@@ -162,18 +166,48 @@ def figure(timeline: pd.DataFrame):
     ax = fig.subplots()
     x = np.arange(len(timeline))
     rmse = timeline["champion RMSE"].to_numpy()
-    ax.errorbar(x, rmse, yerr=[rmse - timeline["champion RMSE low"], timeline["champion RMSE high"] - rmse],
-                fmt="o-", color="black", capsize=4, label="champion's evaluation RMSE (95% interval)")
+    ax.errorbar(
+        x,
+        rmse,
+        yerr=[rmse - timeline["champion RMSE low"], timeline["champion RMSE high"] - rmse],
+        fmt="o-",
+        color="black",
+        capsize=4,
+        label="champion's evaluation RMSE (95% interval)",
+    )
     for i, row in timeline.iterrows():
         if row["decision"].startswith("promoted"):
-            ax.annotate("promoted", (i, row["champion RMSE"]), textcoords="offset points", xytext=(0, 12), ha="center", color="tab:green")
+            ax.annotate(
+                "promoted", (i, row["champion RMSE"]), textcoords="offset points", xytext=(0, 12), ha="center", color="tab:green"
+            )
         if row["quarantined"] != "none" and row["quarantined"].split("/")[0] == row["date"]:
-            ax.annotate("arrival quarantined", (i, row["champion RMSE"]), textcoords="offset points", xytext=(0, -20), ha="center", color="tab:red")
-        ax.annotate(f"in service: {row['in-service drift'].split(' (')[0]}", (i, row["champion RMSE high"]),
-                    textcoords="offset points", xytext=(0, 26), ha="center", fontsize=8, color="tab:blue")
+            ax.annotate(
+                "arrival quarantined",
+                (i, row["champion RMSE"]),
+                textcoords="offset points",
+                xytext=(0, -20),
+                ha="center",
+                color="tab:red",
+            )
+        ax.annotate(
+            f"in service: {row['in-service drift'].split(' (')[0]}",
+            (i, row["champion RMSE high"]),
+            textcoords="offset points",
+            xytext=(0, 26),
+            ha="center",
+            fontsize=8,
+            color="tab:blue",
+        )
     if "FD003 drift" in timeline and timeline["FD003 drift"].iloc[-1]:
-        ax.annotate(f"FD003: {timeline['FD003 drift'].iloc[-1]}", (len(timeline) - 1, rmse[-1]), textcoords="offset points",
-                    xytext=(-10, -40), ha="right", fontsize=8, color="tab:red")
+        ax.annotate(
+            f"FD003: {timeline['FD003 drift'].iloc[-1]}",
+            (len(timeline) - 1, rmse[-1]),
+            textcoords="offset points",
+            xytext=(-10, -40),
+            ha="right",
+            fontsize=8,
+            color="tab:red",
+        )
     ax.set_xticks(x, [f"{d}\n{n} arrived" for d, n in zip(timeline["date"], timeline["engines arrived"])])
     ax.set_ylabel("RMSE, cycles")
     ax.set_title("Replay of FD001 arriving over five dates: the champion on the evaluation engines")
@@ -184,7 +218,9 @@ def figure(timeline: pd.DataFrame):
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss")))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss"))
+    )
     parser.add_argument("--out", type=Path, default=REPO / "replay", help="the replay's folder (made anew)")
     args = parser.parse_args(argv)
     started = time.monotonic()
@@ -218,10 +254,17 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         else:  # as the DAG would: recorded, nothing retrained; the champion's figures stand
             seconds = 0.0
             lineage = json.loads(newest(project / REPORTS / "lineage.json").read_text())
-            quarantined = sorted(p.parent.name + "/" + p.name.removesuffix(".quarantine.json") for p in arrivals.glob("*/*.quarantine.json"))
-            row = {**rows[-1], "date": date, "engines arrived": SHARES[i], "challenger RMSE": float("nan"),
-                   "quarantined": ";".join(quarantined) or lineage["quarantined"],
-                   "decision": f"not retrained: {check['reason']}"}
+            quarantined = sorted(
+                p.parent.name + "/" + p.name.removesuffix(".quarantine.json") for p in arrivals.glob("*/*.quarantine.json")
+            )
+            row = {
+                **rows[-1],
+                "date": date,
+                "engines arrived": SHARES[i],
+                "challenger RMSE": float("nan"),
+                "quarantined": ";".join(quarantined) or lineage["quarantined"],
+                "decision": f"not retrained: {check['reason']}",
+            }
         kedro(project, env, "--pipeline=rul_inference", f"--params=engines_file={arrivals / date / 'in_service_FD001.txt'}")
         row["in-service drift"] = drift_verdict(project)
         row["FD003 drift"] = ""
@@ -235,11 +278,15 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     folder = out / "timeline" / (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H.%M.%S.%f")[:-3] + "Z")
     folder.mkdir(parents=True)
     timeline.to_csv(folder / "timeline.csv", index=False)
-    shown = timeline.assign(**{
-        "champion RMSE": [f"{r:.2f} [{lo:.2f}, {hi:.2f}]" for r, lo, hi in
-                          zip(timeline["champion RMSE"], timeline["champion RMSE low"], timeline["champion RMSE high"])],
-        "challenger RMSE": timeline["challenger RMSE"].map(lambda v: "—" if np.isnan(v) else f"{v:.2f}"),
-    }).drop(columns=["champion RMSE low", "champion RMSE high"])
+    shown = timeline.assign(
+        **{
+            "champion RMSE": [
+                f"{r:.2f} [{lo:.2f}, {hi:.2f}]"
+                for r, lo, hi in zip(timeline["champion RMSE"], timeline["champion RMSE low"], timeline["champion RMSE high"])
+            ],
+            "challenger RMSE": timeline["challenger RMSE"].map(lambda v: "—" if np.isnan(v) else f"{v:.2f}"),
+        }
+    ).drop(columns=["champion RMSE low", "champion RMSE high"])
     (folder / "timeline.md").write_text(markdown(shown) + f"\n\nWall time {time.monotonic() - started:.0f} s.\n")
     figure(timeline).savefig(folder / "timeline.png", dpi=110)
     import mlflow

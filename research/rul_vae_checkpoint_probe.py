@@ -91,8 +91,10 @@ def main() -> None:
         test_rmse = np.sqrt(((t["test_predicted"] - y_test) ** 2).mean(axis=1))
         oracle = int(np.argmin(test_rmse))
         choices["oracle"] = t["test_predicted"][oracle]
-        line = [f"{run.name} ({epochs} epochs, best {best + 1}, before-cap best {int(np.argmin(val_mse_below)) + 1}, "
-                f"oracle {oracle + 1})"]
+        line = [
+            f"{run.name} ({epochs} epochs, best {best + 1}, before-cap best {int(np.argmin(val_mse_below)) + 1}, "
+            f"oracle {oracle + 1})"
+        ]
         for name, predicted in choices.items():
             score = (rmse(y_test, predicted), nasa_score(y_test, predicted))
             results.setdefault(name, []).append(score)
@@ -100,8 +102,10 @@ def main() -> None:
         print(" | ".join(line), flush=True)
     print("\n| choice | test RMSE per run | median RMSE | median score |\n|---|---|---|---|")
     for name, scores in results.items():
-        print(f"| {name} | {' '.join(f'{r:.2f}' for r, _ in scores)} | "
-              f"{statistics.median(r for r, _ in scores):.2f} | {statistics.median(s for _, s in scores):.0f} |")
+        print(
+            f"| {name} | {' '.join(f'{r:.2f}' for r, _ in scores)} | "
+            f"{statistics.median(r for r, _ in scores):.2f} | {statistics.median(s for _, s in scores):.0f} |"
+        )
 
 
 if __name__ == "__main__":

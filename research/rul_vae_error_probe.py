@@ -40,7 +40,7 @@ def load_runs(folder: Path, versions: list[str] | None, last: int | None) -> dic
     available = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
     if not available:
         raise SystemExit(f"{folder}: no saved runs (run `kedro run --pipeline=rul_vae` first)")
-    chosen = versions or available[-(last or len(available)):]
+    chosen = versions or available[-(last or len(available)) :]
     missing = sorted(set(chosen) - set(available))
     if missing:
         raise SystemExit(f"{folder}: no versions {missing}; saved: {available}")
@@ -52,9 +52,7 @@ def load_traces(folders: list[Path]) -> dict[str, pd.DataFrame]:
     for folder in folders:
         with np.load(folder / "trace.npz") as trace:
             best = int(np.argmin(trace["val_loss"]))
-            runs[folder.name] = pd.DataFrame(
-                {"true_rul_capped": trace["y_test"], "predicted_rul": trace["test_predicted"][best]}
-            )
+            runs[folder.name] = pd.DataFrame({"true_rul_capped": trace["y_test"], "predicted_rul": trace["test_predicted"][best]})
     return runs
 
 
@@ -89,14 +87,14 @@ def main() -> None:
     mean_squared = np.mean(errors**2)
     shared = np.mean(ensemble_error**2)
     between = np.mean(errors.var(axis=0))
-    print(f"\n{len(runs)} runs: mean RMSE² {mean_squared:.1f} = shared {shared:.1f} + between runs {between:.1f} "
-          f"({shared / mean_squared:.0%} shared)")
+    print(
+        f"\n{len(runs)} runs: mean RMSE² {mean_squared:.1f} = shared {shared:.1f} + between runs {between:.1f} "
+        f"({shared / mean_squared:.0%} shared)"
+    )
     if len(runs) > 1:
         correlation = np.corrcoef(errors)[np.triu_indices(len(runs), k=1)]
-        print(f"per-engine errors, pairwise correlation: mean {correlation.mean():.3f}, "
-              f"min {correlation.min():.3f}")
-    print(f"mean prediction of the runs: RMSE {rmse(truth, ensemble):.2f}, "
-          f"NASA score {nasa_score(truth, ensemble):.0f}")
+        print(f"per-engine errors, pairwise correlation: mean {correlation.mean():.3f}, min {correlation.min():.3f}")
+    print(f"mean prediction of the runs: RMSE {rmse(truth, ensemble):.2f}, NASA score {nasa_score(truth, ensemble):.0f}")
     if len(runs) > 1:
         print(f"mean prediction of infinitely many such runs: RMSE about {np.sqrt(shared - between / (len(runs) - 1)):.2f}")
 
@@ -108,8 +106,10 @@ def main() -> None:
     for index, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
         inside = bins == index
         label = f"{low}–{high}" if np.isfinite(high) else f"≥ {low}"
-        print(f"| {label} | {inside.sum()} | {ensemble_error[inside].mean():+.1f} "
-              f"| {np.sqrt(squared[inside].mean()):.1f} | {squared[inside].sum() / squared.sum():.0%} |")
+        print(
+            f"| {label} | {inside.sum()} | {ensemble_error[inside].mean():+.1f} "
+            f"| {np.sqrt(squared[inside].mean()):.1f} | {squared[inside].sum() / squared.sum():.0%} |"
+        )
 
 
 if __name__ == "__main__":

@@ -92,8 +92,11 @@ def prepare(args) -> None:
         inputs = {"rul_vae.train_smoothed": out["rul_vae.train_smoothed"], "rul_vae.engine_split": split}
         out.update(PipelineSlice("rul_vae", from_nodes=[make], to_nodes=[make], runtime_params=runtime, inputs=inputs).run())
     model = PipelineSlice(
-        "rul_vae", from_nodes=["rul_vae.training.train_rul_vae"], to_nodes=["rul_vae.training.train_rul_vae"],
-        runtime_params=runtime, inputs={k: out[k] for k in ("rul_vae.x_train", "rul_vae.y_train", "rul_vae.x_val", "rul_vae.y_val")},
+        "rul_vae",
+        from_nodes=["rul_vae.training.train_rul_vae"],
+        to_nodes=["rul_vae.training.train_rul_vae"],
+        runtime_params=runtime,
+        inputs={k: out[k] for k in ("rul_vae.x_train", "rul_vae.y_train", "rul_vae.x_val", "rul_vae.y_val")},
     ).inputs["params:rul_vae.model"]
     arrays = {k.split(".")[-1]: out[f"rul_vae.{k.split('.')[-1]}"] for k in ("x_train", "y_train", "x_val", "y_val", "x_test")}
     truth = out["rul_vae.evaluation_truth"].sort_values("unit_nr")  # x_test's order: the sorted units
@@ -155,8 +158,11 @@ def train_one(args) -> None:
         def on_epoch_end(self, epoch, logs=None):
             epoch_times.append(time.perf_counter() - self.start)
             if (epoch + 1) % 25 == 0:
-                print(f"  {args.recipe} seed {args.seed}: epoch {epoch + 1}, val_loss {logs['val_loss']:.1f}, "
-                      f"{epoch_times[-1]:.2f} s/epoch", flush=True)
+                print(
+                    f"  {args.recipe} seed {args.seed}: epoch {epoch + 1}, val_loss {logs['val_loss']:.1f}, "
+                    f"{epoch_times[-1]:.2f} s/epoch",
+                    flush=True,
+                )
             if args.deadline and time.time() > args.deadline:
                 self.model.stop_training = True
 
@@ -175,13 +181,24 @@ def train_one(args) -> None:
             self.model.save_weights(folder / f"epoch-{epoch + 1:03d}.weights.h5")
 
     # patience 0: no early stopping, the weights of the last epoch
-    stopping = keras.callbacks.EarlyStopping(patience=recipe["patience"] or recipe["epochs"], restore_best_weights=bool(recipe["patience"]))
+    stopping = keras.callbacks.EarlyStopping(
+        patience=recipe["patience"] or recipe["epochs"], restore_best_weights=bool(recipe["patience"])
+    )
     history = model.fit(
-        x, y, validation_data=(arrays["x_val"], arrays["y_val"]), batch_size=recipe["batch_size"],
-        epochs=recipe["epochs"], shuffle=True, verbose=0,
+        x,
+        y,
+        validation_data=(arrays["x_val"], arrays["y_val"]),
+        batch_size=recipe["batch_size"],
+        epochs=recipe["epochs"],
+        shuffle=True,
+        verbose=0,
         # SwapEMAWeights before EarlyStopping: the EMA weights are validated and kept as the best
-        callbacks=[Clock(), *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []),
-                   *([Trace()] if args.trace else []), stopping],
+        callbacks=[
+            Clock(),
+            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []),
+            *([Trace()] if args.trace else []),
+            stopping,
+        ],
     ).history
     if recipe["patience"] and stopping.best_weights is not None and stopping.stopped_epoch == 0:
         model.set_weights(stopping.best_weights)  # stopped by the deadline: still the best epoch
@@ -189,8 +206,13 @@ def train_one(args) -> None:
     val_predicted = np.asarray(model.predict(arrays["x_val"], batch_size=1024, verbose=0)["rul"], np.float64)
     best = int(np.argmin(history["val_loss"]))
     if args.trace:
-        np.savez(folder / "trace.npz", val_loss=np.asarray(history["val_loss"]), y_val=arrays["y_val"],
-                 y_test=arrays["y_test"], **{f"{key}_predicted": np.asarray(v) for key, v in traced.items()})
+        np.savez(
+            folder / "trace.npz",
+            val_loss=np.asarray(history["val_loss"]),
+            y_val=arrays["y_val"],
+            y_test=arrays["y_test"],
+            **{f"{key}_predicted": np.asarray(v) for key, v in traced.items()},
+        )
     row = {
         "recipe": args.recipe,
         "seed": args.seed,
@@ -207,8 +229,11 @@ def train_one(args) -> None:
     }
     with open(args.out, "a") as handle:
         handle.write(json.dumps(row) + "\n")
-    print(f"{args.recipe} seed {args.seed}: RMSE {row['test_rmse']:.2f} score {row['nasa_score']:.0f} "
-          f"epochs {row['epochs']} (best {row['best_epoch']}), {row['median_epoch_s']:.2f} s/epoch", flush=True)
+    print(
+        f"{args.recipe} seed {args.seed}: RMSE {row['test_rmse']:.2f} score {row['nasa_score']:.0f} "
+        f"epochs {row['epochs']} (best {row['best_epoch']}), {row['median_epoch_s']:.2f} s/epoch",
+        flush=True,
+    )
 
 
 def run(args) -> None:
@@ -218,8 +243,21 @@ def run(args) -> None:
     while queue or running:
         while queue and len(running) < args.jobs:
             recipe, seed = queue.pop(0)
-            command = [sys.executable, __file__, "one", "--data", str(args.data), "--recipe", recipe,
-                       "--seed", str(seed), "--out", str(args.out), "--deadline", str(deadline)]
+            command = [
+                sys.executable,
+                __file__,
+                "one",
+                "--data",
+                str(args.data),
+                "--recipe",
+                recipe,
+                "--seed",
+                str(seed),
+                "--out",
+                str(args.out),
+                "--deadline",
+                str(deadline),
+            ]
             command += ["--jit"] if args.jit else []
             command += ["--mixed-precision"] if args.mixed_precision else []
             command += ["--trace", str(args.trace)] if args.trace else []
@@ -255,8 +293,12 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--split", choices=["pipeline", "group-shuffle"], default="pipeline",
-                   help="engine split: the pipeline's, or the reference code's GroupShuffleSplit")
+    p.add_argument(
+        "--split",
+        choices=["pipeline", "group-shuffle"],
+        default="pipeline",
+        help="engine split: the pipeline's, or the reference code's GroupShuffleSplit",
+    )
     p.add_argument("--sensors", nargs="+", help="sensor columns instead of conf/base's (e.g. s_2 s_3 ... s_21)")
     for name in ("run", "one"):
         p = sub.add_parser(name)

@@ -75,7 +75,9 @@ def load_run(subset: str, version: str | None = None):
         "intervals": RULIntervals.model_validate(read("interval_calibration")),
         "ood": MahalanobisDetector.model_validate(read("ood_detector")),
         # the drift reference depends on the training engines, not on the model: the newest
-        "drift": DriftReference.model_validate(json.loads(newest(root / f"06_models/rul_vae/{subset}/drift_reference.json").read_text())),
+        "drift": DriftReference.model_validate(
+            json.loads(newest(root / f"06_models/rul_vae/{subset}/drift_reference.json").read_text())
+        ),
     }
 
 
@@ -91,24 +93,31 @@ def choose_on_validation(run: dict, data: CMAPSSConfig) -> dict:
     )
     features = {
         "last cycle": (last_cycle(fit_windows, data.sensor_columns), last_cycle(windows, data.sensor_columns)),
-        "window mean": tuple(
-            pd.DataFrame(w.mean(axis=1), columns=list(data.sensor_columns)) for w in (fit_windows, windows)
-        ),
+        "window mean": tuple(pd.DataFrame(w.mean(axis=1), columns=list(data.sensor_columns)) for w in (fit_windows, windows)),
     }
     rows = []
     for left_out in units:
         calibrate, held = owner != left_out, owner == left_out
         for scale in ("none", "spread") if spread.any() else ("none",):
-            fitted = fit_rul_intervals(truth[calibrate], estimate[calibrate], spread[calibrate], owner[calibrate],
-                                       IntervalConfig(level=0.9, scale=scale))
+            fitted = fit_rul_intervals(
+                truth[calibrate], estimate[calibrate], spread[calibrate], owner[calibrate], IntervalConfig(level=0.9, scale=scale)
+            )
             lower, upper = fitted.bounds(estimate[held], spread[held], 0.0, data.max_rul)
             inside = (truth[held] >= lower) & (truth[held] <= upper)
-            rows.append({"what": f"interval, scale {scale}", "coverage": float(np.mean(inside)),
-                         "width": float(np.mean(upper - lower))})
+            rows.append(
+                {"what": f"interval, scale {scale}", "coverage": float(np.mean(inside)), "width": float(np.mean(upper - lower))}
+            )
         for name, (fit_features, val_features) in features.items():
-            detector = fit_mahalanobis(fit_features, val_features[calibrate], list(data.sensor_columns),
-                                       DetectorConfig(false_flag_rate=0.05), owner[calibrate])
-            rows.append({"what": f"detector, {name}", "flag_rate": float(np.mean(detector.flag(detector.score(val_features[held]))))})
+            detector = fit_mahalanobis(
+                fit_features,
+                val_features[calibrate],
+                list(data.sensor_columns),
+                DetectorConfig(false_flag_rate=0.05),
+                owner[calibrate],
+            )
+            rows.append(
+                {"what": f"detector, {name}", "flag_rate": float(np.mean(detector.flag(detector.score(val_features[held]))))}
+            )
     # the drift rule on batches without drift: 100 cut points drawn from the validation engines
     # (300 draws, seeded), each matched to its predicted RUL as a scored batch is
     rng = np.random.default_rng(0)
@@ -156,9 +165,13 @@ def measure(run: dict, data: CMAPSSConfig, data_dir: Path, subset: str) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss")))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss"))
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--version", help="the run's version timestamp (data/06_models/rul_vae/FD001/model.keras/<version>); default: the newest")
+    parser.add_argument(
+        "--version", help="the run's version timestamp (data/06_models/rul_vae/FD001/model.keras/<version>); default: the newest"
+    )
     args = parser.parse_args(argv)
     from sklearn.metrics import roc_auc_score
 
@@ -175,8 +188,10 @@ def main(argv: list[str] | None = None) -> dict:
     result["roc_auc_misjudged_fd003_vs_fd001"] = float(
         roc_auc_score(np.r_[np.zeros(len(fd1["ood_scores"])), np.ones(len(wrong))], np.r_[fd1["ood_scores"], wrong])
     )
-    shown = {k: {kk: vv for kk, vv in v.items() if kk not in ("ood_scores", "misjudged_mask")} if isinstance(v, dict) else v
-             for k, v in result.items()}
+    shown = {
+        k: {kk: vv for kk, vv in v.items() if kk not in ("ood_scores", "misjudged_mask")} if isinstance(v, dict) else v
+        for k, v in result.items()
+    }
     print(json.dumps(shown, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

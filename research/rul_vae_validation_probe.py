@@ -47,7 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subset", default="FD001")
     parser.add_argument("--max-rul", type=float, default=125.0)
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss")))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("CMAPSS_DATA_DIR", REPO.parent / "shared/data/cmapss"))
+    )
     args = parser.parse_args()
 
     models = REPO / "data/06_models/rul_vae" / args.subset / "model.keras"
@@ -64,26 +66,32 @@ def main() -> None:
         test = pd.read_parquet(_only(predictions / version))
         band = test["true_rul_capped"].between(50, 100)
         y_train = np.load(_only(inputs / "y_train.npy" / version)).ravel()
-        rows.append({
-            "version": version,
-            "test RMSE": metrics["rmse"],
-            "val RMSE, all windows": float(np.sqrt(np.mean(error**2))),
-            "val RMSE, before the cap": float(np.sqrt(np.mean(error[y_val < args.max_rul] ** 2))),
-            "val RMSE, RUL < 100": float(np.sqrt(np.mean(error[y_val < 100] ** 2))),
-            "test bias, RUL 50-100": float((test["predicted_rul"] - test["true_rul_capped"])[band].mean()),
-        })
+        rows.append(
+            {
+                "version": version,
+                "test RMSE": metrics["rmse"],
+                "val RMSE, all windows": float(np.sqrt(np.mean(error**2))),
+                "val RMSE, before the cap": float(np.sqrt(np.mean(error[y_val < args.max_rul] ** 2))),
+                "val RMSE, RUL < 100": float(np.sqrt(np.mean(error[y_val < 100] ** 2))),
+                "test bias, RUL 50-100": float((test["predicted_rul"] - test["true_rul_capped"])[band].mean()),
+            }
+        )
     table = pd.DataFrame(rows).set_index("version")
     print(table.round(2).to_markdown())
-    print(f"training windows at the cap: {np.mean(y_train >= args.max_rul):.1%}; "
-          f"test engines above the cap: {(test['true_rul'] > args.max_rul).sum()} of {len(test)}")
+    print(
+        f"training windows at the cap: {np.mean(y_train >= args.max_rul):.1%}; "
+        f"test engines above the cap: {(test['true_rul'] > args.max_rul).sum()} of {len(test)}"
+    )
     train_file = args.data_dir / f"train_{args.subset}.txt"
     lifetimes = engine_lengths(validate_engine_log(read_engine_file(train_file.read_bytes(), str(train_file)), str(train_file)))
     lengths = test["n_cycles"].to_numpy()
     above = [np.mean(lifetimes[lifetimes > n] >= n + args.max_rul) for n in lengths]
     share, capped = np.mean(above), np.mean(y_train >= args.max_rul)
-    print(f"test engines above the cap, estimated from the training lifetimes and the test lengths "
-          f"without test labels: {share:.1%}; capped-window weight that gives the training windows that "
-          f"share: {share * (1 - capped) / (capped * (1 - share)):.2f}")
+    print(
+        f"test engines above the cap, estimated from the training lifetimes and the test lengths "
+        f"without test labels: {share:.1%}; capped-window weight that gives the training windows that "
+        f"share: {share * (1 - capped) / (capped * (1 - share)):.2f}"
+    )
     for column in table.columns[1:4]:
         rho = spearmanr(table[column], table["test RMSE"]).statistic
         print(f"Spearman rank correlation of '{column}' with the test RMSE: {rho:.2f}")

@@ -21,8 +21,31 @@ CONDITIONS = [(0.0, 0.0, 100.0), (10.0, 0.25, 100.0), (20.0, 0.7, 100.0), (42.0,
 # FD001's mean of each sensor s_1 ... s_21 (sea level); each higher condition reads a sixth
 # of the way closer to the low end of the C-MAPSS envelope, so generated engines pass the
 # engine logs' schema (data.schemas.ENVELOPE).
-SENSOR_MEANS = np.array([518.67, 642.68, 1590.52, 1408.93, 14.62, 21.61, 553.37, 2388.1, 9065.24, 1.3, 47.54,
-                         521.41, 2388.1, 8143.75, 8.442, 0.03, 393.21, 2388.0, 100.0, 38.82, 23.29])
+SENSOR_MEANS = np.array(
+    [
+        518.67,
+        642.68,
+        1590.52,
+        1408.93,
+        14.62,
+        21.61,
+        553.37,
+        2388.1,
+        9065.24,
+        1.3,
+        47.54,
+        521.41,
+        2388.1,
+        8143.75,
+        8.442,
+        0.03,
+        393.21,
+        2388.0,
+        100.0,
+        38.82,
+        23.29,
+    ]
+)
 SENSOR_LOWS = np.array([ENVELOPE[f"s_{i}"][0] for i in range(1, 22)])
 
 

@@ -30,8 +30,13 @@ def test_a_preprocessing_slice_runs_the_pipelines_nodes_in_memory(kedro_slice):
     before = sorted(p.relative_to(REPO) for p in (REPO / "data").rglob("*") if p.is_file())
     preprocessing = kedro_slice.PipelineSlice("rul_vae", to_nodes=WINDOWS, env="test")
     assert set(preprocessing.inputs) == {
-        "cmapss_train_raw", "cmapss_test_raw", "cmapss_test_rul_raw", "cmapss_arrivals", "params:rul_vae.data",
-        "params:rul_vae.intervals", "params:rul_vae.arrivals",
+        "cmapss_train_raw",
+        "cmapss_test_raw",
+        "cmapss_test_rul_raw",
+        "cmapss_arrivals",
+        "params:rul_vae.data",
+        "params:rul_vae.intervals",
+        "params:rul_vae.arrivals",
     }
     first, second = preprocessing.run(), preprocessing.run()
 
@@ -47,5 +52,8 @@ def test_a_preprocessing_slice_runs_the_pipelines_nodes_in_memory(kedro_slice):
 
 def test_the_inputs_of_a_node_are_its_datasets_not_its_parameters(kedro_slice):
     assert kedro_slice.node_inputs("rul_vae", "rul_vae.training.train_rul_vae") == [
-        "rul_vae.x_train", "rul_vae.y_train", "rul_vae.x_val", "rul_vae.y_val",
+        "rul_vae.x_train",
+        "rul_vae.y_train",
+        "rul_vae.x_val",
+        "rul_vae.y_val",
     ]

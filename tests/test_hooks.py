@@ -54,7 +54,9 @@ def test_a_pinned_dataset_keeps_its_declared_validator(tmp_path):
     catalog = DataCatalog.from_config(
         {
             "metrics": {
-                "type": "json.JSONDataset", "filepath": str(tmp_path / "metrics.json"), "versioned": True,
+                "type": "json.JSONDataset",
+                "filepath": str(tmp_path / "metrics.json"),
+                "versioned": True,
                 "validator": "tests.test_hooks.refuse_negative_rmse",
             }
         },
@@ -79,8 +81,13 @@ def test_a_report_s_words_are_logged_as_run_tags(tmp_path, monkeypatch):
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     with mlflow.start_run() as run:
-        MlflowOutputsHook._log("tags", "rul_inference.drift_report", "drift_report",
-                               {"verdict": "drift", "retraining_recommended": True, "drifted_share": 0.6}, "drift.")
+        MlflowOutputsHook._log(
+            "tags",
+            "rul_inference.drift_report",
+            "drift_report",
+            {"verdict": "drift", "retraining_recommended": True, "drifted_share": 0.6},
+            "drift.",
+        )
     tags = mlflow.get_run(run.info.run_id).data.tags
     assert tags["drift.verdict"] == "drift" and tags["drift.retraining_recommended"] == "true"
     assert "drift.drifted_share" not in tags

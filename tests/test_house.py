@@ -19,7 +19,11 @@ def _bash_blocks(text: str) -> list[str]:
 
 def test_the_readme_test_command_is_what_ci_runs():
     test_command = next(line for block in _bash_blocks(README) for line in block.splitlines() if "pytest" in line)
-    ci = [line for line in (REPO / ".ci/run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd ", "export "))]
+    ci = [
+        line
+        for line in (REPO / ".ci/run").read_text().splitlines()
+        if line and not line.startswith(("#", "set ", "cd ", "export "))
+    ]
     assert ci == [test_command]
 
 

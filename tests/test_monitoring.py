@@ -17,7 +17,9 @@ def _features(rng, n, shift=0.0, columns=("a", "b", "c")):
 
 def test_the_mahalanobis_threshold_flags_the_stated_share_of_validation_items_and_far_items():
     rng = np.random.default_rng(0)
-    detector = monitoring.fit_mahalanobis(_features(rng, 5000), _features(rng, 2000), ["a", "b", "c"], DetectorConfig(false_flag_rate=0.05))
+    detector = monitoring.fit_mahalanobis(
+        _features(rng, 5000), _features(rng, 2000), ["a", "b", "c"], DetectorConfig(false_flag_rate=0.05)
+    )
     assert detector.validation_flag_rate == pytest.approx(0.05, abs=0.002)
     assert np.mean(detector.flag(detector.score(_features(rng, 4000)))) == pytest.approx(0.05, abs=0.015)
     # a broken correlation: each value ordinary on its own, together far from the training items

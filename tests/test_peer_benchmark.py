@@ -22,10 +22,25 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
 
     monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "cmapss", n_train=12, n_test=6)))
     table, raw = tmp_path / "peer.md", tmp_path / "peer.json"
-    report = peer_benchmark.main([
-        "--quick", "--tiny", "--models", "sparse_ae", "vae/bf16", "--stages", "cmapss_preprocessing",
-        "--peer-python", sys.executable, "--env", "test", "--markdown", str(table), "--json", str(raw),
-    ])
+    report = peer_benchmark.main(
+        [
+            "--quick",
+            "--tiny",
+            "--models",
+            "sparse_ae",
+            "vae/bf16",
+            "--stages",
+            "cmapss_preprocessing",
+            "--peer-python",
+            sys.executable,
+            "--env",
+            "test",
+            "--markdown",
+            str(table),
+            "--json",
+            str(raw),
+        ]
+    )
 
     assert json.loads(raw.read_text()) == json.loads(json.dumps(report))
     assert [m["model"] for m in report["models"]] == ["sparse_ae", "vae/bf16"]
@@ -66,8 +81,12 @@ def test_the_matmul_floor_times_each_products_forward_and_both_backward_products
     inputs = keras.Input((6,))
     model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(5)(inputs)))
     assert peer_worker._gemms(model, batch=8) == [
-        (8, 6, 5), (8, 5, 6), (6, 8, 5),  # forward, input gradient, weight gradient of the first layer
-        (8, 5, 3), (8, 3, 5), (5, 8, 3),
+        (8, 6, 5),
+        (8, 5, 6),
+        (6, 8, 5),  # forward, input gradient, weight gradient of the first layer
+        (8, 5, 3),
+        (8, 3, 5),
+        (5, 8, 3),
     ]
     assert peer_worker._model_flops(model) == 2 * (6 * 5 + 5 * 3)
     assert peer_worker.gemm_ceiling_seconds(model, batch=8, repeats=2) > 0

@@ -28,7 +28,10 @@ def test_each_worker_reports_its_epochs_and_a_resume():
 def test_the_view_has_one_line_per_member_and_says_which_resumed(caplog):
     output = io.StringIO()
     console = Console(file=output, width=120, force_terminal=False)
-    with caplog.at_level("INFO", logger="autoencoder_pipelines"), ProgressView([42, 7, 8, 9], epochs=200, console=console) as view:
+    with (
+        caplog.at_level("INFO", logger="autoencoder_pipelines"),
+        ProgressView([42, 7, 8, 9], epochs=200, console=console) as view,
+    ):
         view.update({"member": 0, "resumed": 11})
         for member in range(4):
             view.update({"member": member, "epoch": 12 + member, "val_loss": 3.0 + member, "best": 2.5, "elapsed": 60.0})

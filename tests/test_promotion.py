@@ -118,16 +118,24 @@ def test_registration_carries_the_decision_and_its_interval_as_tags():
     assert saved["promote"] is True and saved["champion_version"] == "2"
     lower, upper = decision["interval"]
     assert saved["tags"] == {
-        "promoted": "true", "decision": decision["reason"], "rmse": "10", "compared_with_version": "2",
-        "improvement_interval": f"[{lower:.6g}, {upper:.6g}]", "evaluation_items": "50",
+        "promoted": "true",
+        "decision": decision["reason"],
+        "rmse": "10",
+        "compared_with_version": "2",
+        "improvement_interval": f"[{lower:.6g}, {upper:.6g}]",
+        "evaluation_items": "50",
     }
 
 
 def test_the_decision_records_both_sides_spread_between_ensemble_members():
     items = indexed_scores(_errors(13.0, 20, 0))
-    decision = decide({"rmse": 13.0, "rul_spread_mean": 1.5}, {"version": 2, "rmse": 13.2, "rul_spread_mean": 0.0}, items, items, {}, RMSE)
+    decision = decide(
+        {"rmse": 13.0, "rul_spread_mean": 1.5}, {"version": 2, "rmse": 13.2, "rul_spread_mean": 0.0}, items, items, {}, RMSE
+    )
     assert decision["spreads"] == {"challenger": {"rul_spread_mean": 1.5}, "champion": {"rul_spread_mean": 0.0}}
-    assert "spreads" not in decide({"rmse": 13.0}, {"version": None}, items, no_items(), {}, RMSE)  # no ensemble, nothing to record
+    assert "spreads" not in decide(
+        {"rmse": 13.0}, {"version": None}, items, no_items(), {}, RMSE
+    )  # no ensemble, nothing to record
 
 
 def test_the_champion_is_evaluated_with_the_challenger_s_functions():
@@ -137,7 +145,10 @@ def test_the_champion_is_evaluated_with_the_challenger_s_functions():
 
     metrics, items = champion_metrics(Champion(), lambda model: ({"mse": 0.5, "model": model}, indexed_scores([0.5])))
     assert metrics == {
-        "version": "5", "mse": 0.5, "model": "keras model", "lineage": {"train": "a@1", "evaluation": "b@2", "quarantined": "none"},
+        "version": "5",
+        "mse": 0.5,
+        "model": "keras model",
+        "lineage": {"train": "a@1", "evaluation": "b@2", "quarantined": "none"},
     }
     assert items["item"].tolist() == ["test:0"]
     metrics, items = champion_metrics(None, lambda model: pytest.fail("no champion: nothing to evaluate"))
@@ -146,8 +157,12 @@ def test_the_champion_is_evaluated_with_the_challenger_s_functions():
 
 
 def test_the_decision_and_the_version_tags_record_both_sides_lineage():
-    lineage = {"train": "source/train_FD001.txt@963b5e22825b", "evaluation": "source/test_FD001.txt@3cda7109ce17",
-               "quarantined": "2026-01-19/failed_FD001.txt@0a1b2c3d4e5f", "partitions": {"train": []}}
+    lineage = {
+        "train": "source/train_FD001.txt@963b5e22825b",
+        "evaluation": "source/test_FD001.txt@3cda7109ce17",
+        "quarantined": "2026-01-19/failed_FD001.txt@0a1b2c3d4e5f",
+        "partitions": {"train": []},
+    }
     items = indexed_scores(_errors(13.0, 20, 0))
     champion = {"version": "2", "rmse": 13.0, "lineage": {"train": "x@1", "evaluation": "y@2"}}
     decision = decide({"rmse": 13.0}, champion, items, items, {"lineage": lineage}, RMSE)

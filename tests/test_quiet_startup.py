@@ -34,6 +34,8 @@ def test_a_user_who_asks_for_tensorflows_messages_gets_them_unfiltered():
     )
     clean = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean)
-    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**clean, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    loud = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**clean, "TF_CPP_MIN_LOG_LEVEL": "0"}
+    )
     assert quiet.stdout.split() == ["3", "True"]
     assert loud.stdout.split() == ["0", "False"]

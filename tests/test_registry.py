@@ -33,13 +33,24 @@ def test_registration_promotes_only_against_the_expected_champion(registry, tmp_
     lock = str(tmp_path / "registry.lock")
     assert load_champion("m", client=registry) is None  # no model yet: no champion, no error
 
-    first = register_version(_model(1.0), "m", metadata={"scaler": {"a": [1.0]}}, tags={"promoted": "true"},
-                             promote=True, expected_champion=None, lock_path=lock)
+    first = register_version(
+        _model(1.0),
+        "m",
+        metadata={"scaler": {"a": [1.0]}},
+        tags={"promoted": "true"},
+        promote=True,
+        expected_champion=None,
+        lock_path=lock,
+    )
     assert first == "1" and champion_version("m", client=registry) == "1"
 
     # A worse challenger: a new version, the alias stays.
-    assert register_version(_model(2.0), "m", metadata={}, tags={"promoted": "false"}, promote=False,
-                            expected_champion="1", lock_path=lock) == "2"
+    assert (
+        register_version(
+            _model(2.0), "m", metadata={}, tags={"promoted": "false"}, promote=False, expected_champion="1", lock_path=lock
+        )
+        == "2"
+    )
     assert champion_version("m", client=registry) == "1"
 
     # A challenger compared with a champion that is no longer the champion: nothing written.
@@ -51,4 +62,6 @@ def test_registration_promotes_only_against_the_expected_champion(registry, tmp_
     champion = load_champion("m", client=registry)
     assert champion.version == "1" and champion.metadata == {"scaler": {"a": [1.0]}}
     assert champion.tags["promoted"] == "true"
-    np.testing.assert_allclose(champion.model.predict(np.zeros((2, 3)), verbose=0), _model(1.0).predict(np.zeros((2, 3)), verbose=0))
+    np.testing.assert_allclose(
+        champion.model.predict(np.zeros((2, 3)), verbose=0), _model(1.0).predict(np.zeros((2, 3)), verbose=0)
+    )

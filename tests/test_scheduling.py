@@ -28,7 +28,8 @@ def test_a_partition_is_new_until_a_version_learned_from_it_or_it_is_quarantined
     }
     quarantine = {"2026-01-19/failed_FD001.txt": _sha(files["2026-01-19/failed_FD001.txt"])}
     assert new_partitions(partitions, "failed_FD001.txt", known, quarantine) == [
-        "2026-01-26/failed_FD001.txt", "2026-02-02/failed_FD001.txt",
+        "2026-01-26/failed_FD001.txt",
+        "2026-02-02/failed_FD001.txt",
     ]
 
 

@@ -37,8 +37,12 @@ def test_every_pipeline_has_an_acyclic_layer_order():
 
     # Exactly one group per task in every registered pipeline: the task's own, beside the
     # group of the ingestion it reads (the shared MNIST one, or the task's own for a sweep).
-    expected = {"__default__": {"rul_vae"}, "mnist": {"mnist"}, "rul_inference": {"rul_inference"},
-                "af_inference": {"af_inference"}}
+    expected = {
+        "__default__": {"rul_vae"},
+        "mnist": {"mnist"},
+        "rul_inference": {"rul_inference"},
+        "af_inference": {"af_inference"},
+    }
     for task in TASKS:
         ingestion = {"mnist"} if task not in ("rul_vae", "af_rvae") else set()
         expected[task] = expected[f"{task}_retrain"] = {task} | ingestion

@@ -141,9 +141,7 @@ class NumpyDataset(AbstractVersionedDataset[np.ndarray, np.ndarray]):
 
     def save(self, data: np.ndarray) -> None:
         if not isinstance(data, np.ndarray) or data.dtype == object:
-            raise DatasetError(
-                f"{type(self).__name__} saves numeric NumPy arrays, got {type(data).__name__}."
-            )
+            raise DatasetError(f"{type(self).__name__} saves numeric NumPy arrays, got {type(data).__name__}.")
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
         # Written to a local temporary file, then copied into place: a crash never leaves a
         # truncated array under the dataset's path.

@@ -31,9 +31,7 @@ def nasa_score(y_true, y_pred) -> float:
     return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
 
 
-def nasa_offset(
-    y_true, member_predictions, low: float, high: float, step: float = 0.1, limit: float = 25.0
-) -> float:
+def nasa_offset(y_true, member_predictions, low: float, high: float, step: float = 0.1, limit: float = 25.0) -> float:
     """The offset ``d`` that minimises the mean NASA score of ``mean_i clip(p_i + d, low, high)``.
 
     The NASA score punishes a late estimate harder than an early one, so the estimate that
@@ -62,9 +60,9 @@ def nasa_offset(
     n = int(round(limit / step))
     offsets = np.arange(-n, n + 1) * step
     order = np.argsort(np.abs(offsets), kind="stable")  # ties: the smallest |d|, then the negative one
-    scores = np.array([
-        nasa_score(y_true, np.clip(predictions + offsets[i], low, high).mean(axis=0)) / len(y_true) for i in order
-    ])
+    scores = np.array(
+        [nasa_score(y_true, np.clip(predictions + offsets[i], low, high).mean(axis=0)) / len(y_true) for i in order]
+    )
     best = float(offsets[order[int(np.argmin(scores))]])
     if abs(best) >= n * step:
         raise ValueError(

@@ -126,17 +126,18 @@ def close_runs_of_dead_processes(client, experiment_id: str, current_run_id: str
     from the backup in a run of its own. Runs of other hosts, and of live processes, are
     left alone. Returns the runs marked."""
     host = socket.gethostname()
-    stale = client.search_runs(
-        [experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{host}'"
-    )
+    stale = client.search_runs([experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{host}'")
     killed = []
     for run in stale:
         pid = run.data.tags.get(PID_TAG, "")
         if run.info.run_id != current_run_id and pid.isdigit() and not _process_alive(int(pid)):
             client.set_terminated(run.info.run_id, status="KILLED")
             killed.append(run.info.run_id)
-            logger.info("MLflow run %s (%s) was left running by a process that no longer exists: marked KILLED.",
-                        run.info.run_id, run.info.run_name)
+            logger.info(
+                "MLflow run %s (%s) was left running by a process that no longer exists: marked KILLED.",
+                run.info.run_id,
+                run.info.run_name,
+            )
     return killed
 
 
@@ -248,8 +249,13 @@ class MlflowOutputsHook:
                     mlflow.log_metrics({k: float(v) for k, v in numbers.items() if "." not in k and math.isfinite(v)})
         elif kind == "tags":
             # The top-level words and yes/no of a report (a drift verdict): run tags, searchable.
-            mlflow.set_tags({f"{prefix or ''}{k}": str(v).lower() if isinstance(v, bool) else v
-                             for k, v in data.items() if isinstance(v, (str, bool))})
+            mlflow.set_tags(
+                {
+                    f"{prefix or ''}{k}": str(v).lower() if isinstance(v, bool) else v
+                    for k, v in data.items()
+                    if isinstance(v, (str, bool))
+                }
+            )
         elif kind == "figure":
             mlflow.log_figure(data, f"figures/{short_name}.png")
         elif kind == "model":

@@ -26,9 +26,7 @@ if TYPE_CHECKING:
     from autoencoder_pipelines.uncertainty import RULIntervals, TemperatureScaling
 
 
-def engine_features(
-    engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str
-) -> tuple[np.ndarray, np.ndarray]:
+def engine_features(engines: pd.DataFrame, scaler: dict, data: CMAPSSConfig, name: str) -> tuple[np.ndarray, np.ndarray]:
     """The model's input for each engine: its last window of scaled, smoothed sensors
     (left-padded for engines shorter than the window), and the sorted units."""
     sensors = data.sensor_columns
@@ -52,7 +50,11 @@ def matching_rul(predicted_rul, rul_offset: float) -> np.ndarray:
 
 
 def trust_columns(
-    estimate, spread, features: pd.DataFrame, intervals: RULIntervals | None, detector: MahalanobisDetector | None,
+    estimate,
+    spread,
+    features: pd.DataFrame,
+    intervals: RULIntervals | None,
+    detector: MahalanobisDetector | None,
     max_rul: float,
 ) -> dict[str, np.ndarray]:
     """How far each estimate can be trusted: ``rul_lower`` and ``rul_upper`` (the conformal

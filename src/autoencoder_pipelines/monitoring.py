@@ -111,8 +111,12 @@ def fit_mahalanobis(
 
     covariance = LedoitWolf().fit(np.asarray(train_features, np.float64))
     partial = MahalanobisDetector(
-        features=list(feature_names), mean=covariance.location_.tolist(), precision=covariance.precision_.tolist(),
-        threshold=1.0, false_flag_rate=config.false_flag_rate, validation_flag_rate=0.0,
+        features=list(feature_names),
+        mean=covariance.location_.tolist(),
+        precision=covariance.precision_.tolist(),
+        threshold=1.0,
+        false_flag_rate=config.false_flag_rate,
+        validation_flag_rate=0.0,
     )
     threshold, rate = _threshold(partial.score(validation_features), config.false_flag_rate, validation_groups)
     return partial.model_copy(update={"threshold": threshold, "validation_flag_rate": rate})

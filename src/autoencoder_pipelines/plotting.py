@@ -58,14 +58,26 @@ def health_map_figure(
     if has_intervals:
         sizes = 8.0 + 100.0 * (test_latent["rul_upper"] - test_latent["rul_lower"]).to_numpy(np.float64) / max_rul
     points = axes[1].scatter(
-        test_latent["z_1"], test_latent["z_2"], c=test_latent[column], cmap="viridis", vmin=0, vmax=max_rul, s=sizes,
-        edgecolors="black", linewidths=0.4,
+        test_latent["z_1"],
+        test_latent["z_2"],
+        c=test_latent[column],
+        cmap="viridis",
+        vmin=0,
+        vmax=max_rul,
+        s=sizes,
+        edgecolors="black",
+        linewidths=0.4,
     )
     flagged = test_latent["ood"].to_numpy(bool) if "ood" in test_latent.columns else np.zeros(len(test_latent), bool)
     if flagged.any():
         axes[1].scatter(
-            test_latent["z_1"][flagged], test_latent["z_2"][flagged], s=sizes[flagged] * 2.5 + 20, facecolors="none",
-            edgecolors="red", linewidths=1.2, label=f"out of distribution ({int(flagged.sum())})",
+            test_latent["z_1"][flagged],
+            test_latent["z_2"][flagged],
+            s=sizes[flagged] * 2.5 + 20,
+            facecolors="none",
+            edgecolors="red",
+            linewidths=1.2,
+            label=f"out of distribution ({int(flagged.sum())})",
         )
         axes[1].legend(loc="best", fontsize=8)
     axes[1].set_title(f"Health map: {title}" + (" (marker size: interval width)" if has_intervals else ""))
@@ -97,8 +109,15 @@ def rul_per_engine_figure(predictions: pd.DataFrame) -> Figure:
         ax.vlines(x, ordered["true_rul_capped"], ordered["predicted_rul"], color="tab:red", alpha=0.3)
     if "ood" in ordered.columns and ordered["ood"].any():
         flagged = ordered["ood"].astype(bool).to_numpy()
-        ax.scatter(x[flagged], ordered["predicted_rul"][flagged], marker="x", color="red", s=60, zorder=4,
-                   label=f"out of distribution ({int(flagged.sum())})")
+        ax.scatter(
+            x[flagged],
+            ordered["predicted_rul"][flagged],
+            marker="x",
+            color="red",
+            s=60,
+            zorder=4,
+            label=f"out of distribution ({int(flagged.sum())})",
+        )
     ax.set_xlabel("test engine (sorted by true RUL)")
     ax.set_ylabel("RUL (cycles)")
     ax.set_title(title)

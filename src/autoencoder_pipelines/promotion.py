@@ -78,7 +78,9 @@ def paired_bootstrap(challenger: pd.DataFrame, champion: pd.DataFrame, config: P
     """
     for side, frame in (("challenger", challenger), ("champion", champion)):
         if frame["item"].duplicated().any():
-            raise ValueError(f"Promotion: the {side}'s item scores name an item twice ({frame['item'][frame['item'].duplicated()].iloc[0]!r}).")
+            raise ValueError(
+                f"Promotion: the {side}'s item scores name an item twice ({frame['item'][frame['item'].duplicated()].iloc[0]!r})."
+            )
     both = challenger.merge(champion, on="item", suffixes=("_challenger", "_champion"))
     if both.empty:
         raise ValueError(
@@ -191,7 +193,9 @@ def metric_value(metrics: dict[str, Any], metric: str, whose: str) -> Any:
     return value
 
 
-def champion_metrics(champion, evaluate: Callable[[Any], tuple[dict[str, Any], pd.DataFrame]]) -> tuple[dict[str, Any], pd.DataFrame]:
+def champion_metrics(
+    champion, evaluate: Callable[[Any], tuple[dict[str, Any], pd.DataFrame]]
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """The champion's metrics on this run's test data, with its ``version``, and its
     per-item scores.
 

@@ -25,7 +25,10 @@ def registration(model, metadata: dict[str, Any], decision: dict[str, Any]) -> d
             decision["metric"]: f"{decision['challenger']:.6g}",
             "compared_with_version": str(decision["champion_version"]),
             **(
-                {"improvement_interval": "[{:.6g}, {:.6g}]".format(*decision["interval"]), "evaluation_items": str(decision["n_items"])}
+                {
+                    "improvement_interval": "[{:.6g}, {:.6g}]".format(*decision["interval"]),
+                    "evaluation_items": str(decision["n_items"]),
+                }
                 if decision.get("interval") is not None
                 else {}
             ),
@@ -51,7 +54,9 @@ def lineage_tags(lineage: dict[str, Any] | None) -> dict[str, str]:
     return tags
 
 
-def register_challenger(model, model_metadata: dict[str, Any], metrics: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+def register_challenger(
+    model, model_metadata: dict[str, Any], metrics: dict[str, Any], decision: dict[str, Any]
+) -> dict[str, Any]:
     """The registration node: the challenger, what inference needs (``model_metadata``,
     from the task), its metrics and the decision, as the registry dataset saves them."""
     return registration(model, {**model_metadata, "metrics": flatten_numbers(metrics)}, decision)

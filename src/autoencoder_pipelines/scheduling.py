@@ -44,11 +44,15 @@ class Watched:
 
 WATCHED = {
     "rul_vae_retrain": Watched(
-        "cmapss_arrivals", "cmapss_quarantine", lambda params: f"failed_{_field(params['rul_vae']['data'], 'subset')}.txt",
-        "rul_vae.champion", "rul_inference.drift_report",
+        "cmapss_arrivals",
+        "cmapss_quarantine",
+        lambda params: f"failed_{_field(params['rul_vae']['data'], 'subset')}.txt",
+        "rul_vae.champion",
+        "rul_inference.drift_report",
     ),
-    "af_rvae_retrain": Watched("af_arrivals", "af_quarantine", lambda params: "labelled.csv", "af_rvae.champion",
-                               "af_inference.drift_report"),
+    "af_rvae_retrain": Watched(
+        "af_arrivals", "af_quarantine", lambda params: "labelled.csv", "af_rvae.champion", "af_inference.drift_report"
+    ),
 }
 
 
@@ -162,8 +166,12 @@ def validate_on_arrival(project_path: Path, pipeline: str, env: str | None = Non
 def _check(catalog, params: dict, pipeline: str) -> dict[str, Any]:
     watched = WATCHED.get(pipeline)
     if watched is None:
-        return {"retrain": True, "reason": f"{pipeline} learns from no arrivals: it retrains on its schedule",
-                "new_partitions": [], "champion_version": None}
+        return {
+            "retrain": True,
+            "reason": f"{pipeline} learns from no arrivals: it retrains on its schedule",
+            "new_partitions": [],
+            "champion_version": None,
+        }
     champion = catalog.load(watched.champion)
     if champion is None:
         return {"retrain": True, "reason": "no champion yet", "new_partitions": [], "champion_version": None}
@@ -172,15 +180,28 @@ def _check(catalog, params: dict, pipeline: str) -> dict[str, Any]:
     known = learned(catalog.get(watched.champion).registered_model_name)
     fresh = new_partitions(catalog.load(watched.arrivals), suffix, known, reports)
     if fresh:
-        return {"retrain": True, "reason": f"new arrivals since champion version {champion.version}: {fresh}",
-                "new_partitions": fresh, "champion_version": champion.version}
+        return {
+            "retrain": True,
+            "reason": f"new arrivals since champion version {champion.version}: {fresh}",
+            "new_partitions": fresh,
+            "champion_version": champion.version,
+        }
     drift = catalog.load(watched.drift_report) if catalog.exists(watched.drift_report) else None
     if drift and drift.get("retraining_recommended") and str(drift.get("model_version")) == str(champion.version):
-        return {"retrain": True, "reason": f"the newest drift report of batches champion version {champion.version} "
-                f"scored recommends retraining ({drift['drifted_share']:.0%} of its features drifted)",
-                "new_partitions": [], "champion_version": champion.version}
-    return {"retrain": False, "reason": f"nothing new since champion version {champion.version}: no new arrival, "
-            "no drift report recommending retraining", "new_partitions": [], "champion_version": champion.version}
+        return {
+            "retrain": True,
+            "reason": f"the newest drift report of batches champion version {champion.version} "
+            f"scored recommends retraining ({drift['drifted_share']:.0%} of its features drifted)",
+            "new_partitions": [],
+            "champion_version": champion.version,
+        }
+    return {
+        "retrain": False,
+        "reason": f"nothing new since champion version {champion.version}: no new arrival, "
+        "no drift report recommending retraining",
+        "new_partitions": [],
+        "champion_version": champion.version,
+    }
 
 
 def _record(pipeline: str, result: dict[str, Any], config: dict) -> None:
@@ -190,5 +211,10 @@ def _record(pipeline: str, result: dict[str, Any], config: dict) -> None:
 
     mlflow.set_experiment(config["tracking"]["experiment"]["name"])
     with mlflow.start_run(run_name=f"{pipeline} check"):
-        mlflow.set_tags({"retrain": str(result["retrain"]).lower(), "reason": result["reason"][:4000],
-                         "new_partitions": ";".join(result["new_partitions"])[:4000] or "none"})
+        mlflow.set_tags(
+            {
+                "retrain": str(result["retrain"]).lower(),
+                "reason": result["reason"][:4000],
+                "new_partitions": ";".join(result["new_partitions"])[:4000] or "none",
+            }
+        )

@@ -73,7 +73,10 @@ def test_many_problems_are_listed_up_to_a_few_then_counted(logs):
     ("change", "message"),
     [
         (lambda f: f.drop(columns="s_4"), r"request: missing columns \['s_4'\]"),
-        (lambda f: f.set_axis([f"c{i}" for i in range(f.shape[1])], axis=1), r"request: the columns \['c0', .*\] are not the C-MAPSS layout"),
+        (
+            lambda f: f.set_axis([f"c{i}" for i in range(f.shape[1])], axis=1),
+            r"request: the columns \['c0', .*\] are not the C-MAPSS layout",
+        ),
         (lambda f: f.iloc[:0], "request: no rows"),
         (lambda f: f.to_numpy(), "request: expected a table with named columns"),
     ],
@@ -155,7 +158,10 @@ def test_valid_episode_logs_pass_typed_and_a_patient_without_episodes_is_one_emp
         (np.zeros((2, 27, 28)), r"images of shape \(2, 27, 28\); expected \(n, 28, 28\)"),
         (np.full((2, 28, 28), np.nan), r"image 1, pixel \(row 0, column 0\): nan is missing or not finite; 2 image"),
         (np.full((1, 784), 256.0), r"image 1, pixel \(row 0, column 0\): 256 is outside the grey levels 0\.\.255"),
-        (np.full((1, 28, 28, 1), 0.5), r"image 1, pixel \(row 0, column 0\): 0\.5 is not an integer grey level \(images scaled to \[0, 1\] must be multiplied by 255\)"),
+        (
+            np.full((1, 28, 28, 1), 0.5),
+            r"image 1, pixel \(row 0, column 0\): 0\.5 is not an integer grey level \(images scaled to \[0, 1\] must be multiplied by 255\)",
+        ),
         (pd.DataFrame(np.zeros((1, 783))), "a table of 783 columns; expected 784"),
     ],
 )
@@ -181,7 +187,10 @@ def test_a_catalog_dataset_declaring_the_schema_refuses_a_bad_table_before_writi
             "engines": {
                 "type": "pandas.ParquetDataset",
                 "filepath": str(path),
-                "validator": {"class": "autoencoder_pipelines.data.schemas.EngineLogValidator", "options": {"source": "test_FD001.txt"}},
+                "validator": {
+                    "class": "autoencoder_pipelines.data.schemas.EngineLogValidator",
+                    "options": {"source": "test_FD001.txt"},
+                },
             }
         }
     )

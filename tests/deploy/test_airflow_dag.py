@@ -31,16 +31,29 @@ def deployment(tmp_path_factory):
     (tmp_path / "project").mkdir()
     with pytest.MonkeyPatch.context() as monkeypatch:
         project = make_project(
-            tmp_path / "project", monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")),
-            CMAPSS_ARRIVALS_DIR=str(tmp_path / "arrivals"), AUTOENCODER_PIPELINES_ENV="test",
+            tmp_path / "project",
+            monkeypatch,
+            CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")),
+            CMAPSS_ARRIVALS_DIR=str(tmp_path / "arrivals"),
+            AUTOENCODER_PIPELINES_ENV="test",
         )
         result = subprocess.run(
             [
-                sys.executable, "-m", "kedro", "airflow", "create", "--pipelines=rul_vae_retrain", "--env=test",
-                f"--jinja-file={REPO / 'deploy/airflow/dag_template.j2'}", f"--target-dir={tmp_path / 'dags'}",
+                sys.executable,
+                "-m",
+                "kedro",
+                "airflow",
+                "create",
+                "--pipelines=rul_vae_retrain",
+                "--env=test",
+                f"--jinja-file={REPO / 'deploy/airflow/dag_template.j2'}",
+                f"--target-dir={tmp_path / 'dags'}",
                 f"--params=project_path={project}",
             ],
-            cwd=project, capture_output=True, text=True, timeout=300,
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, result.stderr[-3000:]
         shutil.copy(REPO / "deploy/airflow/arrivals_dag.py", tmp_path / "dags")  # the arrivals watcher
@@ -81,7 +94,11 @@ print(json.dumps({
 def test_generated_dag_imports_with_one_task_per_stage_and_the_configured_schedule(deployment, tmp_path):
     _, dags, env = deployment
     result = subprocess.run(
-        [sys.executable, "-c", INSPECT, str(dags), DAG_ID], env=env, cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-c", INSPECT, str(dags), DAG_ID],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -96,7 +113,11 @@ def test_generated_dag_imports_with_one_task_per_stage_and_the_configured_schedu
         "rul_vae__calibration": ["rul_vae__preprocessing", "rul_vae__training"],
         "rul_vae__evaluation": ["rul_vae__calibration", "rul_vae__preprocessing", "rul_vae__training"],
         "rul_vae__promotion": [
-            "rul_vae__calibration", "rul_vae__evaluation", "rul_vae__ingestion", "rul_vae__preprocessing", "rul_vae__training",
+            "rul_vae__calibration",
+            "rul_vae__evaluation",
+            "rul_vae__ingestion",
+            "rul_vae__preprocessing",
+            "rul_vae__training",
         ],
     }
     # conf/base/airflow.yml: weekly, or when engines arrive (the watcher's asset), and never two retrainings at once
@@ -134,7 +155,8 @@ def test_dag_runs_the_retraining_end_to_end_under_airflow(deployment, tmp_path):
     versions = _client(project).search_model_versions("name='rul_vae_FD001'")
     assert [v.version for v in versions] == ["1"] or [str(v.version) for v in versions] == ["1"]
     checks = _client(project).search_runs(
-        [e.experiment_id for e in _client(project).search_experiments()], "attributes.run_name = 'rul_vae_retrain check'",
+        [e.experiment_id for e in _client(project).search_experiments()],
+        "attributes.run_name = 'rul_vae_retrain check'",
         order_by=["attributes.start_time ASC"],
     )
     assert [r.data.tags["retrain"] for r in checks] == ["true", "false"]

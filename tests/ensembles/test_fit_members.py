@@ -29,7 +29,13 @@ CONFIG = RecurrentVAEConfig(input_shape=(6, 3), lstm_units=4, regressor_units=5,
 
 def _training(tmp_path: Path, **ensemble) -> TrainingConfig:
     return TrainingConfig(
-        seed=3, epochs=3, batch_size=16, learning_rate=1e-2, patience=5, backup_dir=tmp_path / "backups", verbose=0,
+        seed=3,
+        epochs=3,
+        batch_size=16,
+        learning_rate=1e-2,
+        patience=5,
+        backup_dir=tmp_path / "backups",
+        verbose=0,
         ensemble={"members": 2, **ensemble},
     )
 

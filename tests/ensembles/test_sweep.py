@@ -79,7 +79,9 @@ def test_a_space_outside_the_trials_parameters_stops_the_sweep_before_any_trial(
 
     bootstrap_project(REPO)
     trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
-    parameters = {"rul_vae": {"model": {"kl_weight": 1.0}, "promotion": {"margin": 0.0}, "training": {"ensemble": {"members": 1}}}}
+    parameters = {
+        "rul_vae": {"model": {"kl_weight": 1.0}, "promotion": {"margin": 0.0}, "training": {"ensemble": {"members": 1}}}
+    }
     with pytest.raises(ValueError, match="'rul_vae.model.kl_wieght' is not a parameter"):
         check_space(_sweep(space=[{"parameter": "rul_vae.model.kl_wieght", "grid": [1.0]}]), parameters, trial, "rul_vae")
     with pytest.raises(ValueError, match="'rul_vae.promotion.margin' is not read by the trial"):
@@ -99,7 +101,9 @@ def test_values_that_fail_the_parameter_validation_stop_the_sweep_before_any_tri
         parameters = session.load_context().params
     trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
     one = {"rul_vae.training.ensemble.members": 1}
-    check_space(_sweep(fixed=one, space=[{"parameter": "rul_vae.model.kl_weight", "grid": [1.0, 5.0]}]), parameters, trial, "rul_vae")
+    check_space(
+        _sweep(fixed=one, space=[{"parameter": "rul_vae.model.kl_weight", "grid": [1.0, 5.0]}]), parameters, trial, "rul_vae"
+    )
     with pytest.raises(ValueError, match=r"(?s)Sweep fixed: .*batch_size.*fails the trial's parameter validation.*batch_size"):
         check_space(_sweep(fixed={**one, "rul_vae.training.batch_size": 0}), parameters, trial, "rul_vae")
     with pytest.raises(ValueError, match=r"(?s)Sweep space: rul_vae.model.kl_weight = -1.0 fails .*kl_weight"):
@@ -109,7 +113,9 @@ def test_values_that_fail_the_parameter_validation_stop_the_sweep_before_any_tri
     with pytest.raises(ValueError, match=r"Sweep space: rul_vae.model.encoder_dropout = 1.5 fails"):
         check_space(
             _sweep(search="optuna", fixed=one, space=[{"parameter": "rul_vae.model.encoder_dropout", "uniform": [0.0, 1.5]}]),
-            parameters, trial, "rul_vae",
+            parameters,
+            trial,
+            "rul_vae",
         )
 
 

@@ -78,8 +78,16 @@ def test_vae_classifier_shifts_images_in_training_only_and_reconstructs_the_shif
     images = X.reshape(-1, 28, 28, 1)[:8]
     model = VAEClassifier(
         dict(
-            input_shape=(28, 28, 1), filters=(4, 8), dense_units=8, latent_dim=2, classifier_units=8,
-            reconstruction_weight=1.0, kl_weight=1.0, classification_weight=1.0, translation=0.2, seed=0,
+            input_shape=(28, 28, 1),
+            filters=(4, 8),
+            dense_units=8,
+            latent_dim=2,
+            classifier_units=8,
+            reconstruction_weight=1.0,
+            kl_weight=1.0,
+            classification_weight=1.0,
+            translation=0.2,
+            seed=0,
         )
     )
     np.testing.assert_array_equal(ops.convert_to_numpy(model(images)["input"]), images)

@@ -44,7 +44,10 @@ def test_the_model_suites_pass_on_jax():
     # every contract test ran and passed there: as many as this process collects, none skipped
     contract = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(HERE / "test_contract.py")],
-        capture_output=True, text=True, cwd=HERE.parents[1], timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=HERE.parents[1],
+        timeout=300,
     )
     n_contract = int(re.search(r"(\d+) tests? collected", contract.stdout).group(1))
     passed = int(re.search(r"(\d+) passed", result.stdout).group(1))

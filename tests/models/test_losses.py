@@ -146,9 +146,7 @@ def test_iwae_bound_is_above_the_elbo_and_both_are_consistent():
 
 def test_kl_sparsity_needs_sigmoid_codes():
     with pytest.raises(ValidationError, match="latent_activation='sigmoid'"):
-        AutoencoderConfig(
-            hidden_units=(8,), latent_dim=4, latent_activation="relu", reconstruction_loss="mse", sparsity="kl"
-        )
+        AutoencoderConfig(hidden_units=(8,), latent_dim=4, latent_activation="relu", reconstruction_loss="mse", sparsity="kl")
 
 
 def test_our_time_distributed_dense_computes_keras_one_and_loads_its_weights(tmp_path):

@@ -108,7 +108,14 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("lstm_units", 0), ("window", -1), ("kl_weight", -0.5), ("unknown", 1), ("rul_range", (125.0, 0.0)), ("rul_offset", "median")],
+    [
+        ("lstm_units", 0),
+        ("window", -1),
+        ("kl_weight", -0.5),
+        ("unknown", 1),
+        ("rul_range", (125.0, 0.0)),
+        ("rul_offset", "median"),
+    ],
 )
 def test_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(ValidationError, match=field):
@@ -119,9 +126,7 @@ def test_config_rejects_bad_values_naming_the_field(field, value):
 
 
 def _training(tmp_path, **overrides) -> TrainingConfig:
-    values = dict(
-        seed=1, epochs=4, batch_size=16, learning_rate=1e-2, patience=10, backup_dir=tmp_path / "backups", verbose=0
-    )
+    values = dict(seed=1, epochs=4, batch_size=16, learning_rate=1e-2, patience=10, backup_dir=tmp_path / "backups", verbose=0)
     return TrainingConfig(**{**values, **overrides})
 
 
@@ -146,10 +151,7 @@ class _EpochRecorder(keras.callbacks.Callback):
 
 def test_same_seed_gives_the_same_training(tmp_path):
     x, y = _data()
-    runs = [
-        fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), _training(tmp_path), run_key=f"r{i}")[1]
-        for i in range(2)
-    ]
+    runs = [fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), _training(tmp_path), run_key=f"r{i}")[1] for i in range(2)]
     assert runs[0] == runs[1]
 
 
@@ -208,9 +210,7 @@ def test_early_stopping_restores_the_best_weights(tmp_path):
         np.testing.assert_array_equal(restored, expected)
 
 
-@pytest.mark.parametrize(
-    "options", [{"mixed_precision": True}, {"mixed_precision": "bfloat16"}, {"jit_compile": True}]
-)
+@pytest.mark.parametrize("options", [{"mixed_precision": True}, {"mixed_precision": "bfloat16"}, {"jit_compile": True}])
 def test_mixed_precision_and_xla_train_and_keep_float32_outputs(tmp_path, options):
     x, y = _data()
     config = _training(tmp_path, epochs=1, **options)

@@ -9,8 +9,15 @@ from keras import ops
 from autoencoder_pipelines.models import RecurrentVAEClassifier
 
 CONFIG = dict(
-    input_shape=(8, 1), lstm_units=3, latent_dim=2, classifier_units=4, n_classes=6,
-    reconstruction_weight=2.0, kl_weight=0.5, classification_weight=3.0, seed=0,
+    input_shape=(8, 1),
+    lstm_units=3,
+    latent_dim=2,
+    classifier_units=4,
+    n_classes=6,
+    reconstruction_weight=2.0,
+    kl_weight=0.5,
+    classification_weight=3.0,
+    seed=0,
 )
 
 

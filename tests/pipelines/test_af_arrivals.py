@@ -31,7 +31,9 @@ def test_labelled_patients_arrive_trained_on_held_out_or_quarantined(tmp_path, m
     arrivals = tmp_path / "arrivals"
     (arrivals / "2026-03-02").mkdir(parents=True)
     (arrivals / "2026-03-09").mkdir(parents=True)
-    good = pd.concat([_labelled(range(5000, 5010), 0, 10.0, 0.998, seed=1), _labelled(range(5010, 5020), 5, 180.0, 0.999, seed=2)])
+    good = pd.concat(
+        [_labelled(range(5000, 5010), 0, 10.0, 0.998, seed=1), _labelled(range(5010, 5020), 5, 180.0, 0.999, seed=2)]
+    )
     good.to_csv(arrivals / "2026-03-02" / "labelled.csv", index=False)
     bad = _labelled(range(6000, 6005), 1, 10.0, 0.999, seed=3)
     bad.loc[bad.index[0], "end"] = bad["start"].iloc[0] - 1.0  # an episode ending before it starts

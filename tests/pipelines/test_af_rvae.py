@@ -64,7 +64,9 @@ def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
     np.testing.assert_allclose(
         catalog.load("af_rvae.test_probabilities"), scale_probabilities(raw, calibration["temperature"]), rtol=1e-9
     )
-    assert metrics["ece"] == pytest.approx(expected_calibration_error(catalog.load("af_rvae.test_probabilities"), catalog.load("af_rvae.y_test")))
+    assert metrics["ece"] == pytest.approx(
+        expected_calibration_error(catalog.load("af_rvae.test_probabilities"), catalog.load("af_rvae.y_test"))
+    )
     assert metrics["ece_before_calibration"] == pytest.approx(expected_calibration_error(raw, catalog.load("af_rvae.y_test")))
     # the out-of-distribution flag: the reconstruction error's validation quantile flags 5% of validation patients
     detector = catalog.load("af_rvae.ood_detector")
@@ -160,9 +162,15 @@ def _check_af_inference(project: Path, client) -> None:
     assert _latest(project / "data/08_reporting/af_inference/diagnosis_map.png").read_bytes()[:4] == b"\x89PNG"
 
     bad = {
-        "record length": (logs.assign(record_days=days + 1), rf"row 1 \(patient \d+\), column 'record_days': {days + 1} is not {days}"),
+        "record length": (
+            logs.assign(record_days=days + 1),
+            rf"row 1 \(patient \d+\), column 'record_days': {days + 1} is not {days}",
+        ),
         "reversed": (logs.assign(end=logs["start"] - 1), r"row 1 \(patient \d+\): is not an episode: expected 0 <= start <= end"),
-        "text": (logs.astype({"start": object}).assign(start=["soon"] + list(logs["start"])[1:]), r"row 1 \(patient \d+\), column 'start': 'soon' is not a number"),
+        "text": (
+            logs.astype({"start": object}).assign(start=["soon"] + list(logs["start"])[1:]),
+            r"row 1 \(patient \d+\), column 'start': 'soon' is not a number",
+        ),
         "missing": (logs.drop(columns="record_days"), r"missing columns \['record_days'\]"),
     }
     for frame, message in bad.values():
@@ -174,7 +182,9 @@ def _check_af_inference(project: Path, client) -> None:
     logs.assign(end=np.where(logs["end"].notna(), np.inf, np.nan)).to_csv(path, index=False)
     with pytest.raises(DataValidationError, match="dataset 'af_inference.episode_logs' on save") as error:
         run_pipeline(project, "af_inference", episodes_file=str(path))
-    assert re.search(r"episodes\.csv: .*row 1 \(patient \d+\), column 'end': inf is not a finite number", str(error.value.__cause__), re.S)
+    assert re.search(
+        r"episodes\.csv: .*row 1 \(patient \d+\), column 'end': inf is not a finite number", str(error.value.__cause__), re.S
+    )
     assert sorted(diagnoses.iterdir()) == before
     # the model's own checks name the batch pipeline's file too (one case: a Kedro run each)
     bad["record length"][0].to_csv(path, index=False)
@@ -196,4 +206,7 @@ def test_gpu_environment_is_the_study_configuration_over_the_cpu_base():
     assert base["model"]["lstm_units"] == 64 and gpu["model"]["lstm_units"] == 300
     assert gpu["training"]["mixed_precision"] is True and base["training"]["mixed_precision"] is False
     # everything else comes from base: the same data and loss weights
-    assert gpu["simulation"] == base["simulation"] and gpu["model"]["classification_weight"] == base["model"]["classification_weight"]
+    assert (
+        gpu["simulation"] == base["simulation"]
+        and gpu["model"]["classification_weight"] == base["model"]["classification_weight"]
+    )

@@ -39,9 +39,13 @@ def project(tmp_path, monkeypatch):
     poisoned = _arrive(arrivals, "2026-01-12", range(121, 131), seed=6, poison=True)
     _arrive(arrivals, "2026-01-19", range(131, 141), seed=7)
     (arrivals / "2026-01-19" / "in_service_FD001.txt").write_bytes(b"not read by training")
-    return make_project(
-        tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")), CMAPSS_ARRIVALS_DIR=str(arrivals)
-    ), arrivals, poisoned
+    return (
+        make_project(
+            tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")), CMAPSS_ARRIVALS_DIR=str(arrivals)
+        ),
+        arrivals,
+        poisoned,
+    )
 
 
 @pytest.mark.slow

@@ -20,9 +20,17 @@ EXPECTED = {
     "denoising_ae": ({"mse", "psnr", "noisy_input_mse", "noisy_input_psnr"}, {"denoising"}, (784,)),
     "sparse_ae": ({"mse", "mean_activation", "active_fraction"}, {"reconstructions", "code_activity"}, (784,)),
     "contractive_ae": ({"contractive", "plain", "jacobian_norm_ratio"}, {"reconstructions"}, (784,)),
-    "vae": ({"neg_elbo", "reconstruction", "kl", "neg_log_likelihood_iwae"}, {"reconstructions", "latent_space", "latent_grid"}, (784,)),
+    "vae": (
+        {"neg_elbo", "reconstruction", "kl", "neg_log_likelihood_iwae"},
+        {"reconstructions", "latent_space", "latent_grid"},
+        (784,),
+    ),
     "vq_vae": ({"mse", "perplexity", "codes_used"}, {"reconstructions", "code_maps"}, (28, 28, 1)),
-    "vae_classifier": ({"accuracy", "macro_f1", "per_class", "confusion_matrix"}, {"confusion_matrix", "latent_space"}, (28, 28, 1)),
+    "vae_classifier": (
+        {"accuracy", "macro_f1", "per_class", "confusion_matrix"},
+        {"confusion_matrix", "latent_space"},
+        (28, 28, 1),
+    ),
 }
 
 
@@ -41,8 +49,12 @@ _latest = latest
 
 # pipeline -> its promotion metric (conf/base/parameters_<pipeline>.yml)
 PROMOTION_METRICS = {
-    "denoising_ae": "mse", "sparse_ae": "mse", "contractive_ae": "contractive.mse",
-    "vae": "neg_elbo", "vq_vae": "mse", "vae_classifier": "accuracy",
+    "denoising_ae": "mse",
+    "sparse_ae": "mse",
+    "contractive_ae": "contractive.mse",
+    "vae": "neg_elbo",
+    "vq_vae": "mse",
+    "vae_classifier": "accuracy",
 }
 
 
@@ -103,8 +115,16 @@ def test_denoising_compares_with_the_clean_images_and_reports_the_noisy_baseline
     ("file", "corrupt", "message"),
     [
         ("train-images-idx3-ubyte.gz", lambda b: b[: len(b) // 2], "train-images-idx3-ubyte.gz: not a complete gzip file"),
-        ("t10k-labels-idx1-ubyte.gz", lambda b: gzip.compress(gzip.decompress(b)[:-3]), "t10k-labels-idx1-ubyte.gz: 97 bytes of data"),
-        ("t10k-images-idx3-ubyte.gz", lambda b: gzip.compress(b"\x00\x00\x08\x01" + gzip.decompress(b)[4:]), "t10k-images-idx3-ubyte.gz: magic number"),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            lambda b: gzip.compress(gzip.decompress(b)[:-3]),
+            "t10k-labels-idx1-ubyte.gz: 97 bytes of data",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            lambda b: gzip.compress(b"\x00\x00\x08\x01" + gzip.decompress(b)[4:]),
+            "t10k-images-idx3-ubyte.gz: magic number",
+        ),
     ],
 )
 def test_a_corrupt_file_stops_the_run_naming_it(project, file, corrupt, message):

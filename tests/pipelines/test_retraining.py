@@ -61,7 +61,12 @@ def _register_broken_champion(name: str, client: MlflowClient) -> str:
     champion = load_champion(name, client=client)
     champion.model.set_weights([np.zeros_like(w) for w in champion.model.get_weights()])
     return register_version(
-        champion.model, name, metadata=champion.metadata, tags={}, promote=True, expected_champion=champion.version,
+        champion.model,
+        name,
+        metadata=champion.metadata,
+        tags={},
+        promote=True,
+        expected_champion=champion.version,
         input_example=champion.input_example,
     )
 
@@ -181,9 +186,24 @@ def tracking_server(tmp_path):
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{database}",
-             "--artifacts-destination", str(tmp_path / "artifacts"), "-h", "127.0.0.1", "-p", "0", "--workers", "1"],
-            stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{database}",
+                "--artifacts-destination",
+                str(tmp_path / "artifacts"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                "0",
+                "--workers",
+                "1",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 120
@@ -207,8 +227,12 @@ def test_two_retrainings_at_once_end_with_exactly_one_champion(tmp_path, monkeyp
     import sys
 
     (tmp_path / "project").mkdir()
-    project = make_project(tmp_path / "project", monkeypatch, MNIST_DATA_DIR=str(write_mnist(tmp_path / "mnist")),
-                           MLFLOW_TRACKING_URI=tracking_server)
+    project = make_project(
+        tmp_path / "project",
+        monkeypatch,
+        MNIST_DATA_DIR=str(write_mnist(tmp_path / "mnist")),
+        MLFLOW_TRACKING_URI=tracking_server,
+    )
     # The project's experiment exists, as after any earlier run: two first-ever runs would race
     # to create it (the server's SQLite refuses the second insert).
     MlflowClient(tracking_uri=tracking_server).create_experiment("autoencoder_pipelines")

@@ -74,7 +74,9 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
     half = calibration["half_width"]
     np.testing.assert_allclose(predictions["rul_lower"], np.clip(predictions["predicted_rul"] - half, 0, 125))
     np.testing.assert_allclose(predictions["rul_upper"], np.clip(predictions["predicted_rul"] + half, 0, 125))
-    inside = (predictions["true_rul_capped"] >= predictions["rul_lower"]) & (predictions["true_rul_capped"] <= predictions["rul_upper"])
+    inside = (predictions["true_rul_capped"] >= predictions["rul_lower"]) & (
+        predictions["true_rul_capped"] <= predictions["rul_upper"]
+    )
     assert metrics["interval_coverage"] == pytest.approx(inside.mean())
     detector = catalog.load("rul_vae.ood_detector")
     assert detector["validation_flag_rate"] <= 0.05 + 1e-9 and len(detector["mean"]) == 14
@@ -181,8 +183,13 @@ def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(project):
 
 def _kedro_run(folder: Path, raw: Path, *params: str) -> subprocess.Popen:
     """``kedro run --env=test --pipeline=rul_vae`` in its own process, in ``folder``."""
-    env = {**os.environ, "CMAPSS_DATA_DIR": str(raw), "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
-           "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "400"}  # log lines unwrapped
+    env = {
+        **os.environ,
+        "CMAPSS_DATA_DIR": str(raw),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "COLUMNS": "400",
+    }  # log lines unwrapped
     command = [sys.executable, "-m", "kedro", "run", "--env=test", "--pipeline=rul_vae", f"--params={','.join(params)}"]
     return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -221,9 +228,13 @@ def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrup
     models = [keras.saving.load_model(_latest(folder / "data/06_models/rul_vae/FD001/model.keras")) for folder in (killed, whole)]
     for resumed, straight in zip(*(m.get_weights() for m in models), strict=True):
         np.testing.assert_array_equal(resumed, straight)
-    histories = [json.loads(_latest(f / "data/08_reporting/rul_vae/FD001/training_history.json").read_text()) for f in (killed, whole)]
+    histories = [
+        json.loads(_latest(f / "data/08_reporting/rul_vae/FD001/training_history.json").read_text()) for f in (killed, whole)
+    ]
     assert histories[0] == histories[1] and len(histories[0]["val_loss"]) == 40
-    predictions = [pd.read_parquet(_latest(f / "data/07_model_output/rul_vae/FD001/test_predictions.parquet")) for f in (killed, whole)]
+    predictions = [
+        pd.read_parquet(_latest(f / "data/07_model_output/rul_vae/FD001/test_predictions.parquet")) for f in (killed, whole)
+    ]
     pd.testing.assert_frame_equal(*predictions, check_exact=True)
 
     # MLflow: the killed run was marked KILLED when the next one started; the next one finished

@@ -53,9 +53,14 @@ def test_training_windows_use_only_their_split_and_capped_labels():
 def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
     predictions = pd.DataFrame(
         {
-            "true_rul": [10.0, 20.0, 130.0], "true_rul_capped": [10.0, 20.0, 30.0], "predicted_rul": [10.0, 20.0, 40.0],
-            "rul_lower": [0.0, 21.0, 20.0], "rul_upper": [20.0, 25.0, 30.0], "rul_spread": [0.0, 1.0, 2.0],
-            "rul_offset": 0.0, "ood": [False, True, False],
+            "true_rul": [10.0, 20.0, 130.0],
+            "true_rul_capped": [10.0, 20.0, 30.0],
+            "predicted_rul": [10.0, 20.0, 40.0],
+            "rul_lower": [0.0, 21.0, 20.0],
+            "rul_upper": [20.0, 25.0, 30.0],
+            "rul_spread": [0.0, 1.0, 2.0],
+            "rul_offset": 0.0,
+            "ood": [False, True, False],
         }
     )
     metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]}, DATA)
@@ -105,8 +110,9 @@ def test_validation_windows_at_the_cap_can_be_left_out_of_the_monitored_loss(mon
     seen = {}
     monkeypatch.setattr(
         "autoencoder_pipelines.training.fit.fit_model",
-        lambda *args, **kwargs: seen.update(validation=args[3], weight=kwargs["sample_weight"], model=args[0]())
-        or (seen["model"], {}),
+        lambda *args, **kwargs: (
+            seen.update(validation=args[3], weight=kwargs["sample_weight"], model=args[0]()) or (seen["model"], {})
+        ),
     )
     x, y = np.zeros((4, 5, 5), "float32"), np.array([30.0, 10.0, 0.0, 30.0], "float32")
     data = DATA.model_copy(update={"validation_capped_weight": 0.0})

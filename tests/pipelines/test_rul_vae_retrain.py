@@ -73,7 +73,11 @@ def test_retraining_is_tracked_in_mlflow(retrained):
     assert {"rmse", "nasa_score", "r2", "promotion.challenger"} <= set(run.data.metrics)
     assert len(client.get_metric_history(run.info.run_id, "epoch.loss")) == 2  # conf/test: 2 epochs
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "figures")}
-    assert {"figures/figure_health_map.png", "figures/figure_rul_per_engine.png", "figures/figure_champion_rul_per_engine.png"} <= artifacts
+    assert {
+        "figures/figure_health_map.png",
+        "figures/figure_rul_per_engine.png",
+        "figures/figure_champion_rul_per_engine.png",
+    } <= artifacts
     logged = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"promotion_decision.json", "interval_calibration.json", "ood_detector.json", "test_drift_report.json"} <= logged
     assert run.data.tags["test_drift.verdict"] in {"drift", "no drift"}
@@ -103,11 +107,12 @@ def test_inference_scores_new_engines_with_the_champion(retrained, tmp_path):
     assert set(predictions["model_version"]) == {"1"}
     assert latest(project / "data/08_reporting/rul_inference/FD001/health_map.png").read_bytes()[:4] == b"\x89PNG"
     # each engine's interval and flag, and the batch's drift report against the champion's training engines
-    assert (predictions["rul_lower"] <= predictions["predicted_rul"]).all() and (predictions["predicted_rul"] <= predictions["rul_upper"]).all()
+    assert (predictions["rul_lower"] <= predictions["predicted_rul"]).all() and (
+        predictions["predicted_rul"] <= predictions["rul_upper"]
+    ).all()
     assert predictions["ood"].dtype == bool
     drift = json.loads(latest(project / "data/08_reporting/rul_inference/FD001/drift_report.json").read_text())
     assert drift["n_current"] == 5 and drift["verdict"] in {"drift", "no drift"}
-
 
     # The champion's own predictions, through the registry, match its direct use.
     champion = load_champion(MODEL, client=_client(project))
@@ -132,18 +137,28 @@ def _row(**values) -> str:
 
 MALFORMED = {
     # a table with a header, without s_4 (a sensor of the model): the column is named
-    "missing sensor": (" ".join(c for c in COLUMNS if c != "s_4").encode() + b"\n"
-                       + _row().replace(" 1408.93", "", 1).encode(), r"engines\.txt: missing columns \['s_4'\]"),
+    "missing sensor": (
+        " ".join(c for c in COLUMNS if c != "s_4").encode() + b"\n" + _row().replace(" 1408.93", "", 1).encode(),
+        r"engines\.txt: missing columns \['s_4'\]",
+    ),
     "short row": (_row().rsplit(" ", 1)[0].encode() + b"\n", r"engines\.txt: expected 26 whitespace-separated columns"),
     "NaN": (_row(s_4="nan").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_4': the value is missing"),
     "inf": (_row(s_2="inf").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_2': inf is not a finite number"),
     "-inf": (_row(s_2="-inf").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_2': -inf is not a finite number"),
-    "1e308": (_row(s_4="1e308").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_4': 1e\+308 is outside the envelope"),
-    "far outside": (_row(s_11="480").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_11': 480 is outside the envelope"),
+    "1e308": (
+        _row(s_4="1e308").encode(),
+        r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_4': 1e\+308 is outside the envelope",
+    ),
+    "far outside": (
+        _row(s_11="480").encode(),
+        r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_11': 480 is outside the envelope",
+    ),
     "text": (_row(s_11="high").encode(), r"engines\.txt: row 1 \(unit 1, cycle 1\), column 's_11': 'high' is not a number"),
     "negative unit": (_row(unit_nr="-2").encode(), r"engines\.txt: row 1 \(unit -2, cycle 1\), column 'unit_nr': -2 is below 1"),
-    "fractional cycle": ((_row() + _row(time_cycles="1.5")).encode(),
-                         r"engines\.txt: .*row 2 \(unit 1, cycle 1\.5\), column 'time_cycles': 1\.5 is not a whole number"),
+    "fractional cycle": (
+        (_row() + _row(time_cycles="1.5")).encode(),
+        r"engines\.txt: .*row 2 \(unit 1, cycle 1\.5\), column 'time_cycles': 1\.5 is not a whole number",
+    ),
     "cycles": ((_row() + _row()).encode(), r"engines\.txt: row 2 \(unit 1, cycle 1\): breaks the order"),
 }
 
@@ -156,8 +171,11 @@ def test_inference_rejects_malformed_engine_files(retrained, tmp_path):
     project = retrained
 
     def written() -> list:
-        return [p for folder in ("data/07_model_output/rul_inference", "data/08_reporting/rul_inference")
-                for p in sorted((project / folder).rglob("*"))]
+        return [
+            p
+            for folder in ("data/07_model_output/rul_inference", "data/08_reporting/rul_inference")
+            for p in sorted((project / folder).rglob("*"))
+        ]
 
     before = written()
     for case, (content, message) in MALFORMED.items():
@@ -176,8 +194,9 @@ def test_scoring_rejects_a_model_whose_windows_differ_from_its_data_settings(eng
     from autoencoder_pipelines.inference import score_engines
 
     _, test, _ = engines
-    data = CMAPSSConfig(subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2,
-                        split_seed=0, mask_value=-99.0)
+    data = CMAPSSConfig(
+        subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2, split_seed=0, mask_value=-99.0
+    )
     model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, input_shape=(12, 5), mask_value=-99.0))
     scaler = ConditionScaler.fit(test, data.sensor_columns).to_dict()
     with pytest.raises(CMAPSSValidationError, match="takes windows of 12 cycles x 5 sensors.*10 cycles x 5 sensors"):
@@ -195,8 +214,23 @@ def server(retrained):
     # the server runs `uvicorn` from PATH: the environment's scripts, as with an activated venv
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     env = {**os.environ, "PATH": path, "MLFLOW_TRACKING_URI": f"sqlite:///{retrained / 'mlflow.db'}"}
-    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion",
-               "--env-manager", "local", "-h", "127.0.0.1", "-p", "0", "-w", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        f"models:/{MODEL}@champion",
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "0",
+        "-w",
+        "1",
+    ]
     log = retrained / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, cwd=retrained, stdout=output, stderr=subprocess.STDOUT)
@@ -256,8 +290,20 @@ def batch_scored(retrained, tmp_path_factory):
     return pd.read_csv(io.BytesIO(to_text(engines)), sep=" ", header=None, names=list(COLUMNS)), predictions
 
 
-SERVED_COLUMNS = ["unit_nr", "n_cycles", "predicted_rul", "rul_lower", "rul_upper", "rul_spread", "ood_score", "ood",
-                  "z_1", "z_2", "model", "model_version"]
+SERVED_COLUMNS = [
+    "unit_nr",
+    "n_cycles",
+    "predicted_rul",
+    "rul_lower",
+    "rul_upper",
+    "rul_spread",
+    "ood_score",
+    "ood",
+    "z_1",
+    "z_2",
+    "model",
+    "model_version",
+]
 
 
 @pytest.mark.slow
@@ -307,6 +353,7 @@ def test_the_challengers_evaluation_inference_and_the_served_model_score_engines
 
 def _malformed(engines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str]]:
     """Requests no engine can send, each with what the answer must name (row 3 is unit 1's third cycle)."""
+
     def value(column, new, row=2):
         frame = engines.astype({column: object if isinstance(new, str) else np.float64})
         frame.loc[row, column] = new
@@ -324,12 +371,20 @@ def _malformed(engines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str]]:
         "far outside": (value("s_11", 480.0), at.format(unit=1, cycle=3, column="s_11") + r"480 is outside the envelope"),
         "text": (value("s_11", "high"), at.format(unit=1, cycle=3, column="s_11") + r"'high' is not a number"),
         "negative unit": (value("unit_nr", -1.0), at.format(unit=-1, cycle=3, column="unit_nr") + r"-1 is below 1"),
-        "fractional unit": (value("unit_nr", 1.5), at.format(unit=r"1\.5", cycle=3, column="unit_nr") + r"1\.5 is not a whole number"),
+        "fractional unit": (
+            value("unit_nr", 1.5),
+            at.format(unit=r"1\.5", cycle=3, column="unit_nr") + r"1\.5 is not a whole number",
+        ),
         "negative cycle": (value("time_cycles", -3.0), at.format(unit=1, cycle=-3, column="time_cycles") + r"-3 is below 1"),
-        "fractional cycle": (value("time_cycles", 2.5), at.format(unit=1, cycle=r"2\.5", column="time_cycles") + r"2\.5 is not a whole number"),
+        "fractional cycle": (
+            value("time_cycles", 2.5),
+            at.format(unit=1, cycle=r"2\.5", column="time_cycles") + r"2\.5 is not a whole number",
+        ),
         "unsorted cycles": (shuffled, r"request: (\d+ problems:\n  )?row 4 \(unit 1, cycle 5\): breaks the order"),
-        "not the layout": (engines.set_axis([f"c{i}" for i in range(engines.shape[1])], axis=1),
-                           r"request: the columns \['c0', .*\] are not the C-MAPSS layout"),
+        "not the layout": (
+            engines.set_axis([f"c{i}" for i in range(engines.shape[1])], axis=1),
+            r"request: the columns \['c0', .*\] are not the C-MAPSS layout",
+        ),
     }
 
 
@@ -358,9 +413,24 @@ def test_the_load_benchmark_counts_every_request_and_engine(server, retrained, t
     import serve_load
 
     report_path = tmp_path / "load.json"
-    report = serve_load.main(["--url", server, "--engines", str(retrained / "raw/test_FD001.txt"),
-                              "--engines-per-request", "4", "--requests", "12", "--warmup", "2",
-                              "--clients", "3", "--json", str(report_path)])
+    report = serve_load.main(
+        [
+            "--url",
+            server,
+            "--engines",
+            str(retrained / "raw/test_FD001.txt"),
+            "--engines-per-request",
+            "4",
+            "--requests",
+            "12",
+            "--warmup",
+            "2",
+            "--clients",
+            "3",
+            "--json",
+            str(report_path),
+        ]
+    )
     assert (report.requests, report.ok, report.errors, report.first_error) == (12, 12, 0, None)
     assert json.loads(report_path.read_text())["ok"] == 12  # the figures themselves are not asserted
 
@@ -384,14 +454,21 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     from autoencoder_pipelines.serving import RULSettings, served
 
     train, test, rul = engines
-    data = CMAPSSConfig(subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2,
-                        split_seed=0, mask_value=-99.0)
-    model = RecurrentVAE(RecurrentVAEConfig(lstm_units=2, regressor_units=2, input_shape=(10, len(data.sensor_columns)),
-                                            mask_value=-99.0, rul_offset=2.5))
+    data = CMAPSSConfig(
+        subset="FD001", window=10, max_rul=125, smoothing_alpha=0.1, validation_fraction=0.2, split_seed=0, mask_value=-99.0
+    )
+    model = RecurrentVAE(
+        RecurrentVAEConfig(
+            lstm_units=2, regressor_units=2, input_shape=(10, len(data.sensor_columns)), mask_value=-99.0, rul_offset=2.5
+        )
+    )
     model(np.zeros((1, 10, len(data.sensor_columns)), np.float32))
-    legacy = {"condition_scaler": ConditionScaler.fit(train, data.sensor_columns).to_dict(),
-              "data": data.model_dump(mode="json"), "health_map": {"z_1": [0.0], "z_2": [0.0], "RUL": [1.0]},
-              "metrics": {"rmse": 1.0}}
+    legacy = {
+        "condition_scaler": ConditionScaler.fit(train, data.sensor_columns).to_dict(),
+        "data": data.model_dump(mode="json"),
+        "health_map": {"z_1": [0.0], "z_2": [0.0], "RUL": [1.0]},
+        "metrics": {"rmse": 1.0},
+    }
     champion = RegisteredModel(name=MODEL, version="7", model=model, metadata=legacy)
     settings = RULSettings.model_validate({**legacy, "registered_model": MODEL, "version": "7"})
     expected = served(model, settings).score(test, "engines.txt")
@@ -401,7 +478,9 @@ def test_a_champion_registered_before_models_were_served_scores_as_a_served_one(
     assert "rul_lower" not in scored and "ood" not in scored  # no calibration: no interval, no flag, not made up
     with pytest.raises(ValueError, match=r"version 7 carries no drift reference .*`kedro run --pipeline=rul_vae_retrain`"):
         served(model, settings).drift(test, "engines.txt")
-    truth = pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}).assign(item=lambda t: "test:" + t["unit_nr"].astype(str))
+    truth = pd.DataFrame({"unit_nr": sorted(set(test["unit_nr"])), "RUL": rul}).assign(
+        item=lambda t: "test:" + t["unit_nr"].astype(str)
+    )
     metrics, predictions = evaluate_champion(champion, test, truth, data)
     assert metrics["lineage"] is None  # registered before lineage was recorded
     assert metrics["version"] == "7" and metrics["rul_offset"] == 2.5  # the champion's own, as it serves

@@ -46,6 +46,7 @@ def held_out(items: Iterable, fraction: float, seed: int) -> np.ndarray:
     """Whether each item (a unit id, a patient id) is held out for evaluation: a seeded hash
     of the id below ``fraction``. The same id is always on the same side, whichever
     partition brings it and whenever."""
+
     def share(item) -> float:
         digest = hashlib.blake2b(f"{seed}:{item}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64

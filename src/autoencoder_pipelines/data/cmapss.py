@@ -30,6 +30,7 @@ DEFAULT_SENSORS = {
     "FD004": ("s_3", "s_4", "s_7", "s_10", "s_11", "s_12"),
 }
 
+
 class CMAPSSValidationError(ValueError):
     """A C-MAPSS file does not hold what the pipeline expects."""
 
@@ -43,9 +44,7 @@ def align_test_rul(rul: pd.DataFrame, test: pd.DataFrame, name: str) -> pd.DataF
     """
     n_units = test["unit_nr"].nunique()
     if len(rul) != n_units:
-        raise CMAPSSValidationError(
-            f"{name}: {len(rul)} RUL values for {n_units} test engines; expected one per engine."
-        )
+        raise CMAPSSValidationError(f"{name}: {len(rul)} RUL values for {n_units} test engines; expected one per engine.")
     return pd.DataFrame({"unit_nr": np.sort(test["unit_nr"].unique()), RUL_COLUMN: rul[RUL_COLUMN].to_numpy()})
 
 
@@ -61,8 +60,10 @@ def cut_engines(frame: pd.DataFrame, window: int, seed: int) -> tuple[pd.DataFra
         cut = int(rng.integers(min(window, life - 1), life)) if life > 1 else 1
         logs.append(rows.iloc[:cut])
         truth.append((unit, life - cut))
-    columns = pd.DataFrame(truth, columns=["unit_nr", RUL_COLUMN]) if truth else pd.DataFrame(
-        {"unit_nr": pd.Series(dtype=np.int64), RUL_COLUMN: pd.Series(dtype=np.float64)}
+    columns = (
+        pd.DataFrame(truth, columns=["unit_nr", RUL_COLUMN])
+        if truth
+        else pd.DataFrame({"unit_nr": pd.Series(dtype=np.int64), RUL_COLUMN: pd.Series(dtype=np.float64)})
     )
     cut_logs = pd.concat(logs, ignore_index=True) if logs else frame.iloc[:0]
     return cut_logs, columns.astype({"unit_nr": np.int64, RUL_COLUMN: np.float64})
@@ -144,8 +145,7 @@ class ConditionScaler:
         unknown = sorted(set(labels) - set(self.mean))
         if unknown:
             raise CMAPSSValidationError(
-                f"{name}: operating conditions {unknown} were not seen in training "
-                f"(known: {sorted(self.mean)})."
+                f"{name}: operating conditions {unknown} were not seen in training (known: {sorted(self.mean)})."
             )
         mean = np.array([self.mean[label] for label in labels])[codes]
         scale = np.array([self.scale[label] for label in labels])[codes]
@@ -206,9 +206,7 @@ def split_units(frame: pd.DataFrame, validation_fraction: float, seed: int) -> t
     return np.setdiff1d(units, val), val
 
 
-def sliding_windows(
-    frame: pd.DataFrame, sensors: Sequence[str], window: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sliding_windows(frame: pd.DataFrame, sensors: Sequence[str], window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every window of ``window`` consecutive cycles inside one engine.
 
     Vectorised: all windows of the concatenated table are views
@@ -240,9 +238,7 @@ def sliding_windows(
     return windows, labels, units[ends]
 
 
-def last_windows(
-    frame: pd.DataFrame, sensors: Sequence[str], window: int, mask_value: float
-) -> tuple[np.ndarray, np.ndarray]:
+def last_windows(frame: pd.DataFrame, sensors: Sequence[str], window: int, mask_value: float) -> tuple[np.ndarray, np.ndarray]:
     """The last ``window`` cycles of each engine, left-padded with ``mask_value``.
 
     Engines with fewer cycles than ``window`` get their first time steps filled with
@@ -253,10 +249,7 @@ def last_windows(
     """
     values = frame[list(sensors)].to_numpy(dtype=np.float32)
     if np.any(values == mask_value):
-        raise ValueError(
-            f"mask_value={mask_value} occurs in the sensor data; choose a value the "
-            "scaled sensors cannot take."
-        )
+        raise ValueError(f"mask_value={mask_value} occurs in the sensor data; choose a value the scaled sensors cannot take.")
     units = frame["unit_nr"].to_numpy()
     ends = np.r_[np.flatnonzero(units[1:] != units[:-1]), len(units) - 1]
     starts = np.r_[0, ends[:-1] + 1]

@@ -71,9 +71,7 @@ def parse_table(content: bytes, name: str, columns: Sequence[str]) -> pd.DataFra
     except pd.errors.EmptyDataError:
         raise CMAPSSValidationError(f"{name}: the file is empty.") from None
     except pd.errors.ParserError as err:
-        raise CMAPSSValidationError(
-            f"{name}: expected {len(columns)} whitespace-separated columns per line ({err})."
-        ) from None
+        raise CMAPSSValidationError(f"{name}: expected {len(columns)} whitespace-separated columns per line ({err}).") from None
     empty = (frame == "").any(axis=1).to_numpy()
     if frame.shape[1] != len(columns) or empty.any():
         short = np.flatnonzero(empty)

@@ -15,9 +15,7 @@ class CMAPSSConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     subset: Literal["FD001", "FD002", "FD003", "FD004"]
-    sensors: tuple[str, ...] | None = Field(
-        default=None, description="sensor columns; null = the paper's choice for the subset"
-    )
+    sensors: tuple[str, ...] | None = Field(default=None, description="sensor columns; null = the paper's choice for the subset")
     window: int = Field(ge=2, description="cycles per window")
     max_rul: float = Field(gt=0, description="cap of the piecewise-linear RUL target")
     capped_window_weight: float = Field(
@@ -33,9 +31,7 @@ class CMAPSSConfig(BaseModel):
     validation_fraction: float = Field(gt=0, lt=1, description="share of training engines for validation")
     split_seed: int = Field(ge=0)
     mask_value: float = Field(description="pads test engines shorter than the window")
-    verify_checksums: bool = Field(
-        default=True, description="check files against the published sha256 sums where known"
-    )
+    verify_checksums: bool = Field(default=True, description="check files against the published sha256 sums where known")
 
     @field_validator("sensors")
     @classmethod
@@ -43,9 +39,7 @@ class CMAPSSConfig(BaseModel):
         if sensors is not None:
             unknown = [s for s in sensors if s not in SENSOR_COLUMNS]
             if unknown or not sensors:
-                raise ValueError(
-                    f"unknown sensors {unknown}; expected a non-empty list from s_1 ... s_21"
-                )
+                raise ValueError(f"unknown sensors {unknown}; expected a non-empty list from s_1 ... s_21")
         return sensors
 
     @property
@@ -79,9 +73,7 @@ class NoiseConfig(BaseModel):
     kind: Literal["gaussian", "salt_and_pepper", "masking"]
     factor: float = Field(ge=0, description="std (gaussian) or fraction of pixels hit (the others)")
     seed: int = Field(ge=0)
-    train_copies: int = Field(
-        default=1, gt=0, description="noisy copies of each training image, each with its own noise draw"
-    )
+    train_copies: int = Field(default=1, gt=0, description="noisy copies of each training image, each with its own noise draw")
 
     @field_validator("factor")
     @classmethod

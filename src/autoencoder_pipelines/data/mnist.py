@@ -110,9 +110,7 @@ def parse_idx(raw: bytes, name: str, shape: tuple[int | None, ...]) -> np.ndarra
             raise MNISTValidationError(f"{name}: dimensions {dims}, expected {shape} (None = any).")
     expected = int(np.prod(dims))
     if len(raw) - header != expected:
-        raise MNISTValidationError(
-            f"{name}: {len(raw) - header} bytes of data for dimensions {dims}, expected {expected}."
-        )
+        raise MNISTValidationError(f"{name}: {len(raw) - header} bytes of data for dimensions {dims}, expected {expected}.")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -146,9 +144,7 @@ def scale_images(images: np.ndarray, layout: Layout) -> np.ndarray:
     raise ValueError(f"Unknown layout {layout!r}; expected 'flat' or 'image'.")
 
 
-def split_train_validation(
-    labels: np.ndarray, validation_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def split_train_validation(labels: np.ndarray, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded split of image indices, stratified by digit: ``(train_idx, val_idx)``, sorted."""
     if not 0 < validation_fraction < 1:
         raise ValueError(f"validation_fraction={validation_fraction}: expected a value in (0, 1).")

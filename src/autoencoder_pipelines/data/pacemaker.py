@@ -30,9 +30,7 @@ TO_NORMAL = 0.75
 BLOCK_DAYS = 25
 
 
-def simulate_episodes(
-    n_patients: int, beta_na: float, alpha: float, days: int, rng: np.random.Generator
-) -> pd.DataFrame:
+def simulate_episodes(n_patients: int, beta_na: float, alpha: float, days: int, rng: np.random.Generator) -> pd.DataFrame:
     """AF episodes of ``n_patients`` patients over ``[0, days)``, in time order per patient.
 
     Args:
@@ -72,15 +70,11 @@ def simulate_episodes(
         ends.append(np.minimum(end, days))
         # Then normal rhythm (next AF after Exp(beta_na)) or a gap (next AF after Exp(3 h)).
         to_normal = rng.random(active.size) < TO_NORMAL
-        wait = np.where(
-            to_normal, rng.exponential(beta_na, active.size), rng.exponential(GAP_MEAN_DAYS, active.size)
-        )
+        wait = np.where(to_normal, rng.exponential(beta_na, active.size), rng.exponential(GAP_MEAN_DAYS, active.size))
         t = end + wait
     if not patients:
         return pd.DataFrame({"patient": np.array([], np.int64), "start": [], "end": []})
-    frame = pd.DataFrame(
-        {"patient": np.concatenate(patients), "start": np.concatenate(starts), "end": np.concatenate(ends)}
-    )
+    frame = pd.DataFrame({"patient": np.concatenate(patients), "start": np.concatenate(starts), "end": np.concatenate(ends)})
     return frame.sort_values(["patient", "start"], kind="stable").reset_index(drop=True)
 
 

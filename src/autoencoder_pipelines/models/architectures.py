@@ -78,6 +78,6 @@ def build_deconv_stack(features, filters: tuple[int, ...], channels: int, output
     hidden = features
     for i, width in enumerate(reversed(filters)):
         hidden = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu", name=f"deconv_{i}")(hidden)
-    return layers.Conv2DTranspose(
-        channels, 3, padding="same", activation=output_activation, name="pixels", dtype="float32"
-    )(hidden)
+    return layers.Conv2DTranspose(channels, 3, padding="same", activation=output_activation, name="pixels", dtype="float32")(
+        hidden
+    )

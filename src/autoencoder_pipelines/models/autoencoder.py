@@ -97,12 +97,8 @@ class ContractiveAutoencoder(Autoencoder):
     def __init__(self, config: ContractiveAutoencoderConfig | dict, **kwargs):
         super().__init__(config, **kwargs)
         # No tracker for the plain baseline (lambda = 0): the penalty is not computed there.
-        self.contractive_tracker = (
-            keras.metrics.Mean(name="contractive_loss") if self.config.contractive_weight > 0 else None
-        )
-        self.projection_seed = (
-            keras.random.SeedGenerator(self.config.seed) if self.config.jacobian == "projection" else None
-        )
+        self.contractive_tracker = keras.metrics.Mean(name="contractive_loss") if self.config.contractive_weight > 0 else None
+        self.projection_seed = keras.random.SeedGenerator(self.config.seed) if self.config.jacobian == "projection" else None
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         total = super().compute_loss(x, y, y_pred, sample_weight, training)

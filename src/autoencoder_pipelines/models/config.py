@@ -41,9 +41,7 @@ class AutoencoderConfig(_ModelConfig):
     latent_activation: Literal["linear", "relu", "sigmoid"] = Field(
         description="activation of the code layer (the 'hidden activation' the sparsity penalty acts on)"
     )
-    reconstruction_loss: Literal["binary_crossentropy", "mse"] = Field(
-        description="per-pixel loss, averaged over pixels"
-    )
+    reconstruction_loss: Literal["binary_crossentropy", "mse"] = Field(description="per-pixel loss, averaged over pixels")
     sparsity: Literal["none", "kl", "l1"] = Field(
         default="none",
         description="kl: KL(rho || mean code activation) per unit (sigmoid codes); l1: mean |code|",

@@ -75,9 +75,7 @@ def bernoulli_nll(x, logits):
 
 def gaussian_log_density(z, mean, log_var):
     """``log N(z; mean, diag(exp(log_var)))`` summed over the last axis."""
-    return -0.5 * ops.sum(
-        math.log(2.0 * math.pi) + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
-    )
+    return -0.5 * ops.sum(math.log(2.0 * math.pi) + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
 
 def kl_sparsity(activations, target: float):

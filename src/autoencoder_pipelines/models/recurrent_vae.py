@@ -52,9 +52,7 @@ def build_regressor(config: RecurrentVAEConfig) -> keras.Model:
     """Latent code -> Dense(tanh) -> RUL."""
     z = keras.Input((config.latent_dim,), name="z")
     hidden = layers.Dense(config.regressor_units, activation="tanh", name="hidden")(z)
-    rul = layers.Dense(
-        1, name="rul", dtype="float32", bias_initializer=keras.initializers.Constant(config.rul_bias)
-    )(hidden)
+    rul = layers.Dense(1, name="rul", dtype="float32", bias_initializer=keras.initializers.Constant(config.rul_bias))(hidden)
     return keras.Model(z, rul, name="regressor")
 
 
@@ -64,9 +62,7 @@ def build_recurrent_decoder(config: RecurrentVAEConfig) -> keras.Model:
     window, n_features = config.input_shape
     repeated = layers.RepeatVector(window, name="repeat")(z)  # (B, T, L)
     hidden = layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")(repeated)  # (B, T, U)
-    window = TimeDistributed(
-        layers.Dense(n_features, dtype="float32"), name="reconstruction"
-    )(hidden)  # (B, T, F)
+    window = TimeDistributed(layers.Dense(n_features, dtype="float32"), name="reconstruction")(hidden)  # (B, T, F)
     return keras.Model(z, window, name="decoder")
 
 
@@ -103,9 +99,7 @@ class RecurrentVAE(ConfiguredModel):
         self.decoder = build_recurrent_decoder(self.config) if self.config.decoder else None
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.regression_tracker = keras.metrics.Mean(name="regression_loss")
-        self.reconstruction_tracker = (
-            keras.metrics.Mean(name="reconstruction_loss") if self.config.decoder else None
-        )
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss") if self.config.decoder else None
         # Every sub-network is built from its Input, so the whole model is built now:
         # a model trained only through fit() is saved with its weights.
         self.build((None, *self.config.input_shape))
@@ -164,10 +158,12 @@ class RecurrentVAE(ConfiguredModel):
 
     def raw_rul(self, x, batch_size: int = 1024) -> np.ndarray:
         """The RUL output as training sees it (no offset, no clip), ``(N,)``."""
-        return np.concatenate([
-            ops.convert_to_numpy(self(x[start : start + batch_size], training=False)["rul"])
-            for start in range(0, len(x), batch_size)
-        ])
+        return np.concatenate(
+            [
+                ops.convert_to_numpy(self(x[start : start + batch_size], training=False)["rul"])
+                for start in range(0, len(x), batch_size)
+            ]
+        )
 
     def encode(self, x, batch_size: int = 1024):
         """Latent means ``(N, latent_dim)`` of a batch of windows (the health-map coordinates)."""

@@ -62,7 +62,9 @@ class RecurrentVAEClassifier(ConfiguredModel):
 
         z = keras.Input((c.latent_dim,), name="z")
         hidden = layers.Dense(c.classifier_units, activation="relu", name="hidden")(z)
-        self.classifier = keras.Model(z, layers.Dense(c.n_classes, name="class_logits", dtype="float32")(hidden), name="classifier")
+        self.classifier = keras.Model(
+            z, layers.Dense(c.n_classes, name="class_logits", dtype="float32")(hidden), name="classifier"
+        )
 
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
@@ -87,9 +89,7 @@ class RecurrentVAEClassifier(ConfiguredModel):
         c = self.config
         reconstruction = ops.mean(masked_mse(ops.cast(x, "float32"), y_pred["reconstruction"]))
         kl = ops.mean(kl_divergence(y_pred["z_mean"], y_pred["z_log_var"]))
-        classification = ops.mean(
-            keras.losses.sparse_categorical_crossentropy(y, y_pred["class_logits"], from_logits=True)
-        )
+        classification = ops.mean(keras.losses.sparse_categorical_crossentropy(y, y_pred["class_logits"], from_logits=True))
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         self.classification_tracker.update_state(classification)

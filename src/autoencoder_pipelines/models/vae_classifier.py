@@ -56,7 +56,9 @@ class VAEClassifier(ConfiguredModel):
         hidden = layers.Dense(c.classifier_units, activation="relu", name="hidden")(z)
         if c.dropout > 0:
             hidden = layers.Dropout(c.dropout, seed=c.seed, name="dropout")(hidden)
-        self.classifier = keras.Model(z, layers.Dense(c.n_classes, name="class_logits", dtype="float32")(hidden), name="classifier")
+        self.classifier = keras.Model(
+            z, layers.Dense(c.n_classes, name="class_logits", dtype="float32")(hidden), name="classifier"
+        )
 
         self.augment = (
             layers.RandomTranslation(c.translation, c.translation, fill_mode="constant", seed=c.seed, name="augment")
@@ -96,9 +98,7 @@ class VAEClassifier(ConfiguredModel):
         c = self.config
         reconstruction = ops.mean(bernoulli_nll(y_pred["input"], y_pred["logits"]))
         kl = ops.mean(kl_divergence(y_pred["z_mean"], y_pred["z_log_var"]))
-        classification = ops.mean(
-            keras.losses.sparse_categorical_crossentropy(y, y_pred["class_logits"], from_logits=True)
-        )
+        classification = ops.mean(keras.losses.sparse_categorical_crossentropy(y, y_pred["class_logits"], from_logits=True))
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         self.classification_tracker.update_state(classification)

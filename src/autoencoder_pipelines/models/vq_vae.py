@@ -41,14 +41,10 @@ class VQVAE(ConfiguredModel):
         z_e = layers.Conv2D(c.embedding_dim, 1, padding="same", name="z_e", dtype="float32")(features)
         self.encoder = keras.Model(inputs, z_e, name="encoder")
         # float32 under mixed precision too, as z_e: nearest codes and the straight-through sum in full precision
-        self.quantizer = VectorQuantizer(
-            c.num_embeddings, c.embedding_dim, seed=c.seed, name="quantizer", dtype="float32"
-        )
+        self.quantizer = VectorQuantizer(c.num_embeddings, c.embedding_dim, seed=c.seed, name="quantizer", dtype="float32")
         self.quantizer.build((None, height, width, c.embedding_dim))
         codes = keras.Input((height, width, c.embedding_dim), name="z_q")
-        self.decoder = keras.Model(
-            codes, build_deconv_stack(codes, c.filters, c.input_shape[-1], "sigmoid"), name="decoder"
-        )
+        self.decoder = keras.Model(codes, build_deconv_stack(codes, c.filters, c.input_shape[-1], "sigmoid"), name="decoder")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.codebook_tracker = keras.metrics.Mean(name="codebook_loss")
         self.commitment_tracker = keras.metrics.Mean(name="commitment_loss")

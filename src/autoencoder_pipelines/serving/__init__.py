@@ -57,9 +57,27 @@ from autoencoder_pipelines.serving.rul import (
 )
 
 __all__ = [
-    "AFModel", "AFSettings", "HealthMap", "KERAS_ARTIFACT", "MNISTModel", "MNISTSettings", "MNIST_TASKS",
-    "PYTHON_MODELS", "REQUEST", "RULModel", "RULSettings", "SETTINGS_ARTIFACT", "ServedModel", "ensure_finite",
-    "input_example", "log_model", "model_code", "pip_requirements", "rul_model_of", "served", "settings_from",
+    "AFModel",
+    "AFSettings",
+    "HealthMap",
+    "KERAS_ARTIFACT",
+    "MNISTModel",
+    "MNISTSettings",
+    "MNIST_TASKS",
+    "PYTHON_MODELS",
+    "REQUEST",
+    "RULModel",
+    "RULSettings",
+    "SETTINGS_ARTIFACT",
+    "ServedModel",
+    "ensure_finite",
+    "input_example",
+    "log_model",
+    "model_code",
+    "pip_requirements",
+    "rul_model_of",
+    "served",
+    "settings_from",
 ]
 
 ServingSettings = Annotated[RULSettings | MNISTSettings | AFSettings, Field(discriminator="task")]
@@ -79,8 +97,8 @@ def settings_from(metadata: dict[str, Any]) -> Settings:
     return _SETTINGS.validate_python(metadata)
 
 
-PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = (
-    {"rul_vae": RULModel, "af_rvae": AFModel} | dict.fromkeys(MNIST_TASKS, MNISTModel)
+PYTHON_MODELS: dict[str, type[mlflow.pyfunc.PythonModel]] = {"rul_vae": RULModel, "af_rvae": AFModel} | dict.fromkeys(
+    MNIST_TASKS, MNISTModel
 )
 
 
@@ -95,7 +113,6 @@ def served(model, settings: Settings) -> ServedModel:
     python_model = PYTHON_MODELS[settings.task]()
     python_model.model, python_model.settings = model, settings
     return python_model
-
 
 
 def pip_requirements(code_included: bool = True) -> list[str]:

@@ -67,8 +67,18 @@ class RULModel(ServedModel):
     """
 
     OUTPUTS: ClassVar[tuple[str, ...]] = (
-        "unit_nr", "n_cycles", "predicted_rul", "rul_lower", "rul_upper", "rul_spread", "ood_score", "ood",
-        "z_1", "z_2", "model", "model_version",
+        "unit_nr",
+        "n_cycles",
+        "predicted_rul",
+        "rul_lower",
+        "rul_upper",
+        "rul_spread",
+        "ood_score",
+        "ood",
+        "z_1",
+        "z_2",
+        "model",
+        "model_version",
     )
     SETTINGS = RULSettings
     INVALID_INPUT = (CMAPSSValidationError,)
@@ -121,7 +131,6 @@ def rul_model_of(champion) -> RULModel:
     model = RULModel()
     model.model, model.settings = champion.model, settings
     return model
-
 
 
 def input_example(engines: pd.DataFrame, settings: RULSettings, n_engines: int = 2) -> pd.DataFrame:

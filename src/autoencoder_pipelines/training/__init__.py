@@ -86,7 +86,12 @@ def fit_configured_model(
                 "ensemble": {"cpus_per_member", "gpus_per_member", "max_retries", "worker_output"},
             }
         ),
-        x_train, y_train, x_val, y_val, sample_weight, validation_weight,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        sample_weight,
+        validation_weight,
     )
     run_key = f"{model_class.__name__}-{key}"
     validation = (x_val, y_val) if validation_weight is None else (x_val, y_val, validation_weight)

@@ -80,9 +80,7 @@ class TrainingConfig(_Config):
     @model_validator(mode="after")
     def _restarts_end_before_training(self):
         if self.restarts > 1 and self.restart_epochs >= self.epochs:
-            raise ValueError(
-                f"restart_epochs ({self.restart_epochs}) must be below epochs ({self.epochs}) when restarts > 1"
-            )
+            raise ValueError(f"restart_epochs ({self.restart_epochs}) must be below epochs ({self.epochs}) when restarts > 1")
         return self
 
     @property

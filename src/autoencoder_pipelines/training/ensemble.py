@@ -100,7 +100,10 @@ def fit_ensemble(
         ]
         logger.info(
             "Training %d ensemble members on Ray (%s CPUs), %d CPU(s) each; seeds %s.",
-            len(seeds), ray.cluster_resources().get("CPU"), ensemble.cpus_per_member, seeds,
+            len(seeds),
+            ray.cluster_resources().get("CPU"),
+            ensemble.cpus_per_member,
+            seeds,
         )
         with ProgressView(seeds, training.epochs) as view:
             pending = list(refs)

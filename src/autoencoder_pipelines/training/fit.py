@@ -64,9 +64,7 @@ def fit_model(
 
 
 def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, directory, callbacks, sample_weight):
-    fit = functools.partial(
-        _fit, build_model, x_train, y_train, validation_data, config, Devices(), sample_weight=sample_weight
-    )
+    fit = functools.partial(_fit, build_model, x_train, y_train, validation_data, config, Devices(), sample_weight=sample_weight)
     if config.restarts == 1:
         model, history = fit(config.seed, directory, config.epochs, callbacks)
     else:
@@ -78,7 +76,11 @@ def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, d
             scores.append(min(first_epochs["val_loss"][: config.restart_epochs]))
             logger.info(
                 "Restart %d/%d (seed %d): best validation loss %.4g in its first %d epochs.",
-                i + 1, len(seeds), seed, scores[-1], config.restart_epochs,
+                i + 1,
+                len(seeds),
+                seed,
+                scores[-1],
+                config.restart_epochs,
             )
         winner = int(np.argmin(scores))
         logger.info("Training on restart %d (seed %d), the lowest validation loss.", winner + 1, seeds[winner])
@@ -88,8 +90,17 @@ def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, d
 
 
 def _fit(
-    build_model, x_train, y_train, validation_data, config: TrainingConfig, devices: Devices,
-    seed: int, directory: Path, epochs: int, callbacks, sample_weight=None,
+    build_model,
+    x_train,
+    y_train,
+    validation_data,
+    config: TrainingConfig,
+    devices: Devices,
+    seed: int,
+    directory: Path,
+    epochs: int,
+    callbacks,
+    sample_weight=None,
 ) -> tuple[keras.Model, History]:
     """One model from ``seed``, fitted up to ``epochs`` with the per-epoch backup in ``directory``."""
     seed_everything(seed, config.deterministic)

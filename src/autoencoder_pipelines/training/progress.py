@@ -90,7 +90,10 @@ class ProgressView:
             logger.info("Member %d %s.", event["member"], note)
         else:
             line.epoch, line.val_loss, line.best, line.elapsed = (
-                event["epoch"], event["val_loss"], event["best"], event["elapsed"],
+                event["epoch"],
+                event["val_loss"],
+                event["best"],
+                event["elapsed"],
             )
         self._live.update(self.table())
 

@@ -93,9 +93,7 @@ def _cycles_count_up(frame: pd.DataFrame) -> pd.Series:
 
 
 CYCLES_COUNT_UP = pa.Check(_cycles_count_up, name="cycles_count_up")
-MEANING["cycles_count_up"] = (
-    "breaks the order: a unit's cycles count 1, 2, 3 ... on consecutive rows, units in increasing order"
-)
+MEANING["cycles_count_up"] = "breaks the order: a unit's cycles count 1, 2, 3 ... on consecutive rows, units in increasing order"
 
 
 @lru_cache(maxsize=32)
@@ -106,10 +104,7 @@ def engine_log_schema(required_sensors: tuple[str, ...] = ()) -> pa.DataFrameSch
     but for ``required_sensors`` (a model's); other columns are ignored."""
     columns = {c: number([FINITE, INTEGER, pa.Check.ge(1)]) for c in INDEX_COLUMNS}
     columns |= {c: number([FINITE, _in_envelope(c)]) for c in SETTING_COLUMNS}
-    columns |= {
-        c: number([FINITE, _in_envelope(c)], required=c in required_sensors)
-        for c in SENSOR_COLUMNS
-    }
+    columns |= {c: number([FINITE, _in_envelope(c)], required=c in required_sensors) for c in SENSOR_COLUMNS}
     return pa.DataFrameSchema(columns, checks=[CYCLES_COUNT_UP], strict=False, name="C-MAPSS engine log")
 
 
@@ -155,9 +150,7 @@ def _engine_row(frame: pd.DataFrame, row: int) -> str:
     return f" (unit {unit:g}, cycle {cycle:g})" if np.isfinite([unit, cycle]).all() else ""
 
 
-RUL_SCHEMA = pa.DataFrameSchema(
-    {RUL_COLUMN: number([FINITE, INTEGER, pa.Check.ge(0)])}, name="C-MAPSS true RUL"
-)
+RUL_SCHEMA = pa.DataFrameSchema({RUL_COLUMN: number([FINITE, INTEGER, pa.Check.ge(0)])}, name="C-MAPSS true RUL")
 
 
 def validate_rul_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -111,5 +111,3 @@ def _shown(value) -> str:
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return f"{value:g}"
     return repr(value)
-
-

@@ -39,8 +39,7 @@ def _one_episode_per_row(frame: pd.DataFrame) -> pd.Series:
 
 ONE_EPISODE_PER_ROW = pa.Check(_one_episode_per_row, name="episode_inside_record")
 MEANING["episode_inside_record"] = (
-    "is not an episode: expected 0 <= start <= end <= record_days, or start and end both empty (a patient "
-    "without episodes)"
+    "is not an episode: expected 0 <= start <= end <= record_days, or start and end both empty (a patient without episodes)"
 )
 
 

@@ -16,13 +16,31 @@ from autoencoder_pipelines.pipelines.common import stage
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    ingestion = stage("ingestion", [node(nodes.read_episode_logs, ["episodes_raw", "params:af_inference"], "episode_logs", name="read_episode_logs")])
+    ingestion = stage(
+        "ingestion",
+        [node(nodes.read_episode_logs, ["episodes_raw", "params:af_inference"], "episode_logs", name="read_episode_logs")],
+    )
     scoring = stage(
         "scoring",
         [
-            node(nodes.diagnose_patients, ["champion", "episode_logs", "params:af_inference"], "diagnoses", name="diagnose_patients"),
-            node(nodes.report_batch_drift, ["champion", "episode_logs", "params:af_inference"], "drift_report", name="report_batch_drift"),
-            node(nodes.plot_patients_on_diagnosis_map, ["diagnoses", "champion"], "figure_diagnosis_map", name="plot_patients_on_diagnosis_map"),
+            node(
+                nodes.diagnose_patients,
+                ["champion", "episode_logs", "params:af_inference"],
+                "diagnoses",
+                name="diagnose_patients",
+            ),
+            node(
+                nodes.report_batch_drift,
+                ["champion", "episode_logs", "params:af_inference"],
+                "drift_report",
+                name="report_batch_drift",
+            ),
+            node(
+                nodes.plot_patients_on_diagnosis_map,
+                ["diagnoses", "champion"],
+                "figure_diagnosis_map",
+                name="plot_patients_on_diagnosis_map",
+            ),
         ],
     )
     return pipeline(ingestion + scoring, namespace="af_inference", parameters={"params:af_inference"})

@@ -59,13 +59,25 @@ def take_arrivals(
         for side, mask in (("train", ~hold), ("holdout", hold)):
             if mask.any():
                 manifest[side].append(
-                    {"partition": partition["id"], "sha256": partition["sha256"], "patients": int(mask.sum()),
-                     "ids": ids[mask].tolist()}
+                    {
+                        "partition": partition["id"],
+                        "sha256": partition["sha256"],
+                        "patients": int(mask.sum()),
+                        "ids": ids[mask].tolist(),
+                    }
                 )
     steps = matrix.shape[1]
-    arrived = pd.concat(patients, ignore_index=True) if patients else pd.DataFrame(
-        {"source_id": pd.Series(dtype=np.int64), "class": pd.Series(dtype=np.int64), "holdout": pd.Series(dtype=bool),
-         "partition": pd.Series(dtype=object)}
+    arrived = (
+        pd.concat(patients, ignore_index=True)
+        if patients
+        else pd.DataFrame(
+            {
+                "source_id": pd.Series(dtype=np.int64),
+                "class": pd.Series(dtype=np.int64),
+                "holdout": pd.Series(dtype=bool),
+                "partition": pd.Series(dtype=object),
+            }
+        )
     )
     series_array = np.concatenate(blocks) if blocks else np.empty((0, steps), np.float32)
     reports = {arrivals.report_name(p): report for p, report in quarantined.items()}

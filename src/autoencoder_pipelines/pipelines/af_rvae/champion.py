@@ -16,9 +16,7 @@ from autoencoder_pipelines.promotion import champion_metrics
 from autoencoder_pipelines.registry import RegisteredModel
 
 
-def evaluate_champion(
-    champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray
-) -> tuple[dict, pd.DataFrame]:
+def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
     """The champion's accuracy, macro-F1 and confusion matrix on this run's test patients
     (``{"version": None}`` without a champion), and each patient's correctness.
 
@@ -30,6 +28,7 @@ def evaluate_champion(
             f"The champion (version {champion.version}) takes series of shape {tuple(champion.model.config.input_shape)}, "
             f"this run's test series are {tuple(x_test.shape[1:])}: compare on the champion's series settings."
         )
+
     def evaluate(model) -> tuple[dict, pd.DataFrame]:
         answer = diagnose_series(model, x_test, None, None)
         metrics = diagnosis_metrics(answer["probabilities"], answer["probability_spread"], y_test)

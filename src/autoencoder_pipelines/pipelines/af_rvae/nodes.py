@@ -124,12 +124,18 @@ def diagnose_test_patients(
     probabilities, the raw ones, their spread between ensemble members (zeros for one
     model), reconstructions and out-of-distribution scores of the test patients."""
     answer = diagnose_series(
-        model, x_test, TemperatureScaling.model_validate(probability_calibration),
+        model,
+        x_test,
+        TemperatureScaling.model_validate(probability_calibration),
         ThresholdDetector.model_validate(ood_detector),
     )
     return (
-        answer["z_mean"], answer["probabilities"], answer["raw_probabilities"], answer["probability_spread"],
-        answer["reconstruction"], answer["ood_score"],
+        answer["z_mean"],
+        answer["probabilities"],
+        answer["raw_probabilities"],
+        answer["probability_spread"],
+        answer["reconstruction"],
+        answer["ood_score"],
     )
 
 
@@ -230,7 +236,9 @@ def plot_confusion_matrix(metrics: dict) -> plotting.Figure:
     return confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), label_name="class")
 
 
-def plot_reconstructions(x_test: np.ndarray, reconstructions: np.ndarray, y_test: np.ndarray, series: AFSeriesConfig) -> plotting.Figure:
+def plot_reconstructions(
+    x_test: np.ndarray, reconstructions: np.ndarray, y_test: np.ndarray, series: AFSeriesConfig
+) -> plotting.Figure:
     """One test patient per class: the series and its reconstruction."""
     picks = [int(np.flatnonzero(y_test == c)[0]) for c in np.unique(y_test)]
     return series_reconstruction_figure(x_test[picks], reconstructions[picks], y_test[picks], series.block_days)

@@ -53,7 +53,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     calibration_stage = stage(
         "calibration",
         [
-            node(calibration.calibrate_probabilities, ["model", "x_val", "y_val"], "probability_calibration", name="calibrate_probabilities"),
+            node(
+                calibration.calibrate_probabilities,
+                ["model", "x_val", "y_val"],
+                "probability_calibration",
+                name="calibrate_probabilities",
+            ),
             node(calibration.fit_ood_detector, ["model", "x_val", "params:ood"], "ood_detector", name="fit_ood_detector"),
             node(
                 calibration.sample_drift_reference,
@@ -70,16 +75,25 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.diagnose_test_patients,
                 ["model", "x_test", "probability_calibration", "ood_detector"],
                 [
-                    "test_latent", "test_probabilities", "test_raw_probabilities", "test_probability_spread",
-                    "test_reconstructions", "test_ood_scores",
+                    "test_latent",
+                    "test_probabilities",
+                    "test_raw_probabilities",
+                    "test_probability_spread",
+                    "test_reconstructions",
+                    "test_ood_scores",
                 ],
                 name="diagnose_test_patients",
             ),
             node(
                 nodes.evaluate_af_rvae,
                 [
-                    "test_probabilities", "test_raw_probabilities", "test_probability_spread", "test_ood_scores", "y_test",
-                    "training_history", "ood_detector",
+                    "test_probabilities",
+                    "test_raw_probabilities",
+                    "test_probability_spread",
+                    "test_ood_scores",
+                    "y_test",
+                    "training_history",
+                    "ood_detector",
                 ],
                 "metrics",
                 name="evaluate_af_rvae",

@@ -93,7 +93,9 @@ def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray) -> t
     return champion_metrics(champion, evaluate)
 
 
-def plot_contractive_reconstructions(model: models.ContractiveAutoencoder, plain_model: models.ContractiveAutoencoder, x_test: np.ndarray) -> plotting.Figure:
+def plot_contractive_reconstructions(
+    model: models.ContractiveAutoencoder, plain_model: models.ContractiveAutoencoder, x_test: np.ndarray
+) -> plotting.Figure:
     """Rows: input, contractive reconstruction, plain reconstruction."""
     x = x_test[:10]
     return image_rows_figure(

@@ -73,8 +73,11 @@ def evaluate_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: n
     }
 
 
-def evaluate_champion(champion: RegisteredModel | None, noisy_x_test: np.ndarray, x_test: np.ndarray) -> tuple[dict, pd.DataFrame]:
+def evaluate_champion(
+    champion: RegisteredModel | None, noisy_x_test: np.ndarray, x_test: np.ndarray
+) -> tuple[dict, pd.DataFrame]:
     """The champion's MSE and PSNR against the clean test images, from this run's noisy ones."""
+
     def evaluate(model) -> tuple[dict, pd.DataFrame]:
         denoised = denoise_test_set(model, noisy_x_test)
         return reconstruction_metrics(x_test, denoised), score_reconstructions(denoised, x_test)

@@ -56,8 +56,10 @@ def split_training_set(
     train_idx, val_idx = mnist.split_train_validation(labels, data.validation_fraction, data.split_seed)
     # Split the bytes, then scale each part: a quarter of the memory traffic of scaling all first.
     return (
-        mnist.scale_images(images[train_idx], data.layout), labels[train_idx],
-        mnist.scale_images(images[val_idx], data.layout), labels[val_idx],
+        mnist.scale_images(images[train_idx], data.layout),
+        labels[train_idx],
+        mnist.scale_images(images[val_idx], data.layout),
+        labels[val_idx],
     )
 
 

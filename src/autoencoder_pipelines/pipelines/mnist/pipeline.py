@@ -49,7 +49,12 @@ def shared_preprocessing() -> list:
             ["x_train", "y_train", "x_val", "y_val"],
             name="split_training_set",
         ),
-        node(nodes.scale_test_set, ["mnist_test_images", "mnist_test_labels", "params:data"], ["x_test", "y_test"], name="scale_test_set"),
+        node(
+            nodes.scale_test_set,
+            ["mnist_test_images", "mnist_test_labels", "params:data"],
+            ["x_test", "y_test"],
+            name="scale_test_set",
+        ),
     ]
 
 
@@ -75,7 +80,9 @@ def champion_evaluation(task: str, evaluate_champion, inputs: list[str]) -> Pipe
     settings and an example request (``serving.MNISTSettings``)."""
     return Pipeline(
         [
-            node(evaluate_champion, ["champion", *inputs], ["champion_metrics", "champion_item_scores"], name="evaluate_champion"),
+            node(
+                evaluate_champion, ["champion", *inputs], ["champion_metrics", "champion_item_scores"], name="evaluate_champion"
+            ),
             node(nodes.model_describer(task), ["params:data", "mnist_test_images"], "model_metadata", name="describe_challenger"),
         ]
     )

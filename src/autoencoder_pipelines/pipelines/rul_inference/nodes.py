@@ -87,6 +87,9 @@ def plot_engines_on_health_map(predictions: pd.DataFrame, champion: RegisteredMo
     settings = _served(champion).settings
     background = pd.DataFrame(settings.health_map.model_dump(by_alias=True))
     return health_map_figure(
-        background, predictions, settings.data.max_rul, column="predicted_rul",
+        background,
+        predictions,
+        settings.data.max_rul,
+        column="predicted_rul",
         title=f"scored engines, predicted RUL ({champion.name} v{champion.version})",
     )

@@ -17,13 +17,25 @@ from autoencoder_pipelines.pipelines.rul_inference import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    ingestion = stage("ingestion", [node(nodes.read_engines, ["engines_raw", "params:rul_inference"], "engines", name="read_engines")])
+    ingestion = stage(
+        "ingestion", [node(nodes.read_engines, ["engines_raw", "params:rul_inference"], "engines", name="read_engines")]
+    )
     scoring = stage(
         "scoring",
         [
             node(nodes.score_new_engines, ["champion", "engines", "params:rul_inference"], "predictions", name="score_engines"),
-            node(nodes.report_batch_drift, ["champion", "engines", "params:rul_inference"], "drift_report", name="report_batch_drift"),
-            node(nodes.plot_engines_on_health_map, ["predictions", "champion"], "figure_health_map", name="plot_engines_on_health_map"),
+            node(
+                nodes.report_batch_drift,
+                ["champion", "engines", "params:rul_inference"],
+                "drift_report",
+                name="report_batch_drift",
+            ),
+            node(
+                nodes.plot_engines_on_health_map,
+                ["predictions", "champion"],
+                "figure_health_map",
+                name="plot_engines_on_health_map",
+            ),
         ],
     )
     return pipeline(ingestion + scoring, namespace="rul_inference", parameters={"params:rul_inference"})

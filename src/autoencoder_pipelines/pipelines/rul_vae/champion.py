@@ -17,6 +17,7 @@ from autoencoder_pipelines.registry import RegisteredModel
 
 HEALTH_MAP_POINTS = 2000  # training windows stored with a registered model, for inference maps
 
+
 def evaluate_champion(
     champion: RegisteredModel | None, test: pd.DataFrame, test_rul: pd.DataFrame, data: CMAPSSConfig
 ) -> tuple[dict, pd.DataFrame]:

@@ -131,7 +131,10 @@ def record_lineage(test_raw: bytes, test_rul_raw: bytes, manifest: dict, data: C
     for run and version tags) and the manifest's entries. A quarantined partition is in
     neither line."""
     test = {"partition": f"{arrivals.SOURCE}/{cmapss_files.file_name('test', data.subset)}", "sha256": arrivals.sha256(test_raw)}
-    truth = {"partition": f"{arrivals.SOURCE}/{cmapss_files.file_name('rul', data.subset)}", "sha256": arrivals.sha256(test_rul_raw)}
+    truth = {
+        "partition": f"{arrivals.SOURCE}/{cmapss_files.file_name('rul', data.subset)}",
+        "sha256": arrivals.sha256(test_rul_raw),
+    }
     evaluation = [test, truth, *manifest["holdout"]]
     return {
         "train": arrivals.summary(manifest["train"]),

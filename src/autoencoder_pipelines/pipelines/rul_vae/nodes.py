@@ -86,8 +86,7 @@ def make_training_windows(
         windows, labels, _ = cmapss.sliding_windows(engines, data.sensor_columns, data.window)
         if len(windows) == 0:
             raise CMAPSSValidationError(
-                f"No {key.split('_')[0]} window: every engine of that split is shorter than "
-                f"window={data.window}."
+                f"No {key.split('_')[0]} window: every engine of that split is shorter than window={data.window}."
             )
         out += [windows, labels]
     return tuple(out)
@@ -186,8 +185,13 @@ def predict_test_rul(
     ``true_rul``, ``true_rul_capped``), the model's offset and, for an ensemble, each
     member's own estimate (``member_<i>_rul``, from the same windows ``x_test``)."""
     scored = score_engines(
-        model, engines, scaler, data, EVALUATION,
-        RULIntervals.model_validate(interval_calibration), MahalanobisDetector.model_validate(ood_detector),
+        model,
+        engines,
+        scaler,
+        data,
+        EVALUATION,
+        RULIntervals.model_validate(interval_calibration),
+        MahalanobisDetector.model_validate(ood_detector),
     )
     predictions = attach_truth(scored, truth, data.max_rul).assign(rul_offset=float(model.config.rul_offset))
     for i, member in enumerate(getattr(model, "members", [])):
@@ -206,9 +210,7 @@ def report_test_drift(predictions: pd.DataFrame, x_test: np.ndarray, drift_refer
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
     """Health-map position (latent mean) of every training window, with its RUL."""
     z = model.encode(x_train)
-    return pd.DataFrame(
-        {"z_1": z[:, 0], "z_2": z[:, 1] if z.shape[1] > 1 else 0.0, cmapss.RUL_COLUMN: y_train}
-    )
+    return pd.DataFrame({"z_1": z[:, 0], "z_2": z[:, 1] if z.shape[1] > 1 else 0.0, cmapss.RUL_COLUMN: y_train})
 
 
 def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPSSConfig) -> dict:

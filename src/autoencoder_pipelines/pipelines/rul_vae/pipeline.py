@@ -32,7 +32,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="ingest_train",
             ),
             node(ingestion.ingest_test, ["cmapss_test_raw", DATA], "cmapss_test", name="ingest_test"),
-            node(ingestion.ingest_test_rul, ["cmapss_test_rul_raw", "cmapss_test", DATA], "cmapss_test_rul", name="ingest_test_rul"),
+            node(
+                ingestion.ingest_test_rul, ["cmapss_test_rul_raw", "cmapss_test", DATA], "cmapss_test_rul", name="ingest_test_rul"
+            ),
             node(
                 ingestion.record_lineage,
                 ["cmapss_test_raw", "cmapss_test_rul_raw", "arrivals_manifest", DATA],
@@ -44,7 +46,9 @@ def create_pipeline(**kwargs) -> Pipeline:
     preprocessing = stage(
         "preprocessing",
         [
-            node(ingestion.evaluation_engines, ["cmapss_test", "holdout_engines"], "evaluation_engines", name="evaluation_engines"),
+            node(
+                ingestion.evaluation_engines, ["cmapss_test", "holdout_engines"], "evaluation_engines", name="evaluation_engines"
+            ),
             node(ingestion.evaluation_truth, ["cmapss_test_rul", "holdout_rul"], "evaluation_truth", name="evaluation_truth"),
             node(nodes.add_rul_labels, ["cmapss_train", DATA], "train_labelled", name="add_rul_labels"),
             node(nodes.fit_condition_scaler, ["train_labelled", DATA], "condition_scaler", name="fit_condition_scaler"),
@@ -57,9 +61,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["x_train", "y_train", "x_val", "y_val"],
                 name="make_training_windows",
             ),
-            node(
-                nodes.make_test_windows, ["evaluation_engines", "condition_scaler", DATA], "x_test", name="make_test_windows"
-            ),
+            node(nodes.make_test_windows, ["evaluation_engines", "condition_scaler", DATA], "x_test", name="make_test_windows"),
         ],
     )
     training = stage(
@@ -71,7 +73,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["trained_model", "training_history"],
                 name="train_rul_vae",
             ),
-            node(nodes.fit_rul_offset, ["trained_model", "x_val", "y_val", "params:rul_offset"], "rul_offset", name="fit_rul_offset"),
+            node(
+                nodes.fit_rul_offset,
+                ["trained_model", "x_val", "y_val", "params:rul_offset"],
+                "rul_offset",
+                name="fit_rul_offset",
+            ),
             node(nodes.with_rul_offset, ["trained_model", "rul_offset"], "model", name="with_rul_offset"),
         ],
     )
@@ -104,14 +111,22 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.predict_test_rul,
                 [
-                    "model", "evaluation_engines", "evaluation_truth", "x_test", "condition_scaler", DATA,
-                    "interval_calibration", "ood_detector",
+                    "model",
+                    "evaluation_engines",
+                    "evaluation_truth",
+                    "x_test",
+                    "condition_scaler",
+                    DATA,
+                    "interval_calibration",
+                    "ood_detector",
                 ],
                 "test_predictions",
                 name="predict_test_rul",
             ),
             node(nodes.encode_training_windows, ["model", "x_train", "y_train"], "train_latent", name="encode_training_windows"),
-            node(nodes.compute_rul_metrics, ["test_predictions", "training_history", DATA], "metrics", name="compute_rul_metrics"),
+            node(
+                nodes.compute_rul_metrics, ["test_predictions", "training_history", DATA], "metrics", name="compute_rul_metrics"
+            ),
             node(nodes.score_test_engines, "test_predictions", "test_item_scores", name="score_test_engines"),
             node(
                 nodes.report_test_drift,
@@ -124,7 +139,10 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
     )
     return pipeline(
-        ingestion_stage + preprocessing + training + calibration_stage + evaluation, namespace="rul_vae", inputs=RAW, outputs=TABLES
+        ingestion_stage + preprocessing + training + calibration_stage + evaluation,
+        namespace="rul_vae",
+        inputs=RAW,
+        outputs=TABLES,
     )
 
 
@@ -150,8 +168,14 @@ def champion_evaluation() -> Pipeline:
             node(
                 champion.describe_challenger,
                 [
-                    "condition_scaler", "train_latent", "cmapss_test", DATA, "interval_calibration", "ood_detector",
-                    "drift_reference", "lineage",
+                    "condition_scaler",
+                    "train_latent",
+                    "cmapss_test",
+                    DATA,
+                    "interval_calibration",
+                    "ood_detector",
+                    "drift_reference",
+                    "lineage",
                 ],
                 "model_metadata",
                 name="describe_challenger",

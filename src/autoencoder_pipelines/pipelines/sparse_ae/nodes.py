@@ -60,7 +60,9 @@ def evaluate_sparse_ae(
     }
 
 
-def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, activity_threshold: float) -> tuple[dict, pd.DataFrame]:
+def evaluate_champion(
+    champion: RegisteredModel | None, x_test: np.ndarray, activity_threshold: float
+) -> tuple[dict, pd.DataFrame]:
     """The champion's test MSE/PSNR and code sparsity on this run's test images."""
 
     def evaluate(model) -> tuple[dict, pd.DataFrame]:

@@ -68,15 +68,17 @@ class SweepConfig(BaseModel):
     )
     metric: str = Field(default="val_loss", description="a validation key of the training history, e.g. val_regression_loss")
     mode: Literal["min", "max"] = "min"
-    num_samples: int = Field(
-        default=1, ge=1, description="optuna: trials; grid: times the whole grid is repeated"
-    )
+    num_samples: int = Field(default=1, ge=1, description="optuna: trials; grid: times the whole grid is repeated")
     time_budget_s: float | None = Field(
-        default=None, gt=0, description="the search ends after this many seconds; trials still running are stopped (status incomplete)"
+        default=None,
+        gt=0,
+        description="the search ends after this many seconds; trials still running are stopped (status incomplete)",
     )
     max_concurrent_trials: int | None = Field(default=None, ge=1, description="None: as many as the CPUs allow")
     cpus_per_trial: int = Field(default=1, ge=1, description="CPUs Ray reserves for a trial, and its compute threads")
-    gpus_per_trial: float = Field(default=0.0, ge=0, description="GPUs Ray gives a trial (Ray hides GPUs from a trial given none)")
+    gpus_per_trial: float = Field(
+        default=0.0, ge=0, description="GPUs Ray gives a trial (Ray hides GPUs from a trial given none)"
+    )
     seed: int = Field(default=0, ge=0, description="the search algorithm's seed (Optuna)")
     storage_dir: Path = Field(description="Ray Tune's trial records (made absolute)")
 

@@ -67,7 +67,9 @@ def _trial(config: dict, *, pipeline: Pipeline, parameters: dict, data: dict, hi
     curves = catalog.load(history)
     best = int(np.argmin(curves["val_loss"]))
     if metric not in curves:
-        raise KeyError(f"Sweep metric {metric!r} is not in the training history; it has {sorted(k for k in curves if k != 'members')}.")
+        raise KeyError(
+            f"Sweep metric {metric!r} is not in the training history; it has {sorted(k for k in curves if k != 'members')}."
+        )
     tune.report(
         {
             metric: float(curves[metric][best]),

@@ -11,7 +11,12 @@ from autoencoder_pipelines.pipelines.vae import nodes
 
 def create_pipeline(**kwargs) -> Pipeline:
     training = [
-        node(nodes.train_vae, ["x_train", "x_val", "params:model", "params:training"], ["model", "training_history"], name="train_vae")
+        node(
+            nodes.train_vae,
+            ["x_train", "x_val", "params:model", "params:training"],
+            ["model", "training_history"],
+            name="train_vae",
+        )
     ]
     evaluation = [
         node(nodes.encode_test_set, ["model", "x_test"], "test_latent", name="encode_test_set"),
@@ -30,4 +35,6 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def champion_evaluation() -> Pipeline:
     """The champion"s test -ELBO on this run"s test images (``vae_retrain``)."""
-    return mnist_champion_evaluation("vae", nodes.evaluate_champion, ["x_test", "params:evaluation.iwae_samples", "params:evaluation.seed"])
+    return mnist_champion_evaluation(
+        "vae", nodes.evaluate_champion, ["x_test", "params:evaluation.iwae_samples", "params:evaluation.seed"]
+    )

@@ -21,7 +21,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     ]
     evaluation = [
         node(nodes.classify_test_set, ["model", "x_test"], ["test_latent", "test_probabilities"], name="classify_test_set"),
-        node(nodes.evaluate_vae_classifier, ["test_probabilities", "y_test", "training_history"], "metrics", name="evaluate_vae_classifier"),
+        node(
+            nodes.evaluate_vae_classifier,
+            ["test_probabilities", "y_test", "training_history"],
+            "metrics",
+            name="evaluate_vae_classifier",
+        ),
         node(score_classifications, ["test_probabilities", "y_test"], "test_item_scores", name="score_test_images"),
         node(nodes.plot_confusion_matrix, "metrics", "figure_confusion_matrix", name="plot_confusion_matrix"),
         node(

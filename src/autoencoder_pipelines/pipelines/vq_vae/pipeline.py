@@ -12,7 +12,12 @@ from autoencoder_pipelines.pipelines.vq_vae import nodes
 
 def create_pipeline(**kwargs) -> Pipeline:
     training = [
-        node(nodes.train_vq_vae, ["x_train", "x_val", "params:model", "params:training"], ["model", "training_history"], name="train_vq_vae")
+        node(
+            nodes.train_vq_vae,
+            ["x_train", "x_val", "params:model", "params:training"],
+            ["model", "training_history"],
+            name="train_vq_vae",
+        )
     ]
     evaluation = [
         node(nodes.quantize_test_set, ["model", "x_test"], ["test_codes", "test_reconstructions"], name="quantize_test_set"),
@@ -23,7 +28,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="evaluate_vq_vae",
         ),
         node(score_reconstructions, ["test_reconstructions", "x_test"], "test_item_scores", name="score_test_images"),
-        node(nodes.plot_vq_reconstructions, ["test_reconstructions", "x_test"], "figure_reconstructions", name="plot_vq_reconstructions"),
+        node(
+            nodes.plot_vq_reconstructions,
+            ["test_reconstructions", "x_test"],
+            "figure_reconstructions",
+            name="plot_vq_reconstructions",
+        ),
         node(nodes.plot_code_maps, ["test_codes", "test_reconstructions", "x_test"], "figure_code_maps", name="plot_code_maps"),
     ]
     return model_pipeline("vq_vae", training, evaluation)
