@@ -41,6 +41,12 @@ def last_cycle(windows: np.ndarray, sensors) -> pd.DataFrame:
     return pd.DataFrame(np.asarray(windows)[:, -1, :].astype(np.float64), columns=list(sensors))
 
 
+def latent_columns(z: np.ndarray) -> dict[str, np.ndarray | float]:
+    """The map position of each item from its latent mean ``(n, latent_dim)``: ``z_1``,
+    ``z_2`` (0 for a one-dimensional latent; the map draws the first two dimensions)."""
+    return {"z_1": z[:, 0], "z_2": z[:, 1] if z.shape[1] > 1 else 0.0}
+
+
 def matching_rul(predicted_rul, rul_offset: float) -> np.ndarray:
     """What a drift report matches a batch's engines to training windows by: each predicted
     RUL without the offset the model adds to every estimate. The offset moves every answer
@@ -119,8 +125,7 @@ def score_engines(
         **{k: trust[k] for k in ("rul_lower", "rul_upper") if k in trust},
         "rul_spread": spread,
         **{k: trust[k] for k in ("ood_score", "ood") if k in trust},
-        "z_1": z[:, 0],
-        "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+        **latent_columns(z),
     }
     return pd.DataFrame(columns)
 

@@ -88,7 +88,7 @@ class AFModel(ServedModel):
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
     def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:
-        from autoencoder_pipelines.inference import diagnose_series  # noqa: PLC0415 - imports Keras
+        from autoencoder_pipelines.inference import diagnose_series, latent_columns  # noqa: PLC0415
 
         settings = self.settings
         ids, series = self.series(logs, name)
@@ -105,8 +105,7 @@ class AFModel(ServedModel):
         if settings.ood is not None:
             columns |= {"ood_score": answer["ood_score"], "ood": answer["ood"]}
         columns |= {
-            "z_1": z[:, 0],
-            "z_2": z[:, 1] if z.shape[1] > 1 else 0.0,
+            **latent_columns(z),
             "model": settings.registered_model or "",
             "model_version": settings.version or "",
         }

@@ -13,7 +13,14 @@ from autoencoder_pipelines.data import cmapss, cmapss_files
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
 from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
-from autoencoder_pipelines.inference import attach_truth, engine_features, last_cycle, matching_rul, score_engines
+from autoencoder_pipelines.inference import (
+    attach_truth,
+    engine_features,
+    last_cycle,
+    latent_columns,
+    matching_rul,
+    score_engines,
+)
 from autoencoder_pipelines.models import predict_in_chunks
 from autoencoder_pipelines.models.config import RecurrentVAEConfig, RULOffsetConfig
 from autoencoder_pipelines.monitoring import (
@@ -209,8 +216,7 @@ def report_test_drift(predictions: pd.DataFrame, x_test: np.ndarray, drift_refer
 
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:
     """Health-map position (latent mean) of every training window, with its RUL."""
-    z = model.encode(x_train)
-    return pd.DataFrame({"z_1": z[:, 0], "z_2": z[:, 1] if z.shape[1] > 1 else 0.0, cmapss.RUL_COLUMN: y_train})
+    return pd.DataFrame({**latent_columns(model.encode(x_train)), cmapss.RUL_COLUMN: y_train})
 
 
 def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPSSConfig) -> dict:
