@@ -261,9 +261,9 @@ class MlflowOutputsHook:
         elif kind == "model":
             import mlflow.keras  # noqa: PLC0415
 
-            from autoencoder_pipelines.registry import pip_requirements  # noqa: PLC0415
+            from autoencoder_pipelines.serving import pip_requirements  # noqa: PLC0415
 
-            mlflow.keras.log_model(data, name=short_name, pip_requirements=pip_requirements())
+            mlflow.keras.log_model(data, name=short_name, pip_requirements=pip_requirements(code_included=False))
         else:
             raise ValueError(
                 f"Catalog entry '{dataset_name}': metadata.mlflow.log must be one (or a list) of "
