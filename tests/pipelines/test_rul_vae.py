@@ -181,8 +181,9 @@ def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(project):
     assert not any(o.get("output_type") == "error" for o in outputs)
 
 
-def _kedro_run(folder: Path, raw: Path, *params: str) -> subprocess.Popen:
-    """``kedro run --env=test --pipeline=rul_vae`` in its own process, in ``folder``."""
+def _kedro_run(folder: Path, raw: Path, *params: str, log: str = "run.log") -> subprocess.Popen:
+    """``kedro run --env=test --pipeline=rul_vae`` in its own process, in ``folder``, its
+    output in ``folder / log`` (a pipe nobody reads until the end would fill and block it)."""
     env = {
         **os.environ,
         "CMAPSS_DATA_DIR": str(raw),
@@ -191,7 +192,8 @@ def _kedro_run(folder: Path, raw: Path, *params: str) -> subprocess.Popen:
         "COLUMNS": "400",
     }  # log lines unwrapped
     command = [sys.executable, "-m", "kedro", "run", "--env=test", "--pipeline=rul_vae", f"--params={','.join(params)}"]
-    return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with (folder / log).open("wb") as output:
+        return subprocess.Popen(command, cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.slow
@@ -207,7 +209,7 @@ def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrup
     backups = killed / "data/06_models/backups"
     deadline = time.monotonic() + 600
     while not any(json.loads(p.read_text())["epoch"] >= 2 for p in backups.glob("*/state.json") if p.stat().st_size):
-        assert first.poll() is None, f"the run ended before it could be killed:\n{first.stdout.read()[-3000:]}"
+        assert first.poll() is None, f"the run ended before it could be killed:\n{(killed / 'run.log').read_text()[-3000:]}"
         assert time.monotonic() < deadline, "no epoch backup in 10 minutes"
         time.sleep(0.02)
     first.send_signal(signal.SIGKILL)
@@ -217,12 +219,13 @@ def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrup
     (state,) = backups.glob("*/state.json")
     stopped_after = json.loads(state.read_text())["epoch"]
 
-    again = _kedro_run(killed, raw, *params)
-    output = again.communicate(timeout=600)[0]
+    again = _kedro_run(killed, raw, *params, log="again.log")
+    again.wait(timeout=600)
+    output = (killed / "again.log").read_text()
     assert again.returncode == 0, output[-3000:]
     assert f"after epoch {stopped_after}" in output and "Resuming training from the backup" in output
     assert not state.parent.exists()  # the backup is removed once training has finished
-    assert uninterrupted.wait(timeout=600) == 0, uninterrupted.stdout.read()[-3000:]
+    assert uninterrupted.wait(timeout=600) == 0, (whole / "run.log").read_text()[-3000:]
 
     # bit for bit: the weights, the history and every prediction
     models = [keras.saving.load_model(_latest(folder / "data/06_models/rul_vae/FD001/model.keras")) for folder in (killed, whole)]
