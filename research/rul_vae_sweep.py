@@ -81,7 +81,11 @@ def prepare(args) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from kedro_slice import PipelineSlice
 
-    windows = ["rul_vae.preprocessing.make_training_windows", "rul_vae.preprocessing.make_test_windows"]
+    windows = [
+        "rul_vae.preprocessing.make_training_windows",
+        "rul_vae.preprocessing.make_test_windows",
+        "rul_vae.preprocessing.evaluation_truth",
+    ]
     runtime = {"rul_vae": {"data": {"sensors": args.sensors}}} if args.sensors else {}
     preprocessing = PipelineSlice("rul_vae", to_nodes=windows, runtime_params=runtime)
     out = preprocessing.run()

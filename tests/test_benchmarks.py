@@ -32,7 +32,6 @@ def test_a_preprocessing_slice_runs_the_pipelines_nodes_in_memory(kedro_slice):
     assert set(preprocessing.inputs) == {
         "cmapss_train_raw",
         "cmapss_test_raw",
-        "cmapss_test_rul_raw",
         "cmapss_arrivals",
         "params:rul_vae.data",
         "params:rul_vae.intervals",

@@ -161,7 +161,7 @@ def test_a_training_that_raises_leaves_the_champion_untouched(tmp_path, monkeypa
     def broken_fit(*args, **kwargs):
         raise RuntimeError("training diverged")
 
-    monkeypatch.setattr("autoencoder_pipelines.training.fit_model", broken_fit)
+    monkeypatch.setattr("autoencoder_pipelines.training.fit.fit_model", broken_fit)
     with pytest.raises(RuntimeError, match="training diverged"):
         _retrain(task, project)
     assert champion_version(name, client=client) == "1"

@@ -202,6 +202,8 @@ def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrup
     for name in ("killed", "whole"):
         (tmp_path / name).mkdir()
     killed, whole = make_project(tmp_path / "killed", monkeypatch), make_project(tmp_path / "whole", monkeypatch)
+    for folder in (killed, whole):  # tracked, as a production run is (conf/test leaves rul_vae untracked)
+        (folder / "conf/test/mlflow.yml").write_text("tracking:\n  disable_tracking:\n    pipelines: []\n")
     params = ("rul_vae.training.epochs=40", "rul_vae.training.patience=40")  # long enough to be killed in training
     uninterrupted = _kedro_run(whole, raw, *params)
 
