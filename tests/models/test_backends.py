@@ -2,9 +2,15 @@
 
 The Keras backend is fixed when Keras is first imported, so these run again in a fresh
 interpreter with ``KERAS_BACKEND=jax``; this process runs them on TensorFlow, the
-default. On JAX: the whole model contract (``test_contract.py``, every test of every model), the contractive penalty
-against finite differences and its closed form (its Jacobian has a JAX branch of its
-own), and the trainer's fit, per-epoch backup and resumption. JAX is a dev dependency.
+default. On JAX: every model's training step and save/load round trip (``test_contract.py``),
+the contractive penalty against finite differences and its closed form (its Jacobian has a
+JAX branch of its own), and the trainer's fit, per-epoch backup and resumption. JAX is a dev
+dependency.
+
+Not run on JAX, by name: the contract's output names and shapes, finite loss, weights left
+unchanged by evaluation, bfloat16 training, and the registry coverage check. They exercise
+the same Keras ops on either backend, and running them there doubled the suite's longest
+module; the count of what runs is asserted, so a test that stops running is noticed.
 """
 
 from __future__ import annotations
@@ -22,10 +28,10 @@ SUITES = [
     str(HERE / "test_contract.py"),
     str(HERE / "test_losses.py"),
     str(HERE / "test_recurrent_vae.py"),
-    # The whole model contract (every model); the one backend-specific loss; the trainer's
-    # fit, backup and exact resume.
+    # Every model's training step and save/load round trip; the one backend-specific loss;
+    # the trainer's fit, backup and exact resume.
     "-k",
-    "test_contract or contractive_penalty or interrupted",
+    SELECTION := "(test_contract and (training_step or save_and_load)) or contractive_penalty or interrupted",
 ]
 
 
@@ -41,15 +47,15 @@ def test_the_model_suites_pass_on_jax():
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "keras backend: jax" in result.stdout  # the header conftest.py prints
-    # every contract test ran and passed there: as many as this process collects, none skipped
-    contract = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(HERE / "test_contract.py")],
+    # every selected test ran and passed there: as many as the selection collects, none skipped
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *SUITES],
         capture_output=True,
         text=True,
         cwd=HERE.parents[1],
         timeout=300,
     )
-    n_contract = int(re.search(r"(\d+) tests? collected", contract.stdout).group(1))
+    selected = int(re.search(r"(\d+)(?:/\d+)? tests? collected", collected.stdout).group(1))
     passed = int(re.search(r"(\d+) passed", result.stdout).group(1))
-    assert passed >= n_contract and n_contract >= 43
+    assert passed == selected and passed >= 14, (passed, selected)
     assert re.search(r"\d+ (skipped|failed|error)", result.stdout) is None, result.stdout[-2000:]

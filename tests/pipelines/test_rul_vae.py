@@ -204,7 +204,7 @@ def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrup
     killed, whole = make_project(tmp_path / "killed", monkeypatch), make_project(tmp_path / "whole", monkeypatch)
     for folder in (killed, whole):  # tracked, as a production run is (conf/test leaves rul_vae untracked)
         (folder / "conf/test/mlflow.yml").write_text("tracking:\n  disable_tracking:\n    pipelines: []\n")
-    params = ("rul_vae.training.epochs=40", "rul_vae.training.patience=40")  # long enough to be killed in training
+    params = ("rul_vae.training.epochs=20", "rul_vae.training.patience=20")  # long enough to be killed in training
     uninterrupted = _kedro_run(whole, raw, *params)
 
     first = _kedro_run(killed, raw, *params)
@@ -236,7 +236,7 @@ def test_a_run_killed_with_sigkill_resumes_and_ends_bit_for_bit_as_an_uninterrup
     histories = [
         json.loads(_latest(f / "data/08_reporting/rul_vae/FD001/training_history.json").read_text()) for f in (killed, whole)
     ]
-    assert histories[0] == histories[1] and len(histories[0]["val_loss"]) == 40
+    assert histories[0] == histories[1] and len(histories[0]["val_loss"]) == 20
     predictions = [
         pd.read_parquet(_latest(f / "data/07_model_output/rul_vae/FD001/test_predictions.parquet")) for f in (killed, whole)
     ]
