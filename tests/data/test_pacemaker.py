@@ -46,6 +46,17 @@ def test_the_smoothing_preserves_a_constant_series_and_gives_146_blocks():
     np.testing.assert_allclose(np.full((2, 3650), 0.3) @ matrix, 0.3, rtol=1e-12)
 
 
+def test_the_smoothing_matrix_is_the_block_mean_of_the_normalised_gaussian_kernel():
+    days, fwhm, block = 110, 20.0, 25  # 4 blocks; the last 10 days feed outputs but are no block's
+    sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+    t = np.arange(days)
+    kernel = np.exp(-0.5 * ((t[:, None] - t[None, :]) / sigma) ** 2)
+    kernel /= kernel.sum(axis=1, keepdims=True)
+    averaging = np.kron(np.eye(4), np.full((1, block), 1 / block))  # (block, output day)
+    expected = (averaging @ kernel[: 4 * block]).T
+    np.testing.assert_allclose(pacemaker.smoothing_matrix(days, fwhm, block), expected, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -14,7 +14,7 @@ from autoencoder_pipelines.data.arrivals import held_out
 from autoencoder_pipelines.data.pacemaker import simulate_episodes
 from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
-DAYS = 3650  # conf/base's record length, which conf/test keeps
+DAYS = 750  # conf/test's record length
 
 
 def _labelled(ids: range, label: int, beta_na: float, alpha: float, seed: int) -> pd.DataFrame:

@@ -36,11 +36,11 @@ def test_af_rvae_runs_end_to_end_on_simulated_patients(project):
     patients = catalog.load("af_rvae.patients")
     assert len(patients) == 120 and sorted(patients["class"].unique()) == list(range(6))
     episodes = catalog.load("af_rvae.episodes")
-    assert (episodes["end"] > episodes["start"]).all() and episodes["end"].max() <= 3650
+    assert (episodes["end"] > episodes["start"]).all() and episodes["end"].max() <= 750  # conf/test: 750 days
     series = catalog.load("af_rvae.burden_series")
-    assert series.shape == (120, 146) and series.min() >= 0 and series.max() <= 1
+    assert series.shape == (120, 30) and series.min() >= 0 and series.max() <= 1
     x_train, x_val, x_test = (catalog.load(f"af_rvae.x_{s}") for s in ("train", "val", "test"))
-    assert (len(x_train), len(x_val), len(x_test)) == (72, 24, 24) and x_train.shape[1:] == (146, 1)
+    assert (len(x_train), len(x_val), len(x_test)) == (72, 24, 24) and x_train.shape[1:] == (30, 1)
     np.testing.assert_array_equal(np.bincount(catalog.load("af_rvae.y_test")), [4] * 6)  # stratified
 
     reports = project / "data/08_reporting/af_rvae"

@@ -111,13 +111,15 @@ def smoothing_matrix(days: int, fwhm: float, block: int = BLOCK_DAYS) -> np.ndar
     """
     sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
     t = np.arange(days)
-    kernel = np.exp(-0.5 * ((t[:, None] - t[None, :]) / sigma) ** 2)  # (output day, input day)
-    kernel /= kernel.sum(axis=1, keepdims=True)
-    n_blocks = days // block
-    averaging = np.zeros((n_blocks, days))
-    for b in range(n_blocks):
-        averaging[b, b * block : (b + 1) * block] = 1.0 / block
-    return (averaging @ kernel).T  # (days, n_blocks)
+    weight = np.exp(-0.5 * (t / sigma) ** 2)  # the kernel by distance in days
+    matrix = np.empty((days, days // block))
+    # One block of output days at a time: its kernel rows, each normalised, then their mean.
+    # (The whole days x days kernel at once spent seconds allocating memory.)
+    for b in range(days // block):
+        rows = weight[np.abs(t[b * block : (b + 1) * block, None] - t[None, :])]  # (output day, input day)
+        rows /= rows.sum(axis=1, keepdims=True)
+        matrix[:, b] = rows.mean(axis=0)
+    return matrix
 
 
 # --- episode logs to score --------------------------------------------------------
