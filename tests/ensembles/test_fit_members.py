@@ -36,6 +36,7 @@ def _training(tmp_path: Path, **ensemble) -> TrainingConfig:
         patience=5,
         backup_dir=tmp_path / "backups",
         verbose=0,
+        run_eagerly=True,  # three batches an epoch: cheaper than tracing the steps in each worker
         ensemble={"members": 2, **ensemble},
     )
 

@@ -126,7 +126,10 @@ def test_config_rejects_bad_values_naming_the_field(field, value):
 
 
 def _training(tmp_path, **overrides) -> TrainingConfig:
-    values = dict(seed=1, epochs=4, batch_size=16, learning_rate=1e-2, patience=10, backup_dir=tmp_path / "backups", verbose=0)
+    # Eager: a fit of a few batches costs less than tracing its steps (the compiled path:
+    # the XLA case below and the pipeline tests).
+    values = dict(seed=1, epochs=4, batch_size=16, learning_rate=1e-2, patience=10, backup_dir=tmp_path / "backups")
+    values |= dict(verbose=0, run_eagerly=True)
     return TrainingConfig(**{**values, **overrides})
 
 
@@ -210,7 +213,9 @@ def test_early_stopping_restores_the_best_weights(tmp_path):
         np.testing.assert_array_equal(restored, expected)
 
 
-@pytest.mark.parametrize("options", [{"mixed_precision": True}, {"mixed_precision": "bfloat16"}, {"jit_compile": True}])
+@pytest.mark.parametrize(
+    "options", [{"mixed_precision": True}, {"mixed_precision": "bfloat16"}, {"jit_compile": True, "run_eagerly": False}]
+)
 def test_mixed_precision_and_xla_train_and_keep_float32_outputs(tmp_path, options):
     x, y = _data()
     config = _training(tmp_path, epochs=1, **options)

@@ -38,12 +38,22 @@ def _run(project: Path, **runtime_params):
     return run_pipeline(project, "rul_vae", **runtime_params)
 
 
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """``(project, catalog)`` of one ``rul_vae`` run, shared by the tests that read a run
+    (a run is most of their time)."""
+    tmp_path = tmp_path_factory.mktemp("ran")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        project = make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
+        yield project, _run(project)
+
+
 _latest = latest
 
 
 @pytest.mark.slow
-def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
-    catalog = _run(project)
+def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(ran):
+    project, catalog = ran
     out = project / "data"
     metrics = json.loads(_latest(out / "08_reporting/rul_vae/FD001/metrics.json").read_text())
     assert set(metrics) >= {"rmse", "r2", "nasa_score", "n_engines"}
@@ -100,8 +110,8 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(project):
 
 
 @pytest.mark.slow
-def test_a_second_run_adds_versions_instead_of_replacing_the_model(project):
-    _run(project)
+def test_a_second_run_adds_versions_instead_of_replacing_the_model(ran):
+    project, _ = ran
     _run(project)
     versions = sorted((project / "data/06_models/rul_vae/FD001/model.keras").iterdir())
     assert len(versions) == 2
@@ -166,10 +176,10 @@ def test_a_corrupt_raw_file_stops_at_its_schema_naming_the_file_row_and_column(p
 
 
 @pytest.mark.slow
-def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(project):
+def test_the_health_map_notebook_runs_top_to_bottom_on_a_run(ran):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    _run(project)
+    project, _ = ran
     shutil.copytree(REPO / "notebooks", project / "notebooks")
     notebook = nbformat.read(project / "notebooks" / "rul_vae_health_map.ipynb", as_version=4)
     client = nbclient.NotebookClient(
