@@ -41,7 +41,10 @@ def test_the_model_suites_pass_on_jax():
         [sys.executable, "-m", "pytest", *SUITES, "-p", "no:cacheprovider", "--durations=5", "-W", "ignore::DeprecationWarning"],
         capture_output=True,
         text=True,
-        env={**os.environ, "KERAS_BACKEND": "jax"},
+        # Outside a jitted step JAX compiles each operation on its own (layer builds, weight
+        # initialisers, a step Keras leaves unjitted): the tests spend their time compiling,
+        # not running, so XLA's backend optimisations are off.
+        env={**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_backend_optimization_level=0"},
         cwd=HERE.parents[1],
         timeout=800,
     )
