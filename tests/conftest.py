@@ -146,25 +146,26 @@ def write_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> Path:
 # xdist's `--dist loadscope` gives each worker whole modules, in collection order; by
 # default it orders them by their number of tests, so the few-but-long modules came last
 # and one worker ran them alone at the end. The longest first instead (seconds per module
-# on the 2-core machine, `pytest -n auto --dist loadscope --durations=70`, 2026-12-01;
-# modules not listed take a few seconds and follow in their own order). Used with
+# on the 2-core machine, `pytest -n auto --dist loadscope --junitxml=...`; modules not
+# listed take a few seconds and follow in their own order). Used with
 # `--no-loadscope-reorder` (pyproject.toml's addopts).
 MODULE_SECONDS = {
-    "tests/models/test_recurrent_vae.py": 162,
-    "tests/pipelines/test_af_rvae.py": 140,
-    "tests/models/test_backends.py": 128,
-    "tests/pipelines/test_rul_vae.py": 118,
-    "tests/ensembles/test_fit_members.py": 110,
-    "tests/pipelines/test_retraining.py": 105,
-    "tests/pipelines/test_mnist_pipelines.py": 86,
-    "tests/ensembles/test_ensemble_pipeline.py": 83,
-    "tests/deploy/test_airflow_dag.py": 71,
-    "tests/pipelines/test_rul_vae_retrain.py": 57,
-    "tests/ensembles/test_sweep.py": 55,
-    "tests/test_peer_benchmark.py": 45,
-    "tests/models/test_contract.py": 50,
-    "tests/models/test_autoencoders.py": 23,
-    "tests/models/test_ensemble.py": 20,
+    "tests/pipelines/test_retraining.py": 231,
+    "tests/pipelines/test_rul_vae.py": 177,
+    "tests/models/test_backends.py": 161,
+    "tests/deploy/test_airflow_dag.py": 154,
+    "tests/ensembles/test_fit_members.py": 134,
+    "tests/pipelines/test_mnist_pipelines.py": 132,
+    "tests/models/test_recurrent_vae.py": 132,
+    "tests/models/test_contract.py": 108,
+    "tests/pipelines/test_rul_vae_retrain.py": 80,
+    "tests/test_peer_benchmark.py": 80,
+    "tests/pipelines/test_af_rvae.py": 76,
+    "tests/ensembles/test_ensemble_pipeline.py": 72,
+    "tests/ensembles/test_sweep.py": 67,
+    "tests/pipelines/test_arrivals.py": 41,
+    "tests/models/test_autoencoders.py": 32,
+    "tests/models/test_ensemble.py": 25,
 }
 
 

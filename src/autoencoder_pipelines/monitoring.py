@@ -146,11 +146,18 @@ class DriftReference(BaseModel):
 MATCHED = 10  # reference items matched to each item of a batch
 
 
+def sample_rows(n: int, seed: int = 0, size: int = REFERENCE_SIZE) -> np.ndarray:
+    """The rows of ``n`` items a reference sample keeps: up to ``size``, drawn without
+    replacement (seeded), in their order."""
+    return np.sort(np.random.default_rng(seed).choice(n, size=min(size, n), replace=False))
+
+
 def reference_sample(
     features: pd.DataFrame, config: DriftConfig, labels=None, seed: int = 0, size: int = REFERENCE_SIZE
 ) -> DriftReference:
-    """Up to ``size`` rows of ``features`` (and their ``labels``) drawn without replacement (seeded)."""
-    rows = np.sort(np.random.default_rng(seed).choice(len(features), size=min(size, len(features)), replace=False))
+    """Up to ``size`` rows of ``features`` (and their ``labels``) drawn without replacement
+    (seeded: the rows :func:`sample_rows` gives)."""
+    rows = sample_rows(len(features), seed, size)
     sample = {column: np.round(features[column].to_numpy(np.float64)[rows], 6).tolist() for column in features}
     kept = None if labels is None else np.round(np.asarray(labels, np.float64)[rows], 6).tolist()
     return DriftReference(config=config, sample=sample, labels=kept)

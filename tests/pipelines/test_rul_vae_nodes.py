@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.inference import attach_truth
+from autoencoder_pipelines.inference import attach_truth, last_cycle
 from autoencoder_pipelines.models import RecurrentVAEConfig, RULOffsetConfig
 from autoencoder_pipelines.monitoring import DriftConfig, reference_sample
-from autoencoder_pipelines.pipelines.rul_vae import nodes
+from autoencoder_pipelines.pipelines.rul_vae import calibration, nodes
 from autoencoder_pipelines.training import TrainingConfig
 from autoencoder_pipelines.uncertainty import IntervalConfig
 from tests.conftest import make_engines
@@ -175,3 +175,46 @@ def test_the_drift_report_matches_engines_by_their_estimate_without_the_offset()
     assert nodes.report_test_drift(predictions, x_test, reference, DATA)["verdict"] == "no drift"
     # matched on the offset estimate, the same fleet looks healthier than its matched windows
     assert nodes.report_test_drift(predictions.assign(rul_offset=0.0), x_test, reference, DATA)["verdict"] == "drift"
+
+
+class _ShrinkingEstimator:
+    """Reads an engine's RUL from its last cycle's sensors and pulls it halfway towards the
+    middle of the range, as a regression's estimates lean; predict adds its offset."""
+
+    config = RecurrentVAEConfig(input_shape=(DATA.window, 14), lstm_units=4, regressor_units=4, rul_offset=-3.0)
+
+    def predict_on_batch(self, x):
+        health = np.asarray(x)[:, -1, :].mean(axis=1) * DATA.max_rul
+        middle = DATA.max_rul / 2
+        return {"rul": middle + 0.5 * (health - middle) + self.config.rul_offset}
+
+
+def test_the_drift_reference_is_labelled_with_the_models_estimates_so_a_healthy_fleet_is_no_drift():
+    """Matched by its (shrunk) estimates to windows of that true RUL, a fleet of healthy
+    engines met more worn windows and looked drifted; matched to windows the model
+    estimates alike, it is what it is: like the training engines."""
+    rng = np.random.default_rng(0)
+    sensors = DATA.sensor_columns
+
+    def cycles(rul):  # sensor readings of engines at these (capped) RULs
+        return pd.DataFrame({s: np.minimum(rul, DATA.max_rul) / DATA.max_rul + rng.normal(0, 0.05, len(rul)) for s in sensors})
+
+    lives = rng.integers(40, 80, 30)
+    rul = np.concatenate([life - np.arange(1, life + 1) for life in lives]).astype(float)
+    train = cycles(rul).assign(unit_nr=np.repeat(np.arange(1, 31), lives), RUL=np.minimum(rul, DATA.max_rul))
+    split = {"train_units": list(range(1, 25)), "validation_units": list(range(25, 31))}
+    model, drift = _ShrinkingEstimator(), DriftConfig(alpha=0.05, drift_share=0.5)
+
+    reference = calibration.sample_drift_reference(model, train, split, DATA, drift)
+    labels = np.asarray(reference["labels"])
+    assert len(labels) == min(1000, len(train[train["unit_nr"] <= 24]) - 24 * (DATA.window - 1))
+    assert labels.min() >= 0.25 * DATA.max_rul - 1 and labels.max() <= 0.75 * DATA.max_rul + 1  # estimates: shrunk
+
+    healthy = rng.uniform(0.7, 1.0, 100) * DATA.max_rul
+    x_test = np.repeat(cycles(healthy).to_numpy(np.float32)[:, np.newaxis, :], DATA.window, axis=1)
+    predictions = pd.DataFrame({"predicted_rul": model.predict_on_batch(x_test)["rul"], "rul_offset": model.config.rul_offset})
+    assert nodes.report_test_drift(predictions, x_test, reference, DATA)["verdict"] == "no drift"
+    # the same windows labelled with their true RUL: the healthy fleet looks drifted
+    windows, true_labels, _ = calibration._cut_points(train, split["train_units"], DATA)
+    by_truth = reference_sample(last_cycle(windows, sensors), drift, true_labels, seed=DATA.split_seed)
+    assert nodes.report_test_drift(predictions, x_test, by_truth.model_dump(), DATA)["verdict"] == "drift"

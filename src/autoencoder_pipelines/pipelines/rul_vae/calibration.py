@@ -9,12 +9,14 @@ import pandas as pd
 from autoencoder_pipelines import models
 from autoencoder_pipelines.data import cmapss
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.inference import last_cycle
+from autoencoder_pipelines.inference import last_cycle, matching_rul
+from autoencoder_pipelines.models import predict_in_chunks
 from autoencoder_pipelines.monitoring import (
     DetectorConfig,
     DriftConfig,
     fit_mahalanobis,
     reference_sample,
+    sample_rows,
 )
 from autoencoder_pipelines.uncertainty import IntervalConfig, fit_rul_intervals
 
@@ -64,8 +66,24 @@ def fit_ood_detector(train: pd.DataFrame, split: dict[str, list[int]], data: CMA
     return detector.model_dump()
 
 
-def sample_drift_reference(train: pd.DataFrame, split: dict[str, list[int]], data: CMAPSSConfig, drift: DriftConfig) -> dict:
-    """A seeded sample of the fitting engines' windows' last cycles with their RUL, and the
-    drift rule: what each scored batch is compared with (``monitoring.drift_report``)."""
-    windows, labels, _ = _cut_points(train, split["train_units"], data)
-    return reference_sample(last_cycle(windows, data.sensor_columns), drift, labels, seed=data.split_seed).model_dump()
+def sample_drift_reference(
+    model: models.RecurrentVAE | models.Ensemble,
+    train: pd.DataFrame,
+    split: dict[str, list[int]],
+    data: CMAPSSConfig,
+    drift: DriftConfig,
+) -> dict:
+    """A seeded sample of the fitting engines' windows' last cycles, each labelled with the
+    model's own RUL estimate there (without its offset, as a scored batch's answers are:
+    ``inference.matching_rul``), and the drift rule: what each scored batch is compared with
+    (``monitoring.drift_report``).
+
+    Labelled with the estimate, not the true RUL: a batch is matched by its estimates, which
+    lean towards the middle of the range (a healthy engine is estimated more worn than it
+    is); matched to true RULs, a healthy fleet met more worn windows and looked drifted.
+    """
+    windows, _, _ = _cut_points(train, split["train_units"], data)
+    rows = sample_rows(len(windows), seed=data.split_seed)
+    estimates = matching_rul(predict_in_chunks(model, windows[rows])["rul"], model.config.rul_offset)
+    features = last_cycle(windows[rows], data.sensor_columns)
+    return reference_sample(features, drift, estimates, seed=data.split_seed, size=len(rows)).model_dump()

@@ -99,7 +99,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 calibration.sample_drift_reference,
-                ["train_smoothed", "engine_split", DATA, "params:drift"],
+                ["model", "train_smoothed", "engine_split", DATA, "params:drift"],
                 "drift_reference",
                 name="sample_drift_reference",
             ),
