@@ -74,9 +74,9 @@ def load_run(subset: str, version: str | None = None):
         "train": pd.read_parquet(newest(root / f"04_feature/rul_vae/{subset}/train_smoothed.parquet", version)),
         "intervals": RULIntervals.model_validate(read("interval_calibration")),
         "ood": MahalanobisDetector.model_validate(read("ood_detector")),
-        # the drift reference depends on the training engines, not on the model: the newest
+        # the run's own: its windows are labelled with that model's estimates
         "drift": DriftReference.model_validate(
-            json.loads(newest(root / f"06_models/rul_vae/{subset}/drift_reference.json").read_text())
+            json.loads(newest(root / f"06_models/rul_vae/{subset}/drift_reference.json", version).read_text())
         ),
     }
 
