@@ -80,7 +80,9 @@ def sample_drift_reference(
 
     Labelled with the estimate, not the true RUL: a batch is matched by its estimates, which
     lean towards the middle of the range (a healthy engine is estimated more worn than it
-    is); matched to true RULs, a healthy fleet met more worn windows and looked drifted.
+    is); matched to true RULs, a healthy fleet can meet more worn windows and look drifted.
+    Either way the verdict on a healthy fleet can still depend on the matching
+    (docs/production.md, the replay).
     """
     windows, _, _ = _cut_points(train, split["train_units"], data)
     rows = sample_rows(len(windows), seed=data.split_seed)
