@@ -158,8 +158,13 @@ def reference_sample(
     """Up to ``size`` rows of ``features`` (and their ``labels``) drawn without replacement
     (seeded: the rows :func:`sample_rows` gives)."""
     rows = sample_rows(len(features), seed, size)
-    sample = {column: np.round(features[column].to_numpy(np.float64)[rows], 6).tolist() for column in features}
-    kept = None if labels is None else np.round(np.asarray(labels, np.float64)[rows], 6).tolist()
+    return reference_of(features.iloc[rows], config, None if labels is None else np.asarray(labels)[rows])
+
+
+def reference_of(features: pd.DataFrame, config: DriftConfig, labels=None) -> DriftReference:
+    """The drift reference of exactly these items (values rounded to 6 decimals)."""
+    sample = {column: np.round(features[column].to_numpy(np.float64), 6).tolist() for column in features}
+    kept = None if labels is None else np.round(np.asarray(labels, np.float64), 6).tolist()
     return DriftReference(config=config, sample=sample, labels=kept)
 
 

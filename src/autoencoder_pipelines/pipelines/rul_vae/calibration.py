@@ -15,7 +15,7 @@ from autoencoder_pipelines.monitoring import (
     DetectorConfig,
     DriftConfig,
     fit_mahalanobis,
-    reference_sample,
+    reference_of,
     sample_rows,
 )
 from autoencoder_pipelines.uncertainty import IntervalConfig, fit_rul_intervals
@@ -88,4 +88,4 @@ def sample_drift_reference(
     rows = sample_rows(len(windows), seed=data.split_seed)
     estimates = matching_rul(predict_in_chunks(model, windows[rows])["rul"], model.config.rul_offset)
     features = last_cycle(windows[rows], data.sensor_columns)
-    return reference_sample(features, drift, estimates, seed=data.split_seed, size=len(rows)).model_dump()
+    return reference_of(features, drift, estimates).model_dump()
