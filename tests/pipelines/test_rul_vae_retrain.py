@@ -84,6 +84,10 @@ def test_retraining_is_tracked_in_mlflow(retrained):
     assert {"interval_coverage", "interval_mean_width", "ood_share"} <= set(run.data.metrics)
     logged = client.search_logged_models([experiment.experiment_id])
     assert {m.name for m in logged} >= {"model", MODEL}
+    # the served model's MLmodel file names it; its settings travel once, as settings.json
+    from mlflow.models import get_model_info
+
+    assert get_model_info(f"models:/{MODEL}/1").metadata == {"task": "rul_vae", "registered_model": MODEL, "version": "1"}
 
 
 @pytest.mark.slow
