@@ -20,8 +20,12 @@ def _empty_tracking_database() -> Path:
     from mlflow import MlflowClient
 
     path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()  # tracking tables
-    MlflowClient(registry_uri=f"sqlite:///{path}").search_registered_models()  # registry tables
+    # Both URIs given: a client left to its default tracking URI opens ./mlflow.db in the
+    # working directory (the repository, shared by every xdist worker), and two workers
+    # migrating it at once failed CI with "table _alembic_tmp_latest_metrics already exists".
+    client = MlflowClient(tracking_uri=f"sqlite:///{path}", registry_uri=f"sqlite:///{path}")
+    client.search_experiments()  # tracking tables
+    client.search_registered_models()  # registry tables
     return path
 
 
