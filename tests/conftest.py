@@ -171,3 +171,34 @@ MODULE_SECONDS = {
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: -MODULE_SECONDS.get(item.nodeid.split("::")[0], 0))  # stable: order within a module kept
+
+
+# The tests never touch the repository's own MLflow database (a developer's runs and registry):
+# each project copy has its own, and an MLflow client left to its default URI would open
+# ./mlflow.db. Two xdist workers migrating it at once once failed CI. Checked once, by the
+# process that started the suite, against the file's state at the start.
+REPOSITORY_DATABASE = Path(__file__).resolve().parents[1] / "mlflow.db"
+_DATABASE = pytest.StashKey["tuple[int, int] | None"]()
+
+
+def _database_stamp() -> tuple[int, int] | None:
+    return (REPOSITORY_DATABASE.stat().st_mtime_ns, REPOSITORY_DATABASE.stat().st_size) if REPOSITORY_DATABASE.exists() else None
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_DATABASE] = _database_stamp()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput") or session.config.stash.get(_DATABASE, "unset") == _database_stamp():
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep(
+            "=",
+            f"FAILED: the suite wrote to the repository's MLflow database {REPOSITORY_DATABASE} "
+            "(a test opened MLflow with its default tracking URI; give it its project's URI)",
+            red=True,
+        )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -90,14 +90,14 @@ def test_a_space_outside_the_trials_parameters_stops_the_sweep_before_any_trial(
         check_space(_sweep(fixed={"rul_vae.model.lstm_unit": 8}), parameters, trial, "rul_vae")
 
 
-def test_values_that_fail_the_parameter_validation_stop_the_sweep_before_any_trial():
+def test_values_that_fail_the_parameter_validation_stop_the_sweep_before_any_trial(tmp_path, monkeypatch):
     from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
 
-    from tests.pipelines.kedro_project import REPO
+    from tests.pipelines.kedro_project import make_project
 
-    bootstrap_project(REPO)
-    with KedroSession.create(project_path=REPO, env="test") as session:
+    # A project copy: a session in the repository would open (and migrate) its mlflow.db.
+    project = make_project(tmp_path, monkeypatch)
+    with KedroSession.create(project_path=project, env="test") as session:
         parameters = session.load_context().params
     trial = trial_pipeline("rul_vae", pipelines["rul_vae"])
     one = {"rul_vae.training.ensemble.members": 1}
