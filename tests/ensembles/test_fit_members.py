@@ -75,7 +75,25 @@ class _DieOnce(keras.callbacks.Callback):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(local_ray, tmp_path_factory):
+def cluster():
+    """A Ray cluster of two nodes with a CPU each, for the module: the members of an ensemble
+    train on both, and the second fit reuses the first's worker processes (TensorFlow
+    already imported) except where a worker dies."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster.add_node(num_cpus=1)
+    try:
+        ray.init(address=cluster.address)
+        cluster.wait_for_nodes()
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(cluster, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("uninterrupted")
     return _fit(tmp, callbacks=[_LogEpochs(tmp / "epochs.log")]), tmp
 
@@ -86,7 +104,7 @@ def test_the_members_train_in_parallel_and_the_ensemble_predicts_their_mean(unin
     assert ensemble.seeds == member_seeds(3, 2) and ensemble.seeds[0] == 3
     assert not set(member_seeds(3, 2)[1:]) & set(restart_seeds(3, 4))
     pids = {line.split()[0] for line in (tmp / "epochs.log").read_text().splitlines()}
-    assert len(pids) == 2  # two worker processes
+    assert len(pids) == 2  # two worker processes, one on each node
 
     out = ensemble.predict(X, verbose=0)
     each = [m.predict(X, verbose=0) for m in ensemble.members]
@@ -103,22 +121,11 @@ def test_the_members_train_in_parallel_and_the_ensemble_predicts_their_mean(unin
 
 
 def test_on_a_two_node_cluster_a_member_whose_worker_dies_is_retried_and_ends_as_uninterrupted(uninterrupted, tmp_path, caplog):
-    from ray.cluster_utils import Cluster
-
     (whole, _), _ = uninterrupted
-    ray.shutdown()  # the module's local Ray; the cluster's driver connects below
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    try:
-        ray.init(address=cluster.address)
-        cluster.wait_for_nodes()
-        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
-        epochs = tmp_path / "epochs.log"
-        with caplog.at_level("INFO", logger="autoencoder_pipelines"):
-            ensemble, _ = _fit(tmp_path, callbacks=[_DieOnce(tmp_path / "died"), _LogEpochs(epochs)])
-    finally:
-        ray.shutdown()  # the module's fixture shuts down again: a no-op (this is the module's last test)
-        cluster.shutdown()
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+    epochs = tmp_path / "epochs.log"
+    with caplog.at_level("INFO", logger="autoencoder_pipelines"):
+        ensemble, _ = _fit(tmp_path, callbacks=[_DieOnce(tmp_path / "died"), _LogEpochs(epochs)])
     died = (tmp_path / "died").read_text()
     log = [line.split() for line in epochs.read_text().splitlines()]
     # _LogEpochs runs after _DieOnce: the killed worker logged nothing, and the resumed member

@@ -125,6 +125,10 @@ def _fit(
             jit_compile=False if config.run_eagerly else config.jit_compile,
             run_eagerly=config.run_eagerly,
         )
+        # The optimizer's variables made now, not inside the first traced step: TensorFlow
+        # traces a step that creates variables a second time (2-3 s per fit for the LSTM).
+        # Zeros either way, so the same training.
+        optimizer.build(model.trainable_variables)
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss",
         patience=config.patience,
