@@ -2,7 +2,7 @@
 
 The Keras backend is fixed when Keras is first imported, so these run again in a fresh
 interpreter with ``KERAS_BACKEND=jax``; this process runs them on TensorFlow, the
-default. On JAX: every model's training step and save/load round trip (``test_contract.py``),
+default. On JAX: every model's training step (jitted) and save/load round trip (``test_contract.py``),
 the contractive penalty against finite differences and its closed form (its Jacobian has a
 JAX branch of its own), and the trainer's fit, per-epoch backup and resumption. JAX is a dev
 dependency.
@@ -31,7 +31,7 @@ SUITES = [
     # Every model's training step and save/load round trip; the one backend-specific loss;
     # the trainer's fit, backup and exact resume.
     "-k",
-    "(test_contract and (training_step or save_and_load)) or contractive_penalty or interrupted",
+    "(test_contract and (training_step or save_and_load or jitted_on_jax)) or contractive_penalty or interrupted",
 ]
 
 
@@ -42,7 +42,7 @@ def test_the_model_suites_pass_on_jax():
         capture_output=True,
         text=True,
         # Outside a jitted step JAX compiles each operation on its own (layer builds, weight
-        # initialisers, a step Keras leaves unjitted): the tests spend their time compiling,
+        # initialisers): the tests spend their time compiling,
         # not running, so XLA's backend optimisations are off.
         env={**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_backend_optimization_level=0"},
         cwd=HERE.parents[1],
@@ -53,5 +53,6 @@ def test_the_model_suites_pass_on_jax():
     # every selected test ran and passed there: as many as the selection collects, none skipped
     selected = int(re.search(r"collected \d+ items / \d+ deselected / (\d+) selected", result.stdout).group(1))
     passed = int(re.search(r"(\d+) passed", result.stdout).group(1))
-    assert passed == selected == 18, (passed, selected)  # 7 models x (step, save/load), 3 penalty tests, the resume
+    # 7 models x (step, save/load), every model jitted, 3 penalty tests, the resume
+    assert passed == selected == 19, (passed, selected)
     assert re.search(r"\d+ (skipped|failed|error)", result.stdout) is None, result.stdout[-2000:]

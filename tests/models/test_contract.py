@@ -151,6 +151,13 @@ def test_one_training_step_changes_every_trainable_weight_group(case):
     assert kernels and any(kernels) and sum(kernels) >= len(kernels) - 1
 
 
+def test_every_model_trains_jitted_on_jax():
+    # Keras falls back to an unjitted, op-by-op step when a layer says it cannot be jitted
+    # (its image augmentation layers do); on TensorFlow's CPU it never jits by default.
+    jitted = {name: _model(name)[0].jit_compile for name in CASES}
+    assert jitted == dict.fromkeys(CASES, keras.backend.backend() == "jax")
+
+
 def test_evaluation_and_prediction_leave_the_weights_unchanged(case):
     _, model, x, y, _ = case
     before = [w.numpy().copy() for w in model.weights]
