@@ -150,55 +150,25 @@ def write_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> Path:
 # listed take a few seconds and follow in their own order). Used with
 # `--no-loadscope-reorder` (pyproject.toml's addopts).
 MODULE_SECONDS = {
-    "tests/pipelines/test_retraining.py": 231,
-    "tests/pipelines/test_rul_vae.py": 177,
-    "tests/models/test_backends.py": 161,
-    "tests/deploy/test_airflow_dag.py": 154,
-    "tests/ensembles/test_fit_members.py": 134,
-    "tests/pipelines/test_mnist_pipelines.py": 132,
-    "tests/models/test_recurrent_vae.py": 132,
-    "tests/models/test_contract.py": 108,
-    "tests/pipelines/test_rul_vae_retrain.py": 80,
-    "tests/test_peer_benchmark.py": 80,
-    "tests/pipelines/test_af_rvae.py": 76,
-    "tests/ensembles/test_ensemble_pipeline.py": 72,
-    "tests/ensembles/test_sweep.py": 67,
-    "tests/pipelines/test_arrivals.py": 41,
-    "tests/models/test_autoencoders.py": 32,
-    "tests/models/test_ensemble.py": 25,
+    "tests/pipelines/test_retraining.py": 245,
+    "tests/pipelines/test_rul_vae.py": 217,
+    "tests/deploy/test_airflow_dag.py": 151,
+    "tests/models/test_recurrent_vae.py": 130,
+    "tests/pipelines/test_mnist_pipelines.py": 98,
+    "tests/models/test_contract.py": 96,
+    "tests/ensembles/test_fit_members.py": 86,
+    "tests/models/test_backends.py": 84,
+    "tests/pipelines/test_rul_vae_retrain.py": 78,
+    "tests/pipelines/test_af_rvae.py": 77,
+    "tests/test_peer_benchmark.py": 73,
+    "tests/ensembles/test_ensemble_pipeline.py": 63,
+    "tests/ensembles/test_sweep.py": 58,
+    "tests/pipelines/test_arrivals.py": 37,
+    "tests/models/test_autoencoders.py": 22,
+    "tests/test_imports.py": 20,
+    "tests/models/test_ensemble.py": 18,
 }
 
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: -MODULE_SECONDS.get(item.nodeid.split("::")[0], 0))  # stable: order within a module kept
-
-
-# The tests never touch the repository's own MLflow database (a developer's runs and registry):
-# each project copy has its own, and an MLflow client left to its default URI would open
-# ./mlflow.db. Two xdist workers migrating it at once once failed CI. Checked once, by the
-# process that started the suite, against the file's state at the start.
-REPOSITORY_DATABASE = Path(__file__).resolve().parents[1] / "mlflow.db"
-_DATABASE = pytest.StashKey["tuple[int, int] | None"]()
-
-
-def _database_stamp() -> tuple[int, int] | None:
-    return (REPOSITORY_DATABASE.stat().st_mtime_ns, REPOSITORY_DATABASE.stat().st_size) if REPOSITORY_DATABASE.exists() else None
-
-
-def pytest_sessionstart(session):
-    session.config.stash[_DATABASE] = _database_stamp()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session, exitstatus):
-    if hasattr(session.config, "workerinput") or session.config.stash.get(_DATABASE, "unset") == _database_stamp():
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_sep(
-            "=",
-            f"FAILED: the suite wrote to the repository's MLflow database {REPOSITORY_DATABASE} "
-            "(a test opened MLflow with its default tracking URI; give it its project's URI)",
-            red=True,
-        )
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
