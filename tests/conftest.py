@@ -172,3 +172,37 @@ MODULE_SECONDS = {
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: -MODULE_SECONDS.get(item.nodeid.split("::")[0], 0))  # stable: order within a module kept
+
+
+# The tests never open the repository's own MLflow database (a developer's runs and registry):
+# every session runs in a project copy or with MLFLOW_TRACKING_URI set, and an MLflow client
+# left to its default URI would open ./mlflow.db. Two xdist workers migrating it at once on a
+# fresh clone failed CI. Checked by the process that started the suite, against the file's
+# state at the start.
+REPOSITORY_DATABASE = Path(__file__).resolve().parents[1] / "mlflow.db"
+_DATABASE = pytest.StashKey["tuple[int, int] | None"]()
+
+
+def _database_stamp() -> tuple[int, int] | None:
+    return (REPOSITORY_DATABASE.stat().st_mtime_ns, REPOSITORY_DATABASE.stat().st_size) if REPOSITORY_DATABASE.exists() else None
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_DATABASE] = _database_stamp()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    before, after = session.config.stash.get(_DATABASE, "unset"), _database_stamp()
+    if hasattr(session.config, "workerinput") or before == after:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep(
+            "=",
+            f"FAILED: the suite created or wrote the repository's MLflow database {REPOSITORY_DATABASE} "
+            f"(modified time and size {before} -> {after}): a test opened MLflow with its default "
+            "tracking URI; give it its project's",
+            red=True,
+        )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

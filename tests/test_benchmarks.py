@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_cmapss
-from tests.pipelines.kedro_project import REPO
+from tests.pipelines.kedro_project import REPO, tracking_database
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -22,6 +22,9 @@ def kedro_slice(tmp_path, monkeypatch):
     import kedro_slice
 
     monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "raw")))
+    # The slice's session is the repository's: its MLflow hook opens the tracking URI, which
+    # must not be the repository's own mlflow.db (a developer's runs; raced by the workers).
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_database(tmp_path))
     yield kedro_slice
     logging.disable(logging.NOTSET)  # the slice quiets Kedro's INFO lines for the benchmark's run
 

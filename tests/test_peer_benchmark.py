@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import write_cmapss
-from tests.pipelines.kedro_project import REPO
+from tests.pipelines.kedro_project import REPO, tracking_database
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -21,6 +21,7 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     import peer_benchmark
 
     monkeypatch.setenv("CMAPSS_DATA_DIR", str(write_cmapss(tmp_path / "cmapss", n_train=12, n_test=6)))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_database(tmp_path))  # not the repository's mlflow.db
     table, raw = tmp_path / "peer.md", tmp_path / "peer.json"
     report = peer_benchmark.main(
         [

@@ -29,6 +29,13 @@ def _empty_tracking_database() -> Path:
     return path
 
 
+def tracking_database(folder: Path) -> str:
+    """The URI of an empty MLflow database copied into ``folder``, for a session that is not
+    in a project copy (the repository's own ``mlflow.db`` is a developer's)."""
+    shutil.copy(_empty_tracking_database(), folder / "mlflow.db")
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
 def make_project(tmp_path: Path, monkeypatch, **env: str) -> Path:
     """The project's configuration copied into ``tmp_path`` (the package is installed),
     with ``env`` variables set, ``tmp_path`` as the working directory and its own
