@@ -127,8 +127,9 @@ def _fit(
         )
         # The optimizer's variables made now, not inside the first traced step: TensorFlow
         # traces a step that creates variables a second time (2-3 s per fit for the LSTM).
-        # Zeros either way, so the same training.
-        optimizer.build(model.trainable_variables)
+        # Zeros either way, so the same training. The model's optimizer: under mixed float16
+        # it wraps ``optimizer`` in a loss scaler, whose build builds ``optimizer``.
+        model.optimizer.build(model.trainable_variables)
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss",
         patience=config.patience,
