@@ -40,6 +40,19 @@ def test_a_series_must_be_time_by_features():
         RecurrentVAEClassifier({**CONFIG, "input_shape": (146,)})
 
 
+def test_the_bidirectional_lstms_are_built_outside_kerass_object_sharing():
+    # What made the rebuilds below fail now and then: each LSTM Bidirectional clones was
+    # recorded by id() in the scope load_model enters, and a later LSTM at a reused address
+    # came back as the earlier clone. Nothing of ours is recorded there any more.
+    from keras.src.backend.common import global_state
+    from keras.src.saving.serialization_lib import ObjectSharingScope
+
+    with ObjectSharingScope():
+        RecurrentVAEClassifier(CONFIG)
+        assert global_state.get_global_attribute("shared_objects/id_to_config_map") == {}
+        assert global_state.get_global_attribute("shared_objects/id_to_obj_map") == {}
+
+
 def test_the_model_rebuilds_correctly_however_often_keras_loading_builds_it():
     # keras.saving.load_model builds the model inside Keras's object-sharing scope, which
     # matches serialised objects by id(). Keras's own cloning of the backward LSTM then

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 from keras import ops
+from keras.src.backend.common import global_state  # the object sharing scope's state (no public API)
+
+# What keras.saving.load_model's object sharing scope keeps: serialised objects by id().
+_OBJECT_SHARING = ("shared_objects/id_to_obj_map", "shared_objects/id_to_config_map")
+
+
+@contextlib.contextmanager
+def _outside_object_sharing():
+    saved = [global_state.get_global_attribute(key) for key in _OBJECT_SHARING]
+    for key in _OBJECT_SHARING:
+        global_state.set_global_attribute(key, None)
+    try:
+        yield
+    finally:
+        for key, value in zip(_OBJECT_SHARING, saved, strict=True):
+            global_state.set_global_attribute(key, value)
 
 
 def bidirectional_lstm(units: int, *, name: str, **lstm_kwargs) -> keras.layers.Bidirectional:
-    """A ``Bidirectional(LSTM)`` whose backward LSTM is built here, not cloned by Keras.
+    """A ``Bidirectional(LSTM)`` built outside Keras's object sharing scope.
 
-    Left to itself, ``Bidirectional`` clones its layer by serialising it twice. While a
-    ``.keras`` file loads, Keras matches serialised objects by ``id()`` (its object
-    sharing scope), so when a model builds two of these in its ``__init__`` the second
-    LSTM can sit at the address of the first, already freed, and its clone comes back as
-    a layer of the first wrapper: loading fails with "Forward layer and backward layer
-    should have different `go_backwards` value" (Keras 3.15, depending on the
-    allocator). With ``backward_layer`` given, each wrapper serialises once, and a
-    reused address then only makes the scope rebuild the layer from its own config
-    (a wrong match would need three wrappers at one address in one model; ours build
-    at most two). Weights are saved under the same paths either way.
+    ``Bidirectional`` makes its forward LSTM by serialising the LSTM it is given and
+    deserialising the result. While a ``.keras`` file loads, Keras matches serialised
+    objects by ``id()`` (its object sharing scope), so when that LSTM sits at the address
+    of an earlier, freed one, the "clone" comes back as the earlier wrapper's layer: loading
+    failed with "Forward layer and backward layer should have different `go_backwards`
+    value" or "... the same value for attribute `return_sequences`" (Keras 3.15, depending
+    on the allocator; a model holds two of these, an ensemble more). These layers are
+    never shared objects, so they are built with the scope's maps set aside, and restored.
+    The backward LSTM is given, not cloned. Weights are saved under the same paths.
     """
-    return keras.layers.Bidirectional(
-        keras.layers.LSTM(units, **lstm_kwargs),
-        backward_layer=keras.layers.LSTM(units, go_backwards=True, **lstm_kwargs),
-        name=name,
-    )
+    with _outside_object_sharing():
+        return keras.layers.Bidirectional(
+            keras.layers.LSTM(units, **lstm_kwargs),
+            backward_layer=keras.layers.LSTM(units, go_backwards=True, **lstm_kwargs),
+            name=name,
+        )
 
 
 @keras.saving.register_keras_serializable(package="autoencoder_pipelines")
