@@ -42,8 +42,8 @@ def test_the_model_suites_pass_on_jax():
         capture_output=True,
         text=True,
         # Outside a jitted step JAX compiles each operation on its own (layer builds, weight
-        # initialisers): the tests spend their time compiling,
-        # not running, so XLA's backend optimisations are off.
+        # initialisers): the tests spend their time compiling, not running, so XLA's backend
+        # optimisations are off.
         env={**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_backend_optimization_level=0"},
         cwd=HERE.parents[1],
         timeout=800,

@@ -41,7 +41,7 @@ def test_a_series_must_be_time_by_features():
 
 
 def test_the_bidirectional_lstms_are_built_outside_kerass_object_sharing():
-    # What made the rebuilds below fail now and then: each LSTM Bidirectional clones was
+    # What made the rebuilds below fail now and then: each LSTM that Bidirectional clones was
     # recorded by id() in the scope load_model enters, and a later LSTM at a reused address
     # came back as the earlier clone. Nothing of ours is recorded there any more.
     from keras.src.backend.common import global_state
@@ -55,7 +55,7 @@ def test_the_bidirectional_lstms_are_built_outside_kerass_object_sharing():
 
 def test_the_model_rebuilds_correctly_however_often_keras_loading_builds_it():
     # keras.saving.load_model builds the model inside Keras's object-sharing scope, which
-    # matches serialised objects by id(). Keras's own cloning of the backward LSTM then
+    # matches serialised objects by id(). Keras's own cloning of an LSTM then
     # picked up another layer whenever an LSTM landed at a freed LSTM's address, and
     # loading failed ("different `go_backwards` value") in about one build in twenty.
     # Many builds in one scope make that address reuse all but certain.

@@ -41,13 +41,13 @@ def make_project(tmp_path: Path, monkeypatch, **env: str) -> Path:
     with ``env`` variables set, ``tmp_path`` as the working directory and its own
     MLflow tracking database ``tmp_path/mlflow.db`` (a copy of an empty one)."""
     shutil.copy(REPO / "pyproject.toml", tmp_path)
-    shutil.copy(_empty_tracking_database(), tmp_path / "mlflow.db")
+    tracking_uri = tracking_database(tmp_path)
     shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     (tmp_path / "conf" / "local").mkdir()
     (tmp_path / "src").mkdir()  # bootstrap_project checks it exists
     # Its own MLflow database: MLflow caches a store per URI, so a relative
     # "sqlite:///mlflow.db" would keep pointing at the first test's folder.
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", **env}
+    env = {"MLFLOW_TRACKING_URI": tracking_uri, **env}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # catalog paths (data/...) are relative to the project
