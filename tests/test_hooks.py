@@ -85,12 +85,12 @@ def test_a_report_s_words_are_logged_as_run_tags(tmp_path, monkeypatch):
             "tags",
             "rul_inference.drift_report",
             "drift_report",
-            {"verdict": "drift", "retraining_recommended": True, "drifted_share": 0.6},
+            {"verdict": "drift", "retraining_recommended": True, "flagged_share": 0.6},
             "drift.",
         )
     tags = mlflow.get_run(run.info.run_id).data.tags
     assert tags["drift.verdict"] == "drift" and tags["drift.retraining_recommended"] == "true"
-    assert "drift.drifted_share" not in tags
+    assert "drift.flagged_share" not in tags
 
 
 def test_explicit_load_versions_are_left_alone(tmp_path):

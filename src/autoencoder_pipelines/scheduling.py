@@ -191,7 +191,8 @@ def _check(catalog, params: dict, pipeline: str) -> dict[str, Any]:
         return {
             "retrain": True,
             "reason": f"the newest drift report of batches champion version {champion.version} "
-            f"scored recommends retraining ({drift['drifted_share']:.0%} of its features drifted)",
+            f"scored recommends retraining ({drift['flagged']} of its {drift['n_current']} items out of distribution, "
+            f"{drift['expected_flag_rate']:.0%} expected)",
             "new_partitions": [],
             "champion_version": champion.version,
         }

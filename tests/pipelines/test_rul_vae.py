@@ -94,6 +94,8 @@ def test_rul_vae_runs_end_to_end_and_writes_versioned_outputs(ran):
     assert predictions["ood"].tolist() == (predictions["ood_score"] > detector["threshold"]).tolist()
     drift = catalog.load("rul_vae.test_drift_report")
     assert drift["n_current"] == 6 and set(drift["features"]) == set(detector["features"])
+    # its verdict: the engines the detector flags against the rate it flags on validation
+    assert drift["flagged"] == predictions["ood"].sum() and drift["expected_flag_rate"] == detector["false_flag_rate"]
     assert np.isfinite(predictions.select_dtypes("number").to_numpy()).all()
 
     # Every intermediate dataset and the model are versioned.

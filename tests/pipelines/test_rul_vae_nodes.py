@@ -168,13 +168,30 @@ def test_the_drift_report_matches_engines_by_their_estimate_without_the_offset()
         return pd.DataFrame({s: rul / 125 + rng.normal(0, 0.05, len(rul)) for s in sensors})
 
     labels = rng.uniform(0, 125, 1000)
-    reference = reference_sample(cycles(labels), DriftConfig(alpha=0.05, drift_share=0.5), labels).model_dump()
+    reference = reference_sample(cycles(labels), DriftConfig(alpha=0.05), labels).model_dump()
     true_rul = rng.uniform(20, 125, 100)
     x_test = np.repeat(cycles(true_rul).to_numpy()[:, np.newaxis, :], DATA.window, axis=1)
-    predictions = pd.DataFrame({"predicted_rul": np.clip(true_rul - 10.0, 0, 125), "rul_offset": -10.0})
-    assert nodes.report_test_drift(predictions, x_test, reference, DATA)["verdict"] == "no drift"
-    # matched on the offset estimate, the same fleet looks healthier than its matched windows
-    assert nodes.report_test_drift(predictions.assign(rul_offset=0.0), x_test, reference, DATA)["verdict"] == "drift"
+    predictions = pd.DataFrame({"predicted_rul": np.clip(true_rul - 10.0, 0, 125), "rul_offset": -10.0, "ood": False})
+    report = nodes.report_test_drift(predictions, x_test, reference, _DETECTOR, DATA)
+    assert report["drifted_features"] == [] and report["verdict"] == "no drift"
+    # matched on the offset estimate, the same fleet looks healthier than its matched windows: every
+    # sensor moved; the verdict is the detector's, which flags no engine
+    report = nodes.report_test_drift(predictions.assign(rul_offset=0.0), x_test, reference, _DETECTOR, DATA)
+    assert report["drifted_features"] == list(DATA.sensor_columns) and report["verdict"] == "no drift"
+    flagged = predictions.assign(ood=np.arange(100) < 15)  # 15 of 100 out of distribution, 5% expected
+    report = nodes.report_test_drift(flagged, x_test, reference, _DETECTOR, DATA)
+    assert report["verdict"] == "drift" and report["flagged"] == 15 and report["expected_flag_rate"] == 0.05
+
+
+# what report_test_drift reads of the detector: the rate it flags on validation (its scores are in the predictions)
+_DETECTOR = {
+    "features": list(DATA.sensor_columns),
+    "mean": [0.0] * len(DATA.sensor_columns),
+    "precision": np.eye(len(DATA.sensor_columns)).tolist(),
+    "threshold": 3.0,
+    "false_flag_rate": 0.05,
+    "validation_flag_rate": 0.05,
+}
 
 
 class _ShrinkingEstimator:
@@ -203,7 +220,7 @@ def test_the_drift_reference_is_labelled_with_the_models_estimates_so_a_healthy_
     rul = np.concatenate([life - np.arange(1, life + 1) for life in lives]).astype(float)
     train = cycles(rul).assign(unit_nr=np.repeat(np.arange(1, 31), lives), RUL=np.minimum(rul, DATA.max_rul))
     split = {"train_units": list(range(1, 25)), "validation_units": list(range(25, 31))}
-    model, drift = _ShrinkingEstimator(), DriftConfig(alpha=0.05, drift_share=0.5)
+    model, drift = _ShrinkingEstimator(), DriftConfig(alpha=0.05)
 
     reference = calibration.sample_drift_reference(model, train, split, DATA, drift)
     labels = np.asarray(reference["labels"])
@@ -212,9 +229,11 @@ def test_the_drift_reference_is_labelled_with_the_models_estimates_so_a_healthy_
 
     healthy = rng.uniform(0.7, 1.0, 100) * DATA.max_rul
     x_test = np.repeat(cycles(healthy).to_numpy(np.float32)[:, np.newaxis, :], DATA.window, axis=1)
-    predictions = pd.DataFrame({"predicted_rul": model.predict_on_batch(x_test)["rul"], "rul_offset": model.config.rul_offset})
-    assert nodes.report_test_drift(predictions, x_test, reference, DATA)["verdict"] == "no drift"
-    # the same windows labelled with their true RUL: the healthy fleet looks drifted
+    predictions = pd.DataFrame(
+        {"predicted_rul": model.predict_on_batch(x_test)["rul"], "rul_offset": model.config.rul_offset, "ood": False}
+    )
+    assert nodes.report_test_drift(predictions, x_test, reference, _DETECTOR, DATA)["drifted_features"] == []
+    # the same windows labelled with their true RUL: the healthy fleet's sensors look moved
     windows, true_labels, _ = calibration._cut_points(train, split["train_units"], DATA)
     by_truth = reference_sample(last_cycle(windows, sensors), drift, true_labels, seed=DATA.split_seed)
-    assert nodes.report_test_drift(predictions, x_test, by_truth.model_dump(), DATA)["verdict"] == "drift"
+    assert nodes.report_test_drift(predictions, x_test, by_truth.model_dump(), _DETECTOR, DATA)["drifted_share"] >= 0.5

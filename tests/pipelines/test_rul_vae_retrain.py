@@ -116,7 +116,8 @@ def test_inference_scores_new_engines_with_the_champion(retrained, tmp_path):
     ).all()
     assert predictions["ood"].dtype == bool
     drift = json.loads(latest(project / "data/08_reporting/rul_inference/FD001/drift_report.json").read_text())
-    assert drift["n_current"] == 5 and drift["verdict"] in {"drift", "no drift"}
+    assert drift["n_current"] == 5 and drift["flagged"] == predictions["ood"].sum()
+    assert drift["verdict"] == ("drift" if drift["flag_pvalue"] < drift["flag_alpha"] else "no drift")
 
     # The champion's own predictions, through the registry, match its direct use.
     champion = load_champion(MODEL, client=_client(project))

@@ -76,15 +76,16 @@ class AFModel(ServedModel):
 
         Raises:
             PacemakerValidationError: the logs fail the model's checks.
-            ValueError: the model carries no drift reference (registered before drift reports).
+            ValueError: the model carries no drift reference or detector (registered before drift reports).
         """
         from autoencoder_pipelines.inference import diagnose_series  # noqa: PLC0415 - imports Keras
 
         reference = self.drift_reference()
         _, series = self.series(logs, name)
-        answers = diagnose_series(self.model, series, None, None)["raw_probabilities"].argmax(axis=1)
-        report = drift_report(reference, pacemaker.record_tenths(series), answers)
         settings = self.settings
+        answer = diagnose_series(self.model, series, None, settings.ood)
+        answers = answer["raw_probabilities"].argmax(axis=1)
+        report = drift_report(reference, pacemaker.record_tenths(series), answer["ood"], settings.ood.false_flag_rate, answers)
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
     def score(self, logs: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -54,17 +54,21 @@ class ServedModel(mlflow.pyfunc.PythonModel):
         raise NotImplementedError
 
     def drift_reference(self) -> DriftReference:
-        """The sample of its training items a drift report compares a batch with.
+        """The sample of its training items a drift report compares a batch with; the model's
+        out-of-distribution detector (``settings.ood``), whose flags decide the verdict, is
+        checked to be there too.
 
         Raises:
-            ValueError: the model carries none (registered before drift reports).
+            ValueError: the model carries no drift reference or no detector (registered
+                before drift reports).
         """
         settings = self.settings
-        if getattr(settings, "drift_reference", None) is None:
-            raise ValueError(
-                f"{settings.registered_model} version {settings.version} carries no drift reference (it was registered "
-                f"before drift reports): retrain it (`kedro run --pipeline={settings.task}_retrain`)."
-            )
+        for field, what in (("drift_reference", "drift reference"), ("ood", "out-of-distribution detector")):
+            if getattr(settings, field, None) is None:
+                raise ValueError(
+                    f"{settings.registered_model} version {settings.version} carries no {what} (it was registered "
+                    f"before drift reports): retrain it (`kedro run --pipeline={settings.task}_retrain`)."
+                )
         return settings.drift_reference
 
 

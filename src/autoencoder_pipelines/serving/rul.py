@@ -101,12 +101,13 @@ class RULModel(ServedModel):
 
     def drift(self, engines: pd.DataFrame, name: str) -> dict[str, Any]:
         """The batch's drift report against the model's training engines
-        (``monitoring.drift_report`` on each engine's last cycle of scaled, smoothed sensors,
-        matched to its predicted RUL without the model's offset: ``inference.matching_rul``).
+        (``monitoring.drift_report``): the engines its detector flags against the rate it
+        flags on validation; each engine's last cycle of scaled, smoothed sensors matched to
+        its predicted RUL without the model's offset (``inference.matching_rul``).
 
         Raises:
             CMAPSSValidationError: the engines fail the model's checks.
-            ValueError: the model carries no drift reference (registered before drift reports).
+            ValueError: the model carries no drift reference or detector (registered before drift reports).
         """
         from autoencoder_pipelines.inference import engine_features, last_cycle, matching_rul  # noqa: PLC0415
         from autoencoder_pipelines.models import predict_in_chunks  # noqa: PLC0415
@@ -115,7 +116,9 @@ class RULModel(ServedModel):
         engines = schemas.validate_engine_log(engines, name, settings.required_columns)
         windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
         answers = matching_rul(predict_in_chunks(self.model, windows)["rul"], self.model.config.rul_offset)
-        report = drift_report(reference, last_cycle(windows, settings.data.sensor_columns), answers)
+        features = last_cycle(windows, settings.data.sensor_columns)
+        flagged = settings.ood.flag(settings.ood.score(features[settings.ood.features].to_numpy(np.float64)))
+        report = drift_report(reference, features, flagged, settings.ood.false_flag_rate, answers)
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
 

@@ -190,11 +190,19 @@ def plot_reliability_diagram(raw_probabilities: np.ndarray, probabilities: np.nd
     )
 
 
-def report_test_drift(x_test: np.ndarray, probabilities: np.ndarray, drift_reference: dict) -> dict:
-    """The test patients against the model's drift reference, matched to their predicted
-    class (``monitoring.drift_report``)."""
+def report_test_drift(
+    x_test: np.ndarray, probabilities: np.ndarray, ood_scores: np.ndarray, drift_reference: dict, ood_detector: dict
+) -> dict:
+    """The test patients against the model's training patients, as any diagnosed batch
+    (``monitoring.drift_report``): the patients its detector flags against the rate it
+    flags on validation; each feature matched to the predicted class."""
+    detector = ThresholdDetector.model_validate(ood_detector)
     return drift_report(
-        DriftReference.model_validate(drift_reference), pacemaker.record_tenths(x_test), np.asarray(probabilities).argmax(axis=1)
+        DriftReference.model_validate(drift_reference),
+        pacemaker.record_tenths(x_test),
+        detector.flag(ood_scores),
+        detector.false_flag_rate,
+        np.asarray(probabilities).argmax(axis=1),
     )
 
 

@@ -107,7 +107,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.report_test_drift,
-                ["x_test", "test_probabilities", "drift_reference"],
+                ["x_test", "test_probabilities", "test_ood_scores", "drift_reference", "ood_detector"],
                 "test_drift_report",
                 name="report_test_drift",
             ),

@@ -206,12 +206,21 @@ def predict_test_rul(
     return predictions
 
 
-def report_test_drift(predictions: pd.DataFrame, x_test: np.ndarray, drift_reference: dict, data: CMAPSSConfig) -> dict:
-    """The evaluation engines' last cycles against the model's drift reference, matched to
-    their predicted RUL without the model's offset (``inference.matching_rul``): a batch like
-    any scored one (``monitoring.drift_report``)."""
+def report_test_drift(
+    predictions: pd.DataFrame, x_test: np.ndarray, drift_reference: dict, ood_detector: dict, data: CMAPSSConfig
+) -> dict:
+    """The evaluation engines against the model's training engines, as any scored batch
+    (``monitoring.drift_report``): the engines its detector flags (``ood``) against the rate
+    it flags on validation; each sensor's last cycle matched to the predicted RUL without
+    the model's offset (``inference.matching_rul``)."""
     answers = matching_rul(predictions["predicted_rul"], predictions["rul_offset"].iloc[0])
-    return drift_report(DriftReference.model_validate(drift_reference), last_cycle(x_test, data.sensor_columns), answers)
+    return drift_report(
+        DriftReference.model_validate(drift_reference),
+        last_cycle(x_test, data.sensor_columns),
+        predictions["ood"].to_numpy(bool),
+        MahalanobisDetector.model_validate(ood_detector).false_flag_rate,
+        answers,
+    )
 
 
 def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_train: np.ndarray) -> pd.DataFrame:

@@ -130,7 +130,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(nodes.score_test_engines, "test_predictions", "test_item_scores", name="score_test_engines"),
             node(
                 nodes.report_test_drift,
-                ["test_predictions", "x_test", "drift_reference", DATA],
+                ["test_predictions", "x_test", "drift_reference", "ood_detector", DATA],
                 "test_drift_report",
                 name="report_test_drift",
             ),
