@@ -146,9 +146,12 @@ def date_row(project: Path, date: str, arrived: int) -> dict:
 
 
 def drift_verdict(project: Path) -> str:
+    """The newest batch's verdict, its flagged engines, and how many sensors moved."""
     report = json.loads(newest(project / "data/08_reporting/rul_inference/FD001/drift_report.json").read_text())
-    return f"{report['verdict']} ({len(report['drifted_features'])}/{len(report['features'])})" + (
-        ", retraining recommended" if report["retraining_recommended"] else ""
+    return (
+        f"{report['verdict']} ({report['flagged']}/{report['n_current']} flagged, p = {report['flag_pvalue']:.2g}; "
+        f"{len(report['drifted_features'])}/{len(report['features'])} sensors moved)"
+        + (", retraining recommended" if report["retraining_recommended"] else "")
     )
 
 
