@@ -4,6 +4,8 @@ the best chosen on validation; and the sweep settings' errors, before any trial.
 from __future__ import annotations
 
 import json
+import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,21 @@ from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 @pytest.mark.slow
 def test_a_two_trial_sweep_tracks_both_and_picks_the_lower_validation_loss(local_ray, tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
-    run_pipeline(project, "rul_vae_sweep")  # conf/test: kl_weight 1 and 5, 3 epochs fixed
+    # the view's logger, listened to directly: the Kedro session configures logging (conf/logging.yml)
+    records, handler = [], logging.Handler()
+    handler.emit = records.append
+    progress_log = logging.getLogger("autoencoder_pipelines.training.progress")
+    progress_log.addHandler(handler)
+    try:
+        run_pipeline(project, "rul_vae_sweep")  # conf/test: kl_weight 1 and 5, 3 epochs fixed
+    finally:
+        progress_log.removeHandler(handler)
+
+    # the live view's lines, as it logs them when it closes: a line per trial with its values,
+    # every epoch its worker reported, how it ended
+    line = re.compile(r"Trial \w+ \(values kl_weight=([\d.]+)\): epoch 3/3, best val_loss [\d.]+; done, 3 epochs\.")
+    shown = [line.fullmatch(r.getMessage()) for r in records if r.getMessage().startswith("Trial ")]
+    assert sorted(m.group(1) for m in shown if m) == ["1.0", "5.0"] and len(shown) == 2, [r.getMessage() for r in records]
 
     trials = pd.read_parquet(latest(project / "data/08_reporting/rul_vae/sweep_trials.parquet"))
     assert sorted(trials["rul_vae.model.kl_weight"]) == [1.0, 5.0]

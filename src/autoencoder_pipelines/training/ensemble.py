@@ -105,15 +105,16 @@ def fit_ensemble(
             ensemble.cpus_per_member,
             seeds,
         )
-        with ProgressView(seeds, training.epochs) as view:
+        with ProgressView("Ensemble members", "member", "seed") as view:
+            for i, seed in enumerate(seeds):
+                view.add(i, str(seed), training.epochs)
             pending = list(refs)
             while pending:
                 done, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)
                 for event in queue.get_nowait_batch(queue.qsize()):
                     view.update(event)
                 for ref in done:
-                    member = refs.index(ref)
-                    view.finished(member, len(ray.get(ref)[1]["val_loss"]))
+                    view.finished(refs.index(ref), f"done, {len(ray.get(ref)[1]['val_loss'])} epochs")
         results = ray.get(refs)
         ray.kill(queue.actor)
     members, histories = [], []

@@ -19,6 +19,7 @@ from autoencoder_pipelines.training.backup import EpochBackup, ResumableEarlySto
 from autoencoder_pipelines.training.batches import EpochBatches, EpochRandomness
 from autoencoder_pipelines.training.config import TrainingConfig
 from autoencoder_pipelines.training.devices import Devices
+from autoencoder_pipelines.training.progress import reporters
 from autoencoder_pipelines.training.seeds import restart_seeds, seed_everything
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def fit_model(
         The model with the weights of its best validation epoch, and the per-epoch
         history (loss terms for training and validation) of the whole run.
     """
+    callbacks = [*(callbacks or []), *reporters()]  # a live view's, where the caller set one up
     directory = Path(config.backup_dir) / run_key
     with only_run_of(directory):
         return _fit_with_restarts(build_model, x_train, y_train, validation_data, config, directory, callbacks, sample_weight)

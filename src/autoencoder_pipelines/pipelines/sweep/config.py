@@ -80,6 +80,11 @@ class SweepConfig(BaseModel):
         default=0.0, ge=0, description="GPUs Ray gives a trial (Ray hides GPUs from a trial given none)"
     )
     seed: int = Field(default=0, ge=0, description="the search algorithm's seed (Optuna)")
+    worker_output: bool = Field(
+        default=False,
+        description="also print Ray Tune's status tables and each trial's own output (its Kedro and Keras lines) "
+        "on this terminal, interleaved; the live view of the trials is shown either way",
+    )
     storage_dir: Path = Field(description="Ray Tune's trial records (made absolute)")
 
     @property

@@ -45,16 +45,23 @@ def _tune_domain(domain: Domain):
     return {"uniform": tune.uniform, "loguniform": tune.loguniform, "randint": tune.randint}[kind](*getattr(domain, kind))
 
 
-def _trial(config: dict, *, pipeline: Pipeline, parameters: dict, data: dict, history: str, metric: str, threads: int) -> None:
-    """One trial, in a Ray worker: the slice run with ``config``'s overrides; reports the
-    metric at the epoch early stopping kept."""
+def _trial(
+    config: dict, *, pipeline: Pipeline, parameters: dict, data: dict, history: str, metric: str, threads: int, progress
+) -> None:
+    """One trial, in a Ray worker: the slice run with ``config``'s overrides, its epochs
+    reported to the driver's live view (``progress``, a Ray queue); reports the metric at
+    the epoch early stopping kept."""
     from kedro.runner import SequentialRunner  # noqa: PLC0415 - configures Kedro's logging on import
     from ray import tune  # noqa: PLC0415
 
+    from autoencoder_pipelines import quiet_startup  # noqa: PLC0415
     from autoencoder_pipelines.training.workers import thread_limits  # noqa: PLC0415
 
     os.environ.update(thread_limits(threads))  # before the deep-learning stack starts in this worker
+    quiet_startup.install()  # TensorFlow's start-up lines off, as in the driver
     from kedro.validation.parameter_validator import ParameterValidator  # noqa: PLC0415
+
+    from autoencoder_pipelines.training.progress import reporting_to  # noqa: PLC0415 - loads Keras
 
     validated = ParameterValidator({"trial": pipeline}).validate_raw_params(override(parameters, config))
     catalog = DataCatalog({name: _KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()})
@@ -63,7 +70,8 @@ def _trial(config: dict, *, pipeline: Pipeline, parameters: dict, data: dict, hi
     for name in pipeline.inputs():
         if name.startswith("params:"):
             catalog[name] = _KeptDataset(data=lookup(validated, name.removeprefix("params:")), copy_mode="assign")
-    SequentialRunner().run(pipeline, catalog)
+    with reporting_to(progress, tune.get_context().get_trial_id()):
+        SequentialRunner().run(pipeline, catalog)
     curves = catalog.load(history)
     best = int(np.argmin(curves["val_loss"]))
     if metric not in curves:
@@ -94,25 +102,18 @@ def run_sweep(
         values to put in ``conf/base``. With ``<task>.training.seed`` in the space, the
         best is the recipe (the other values) with the best mean over its seeds.
     """
+    import ray  # noqa: PLC0415
     from ray import tune  # noqa: PLC0415
     from ray.tune.search.optuna import OptunaSearch  # noqa: PLC0415
+    from ray.util.queue import Queue  # noqa: PLC0415
 
+    from autoencoder_pipelines.pipelines.sweep.progress import ShowTrials  # noqa: PLC0415 - loads Keras and Ray Tune
+    from autoencoder_pipelines.training.progress import ProgressView  # noqa: PLC0415
     from autoencoder_pipelines.training.workers import ray_runtime  # noqa: PLC0415
 
     check_space(sweep, parameters, trial, task)
     history = f"{task}.training_history"
-    trainable = tune.with_resources(
-        tune.with_parameters(
-            _trial,
-            pipeline=trial,
-            parameters=override(parameters, sweep.fixed),
-            data=dict(zip(data_names, data, strict=True)),
-            history=history,
-            metric=sweep.metric,
-            threads=sweep.cpus_per_trial,
-        ),
-        {"cpu": sweep.cpus_per_trial, "gpu": sweep.gpus_per_trial},
-    )
+    fixed = override(parameters, sweep.fixed)
     tune_config = tune.TuneConfig(
         metric=sweep.metric,
         mode=sweep.mode,
@@ -124,13 +125,33 @@ def run_sweep(
     storage = Path(sweep.storage_dir).resolve()
     storage.mkdir(parents=True, exist_ok=True)
     name = f"{task}_sweep-{time.strftime('%Y%m%dT%H%M%S')}"
-    with ray_runtime():
+    with ray_runtime(worker_output=sweep.worker_output), ProgressView("Sweep trials", "trial", "values") as view:
+        progress = Queue(actor_options={"num_cpus": 0})
+        trainable = tune.with_resources(
+            tune.with_parameters(
+                _trial,
+                pipeline=trial,
+                parameters=fixed,
+                data=dict(zip(data_names, data, strict=True)),
+                history=history,
+                metric=sweep.metric,
+                threads=sweep.cpus_per_trial,
+                progress=progress,
+            ),
+            {"cpu": sweep.cpus_per_trial, "gpu": sweep.gpus_per_trial},
+        )
         results = tune.Tuner(
             trainable,
             param_space={path: _tune_domain(domain) for path, domain in sweep.domains.items()},
             tune_config=tune_config,
-            run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=1),
+            run_config=tune.RunConfig(
+                name=name,
+                storage_path=str(storage),
+                verbose=1 if sweep.worker_output else 0,  # Tune's status tables; the view shows the trials
+                callbacks=[ShowTrials(view, progress, lambda values: lookup(override(fixed, values), f"{task}.training.epochs"))],
+            ),
         ).fit()
+        ray.kill(progress.actor)
     trials = _trials_table(results, sweep)
     return trials, best_of(trials, sweep, task)
 
