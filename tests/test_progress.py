@@ -44,6 +44,7 @@ def test_the_view_has_one_line_per_member_and_says_which_resumed(caplog):
         for member in range(4):
             view.update({"line": member, "epoch": 12 + member, "val_loss": 3.0 + member, "best": 2.5, "elapsed": 60.0})
         view.finished(3, "done, 15 epochs")
+    assert output.getvalue().endswith("┘\n")  # not a terminal: what follows starts on its own line
     lines = _lines(output, "/200")
     assert len(lines) == 4 and "Ensemble members" in output.getvalue()
     assert "12/200" in lines[0] and "resumed after epoch 11" in lines[0] and "42" in lines[0]

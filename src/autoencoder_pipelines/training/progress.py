@@ -116,6 +116,8 @@ class ProgressView:
     def __exit__(self, *exc) -> None:
         self._live.update(self.table())
         self._live.__exit__(*exc)
+        if not self._live.console.is_terminal:
+            self._live.console.line()  # a log or pipe: the next line starts on its own
         for key, line in self.lines.items():  # the table's last state, for a log without the terminal
             logger.info(
                 "%s %s (%s %s): epoch %d/%d, best val_loss %.4g%s.",
