@@ -128,7 +128,7 @@ def _fit(
             run_eagerly=config.run_eagerly,
         )
         # The optimizer's variables made now, not inside the first traced step: TensorFlow
-        # traces a step that creates variables a second time (2-3 s per fit for the LSTM).
+        # traces a step that creates variables a second time.
         # Zeros either way, so the same training. The model's optimizer: under mixed float16
         # it wraps ``optimizer`` in a loss scaler, whose build builds ``optimizer``.
         model.optimizer.build(model.trainable_variables)
