@@ -124,7 +124,9 @@ def choose_on_validation(run: dict, data: CMAPSSConfig) -> dict:
     for _ in range(300):
         pick = rng.choice(len(windows), 100)
         answers = matching_rul(estimate[pick], run["model"].config.rul_offset)
-        report = drift_report(run["drift"], last_cycle(windows[pick], data.sensor_columns), answers)
+        features = last_cycle(windows[pick], data.sensor_columns)
+        flagged = run["ood"].flag(run["ood"].score(features[run["ood"].features].to_numpy(np.float64)))
+        report = drift_report(run["drift"], features, flagged, run["ood"].false_flag_rate, answers)
         rows.append({"what": "drift rule on validation batches", "false_drift_rate": float(report["verdict"] == "drift")})
     table = pd.DataFrame(rows).groupby("what").agg(["mean", "std"])
     return {k: {f"{m}_{s}": float(v) for (m, s), v in row.items() if not np.isnan(v)} for k, row in table.iterrows()}
@@ -144,7 +146,9 @@ def measure(run: dict, data: CMAPSSConfig, data_dir: Path, subset: str) -> dict:
 
     windows, _ = engine_features(engines, run["scaler"], data, name)
     answers = matching_rul(scored["predicted_rul"], run["model"].config.rul_offset)
-    drift = drift_report(run["drift"], last_cycle(windows, data.sensor_columns), answers)
+    drift = drift_report(
+        run["drift"], last_cycle(windows, data.sensor_columns), scored["ood"].to_numpy(bool), run["ood"].false_flag_rate, answers
+    )
     return {
         "engines": len(scored),
         "rmse": float(np.sqrt(np.mean(error**2))),

@@ -78,3 +78,38 @@ def test_a_fit_inside_reporting_to_reports_its_epochs_and_one_outside_does_not(t
     assert reporters() == []
     fit_model(build, x, y, (x, y), config, "outside")
     assert len(queue) == 2
+
+
+class _Trial:
+    def __init__(self, trial_id, config, last_result=None):
+        self.trial_id, self.config, self.last_result = trial_id, config, last_result or {}
+
+
+class _RayQueue(list):
+    def qsize(self):
+        return len(self)
+
+    def get_nowait_batch(self, n):
+        batch, self[:] = self[:n], self[n:]
+        return batch
+
+
+def test_the_sweep_view_survives_trials_that_fail_unstarted_end_without_a_result_or_are_unknown():
+    """Ray Tune calls on_trial_error for a trial whose worker never started (no
+    on_trial_start), and a trial can end without a last result: the sweep must go on."""
+    from ray import cloudpickle
+
+    from autoencoder_pipelines.pipelines.sweep.progress import ShowTrials
+
+    output, queue = io.StringIO(), _RayQueue()
+    with ProgressView("Sweep trials", "trial", "values", console=Console(file=output, width=160)) as view:
+        trials = ShowTrials(view, queue, lambda values: 3)
+        trials.on_trial_start(0, [], _Trial("t0", {"m.kl_weight": 1.0}))
+        queue += [{"line": "t0", "epoch": 1, "val_loss": 2.0, "best": 2.0, "elapsed": 1.0}, {"line": "gone", "epoch": 1}]
+        trials.on_step_end(1, [])  # the unknown trial's event is dropped, not raised
+        trials.on_trial_complete(2, [], _Trial("t0", {"m.kl_weight": 1.0}))  # no last result
+        trials.on_trial_error(3, [], _Trial("t1", {"m.kl_weight": 5.0}))  # never started
+        copy = cloudpickle.loads(cloudpickle.dumps(trials))  # as Ray Tune pickles its callbacks: without the view
+    assert copy.view is None and copy.queue == []
+    assert view.lines["t0"].epoch == 1 and view.lines["t0"].notes == ["done"]
+    assert view.lines["t1"].label == "kl_weight=5.0" and view.lines["t1"].notes == ["failed"]

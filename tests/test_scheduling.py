@@ -75,3 +75,10 @@ def test_a_drift_report_of_the_champions_batches_recommending_retraining_trigger
     for report in ({**drifted, "retraining_recommended": False}, {**drifted, "model_version": "2"}, None):
         result = _check(_Catalog(report), params, "rul_vae_retrain")
         assert result["retrain"] is False and result["reason"].startswith("nothing new since champion version 3")
+
+
+def test_a_drift_report_written_before_the_flagged_items_verdict_still_gives_its_reason(monkeypatch):
+    monkeypatch.setattr("autoencoder_pipelines.scheduling.learned", lambda name: set())
+    former = {"retraining_recommended": True, "model_version": "3", "drifted_share": 0.6}
+    result = _check(_Catalog(former), {"rul_vae": {"data": {"subset": "FD001"}}}, "rul_vae_retrain")
+    assert result["retrain"] is True and result["reason"].endswith("(60% of its features drifted, by the former rule)")

@@ -105,18 +105,20 @@ def fit_ensemble(
             ensemble.cpus_per_member,
             seeds,
         )
-        with ProgressView("Ensemble members", "member", "seed") as view:
-            for i, seed in enumerate(seeds):
-                view.add(i, str(seed), training.epochs)
-            pending = list(refs)
-            while pending:
-                done, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)
-                for event in queue.get_nowait_batch(queue.qsize()):
-                    view.update(event)
-                for ref in done:
-                    view.finished(refs.index(ref), f"done, {len(ray.get(ref)[1]['val_loss'])} epochs")
-        results = ray.get(refs)
-        ray.kill(queue.actor)
+        try:
+            with ProgressView("Ensemble members", "member", "seed") as view:
+                for i, seed in enumerate(seeds):
+                    view.add(i, str(seed), training.epochs)
+                pending = list(refs)
+                while pending:
+                    done, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)
+                    for event in queue.get_nowait_batch(queue.qsize()):
+                        view.update(event)
+                    for ref in done:
+                        view.finished(refs.index(ref), f"done, {len(ray.get(ref)[1]['val_loss'])} epochs")
+            results = ray.get(refs)
+        finally:
+            ray.kill(queue.actor)  # also when a member fails: an existing Ray outlives this run
     members, histories = [], []
     model_class = models.model_class(model_name)
     for i, seed in enumerate(seeds):

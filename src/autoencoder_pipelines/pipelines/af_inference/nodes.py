@@ -78,7 +78,7 @@ def report_batch_drift(champion: RegisteredModel | None, logs: pd.DataFrame, inf
 
     Raises:
         NoChampionError: the registry has no (served) champion.
-        ValueError: the champion carries no drift reference (registered before drift reports).
+        ValueError: the champion carries no drift reference or detector (registered before drift reports).
     """
     return _require(champion).served.unwrap_python_model().drift(logs, inference.file_name)
 

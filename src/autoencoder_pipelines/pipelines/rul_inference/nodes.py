@@ -76,7 +76,7 @@ def report_batch_drift(champion: RegisteredModel | None, engines: pd.DataFrame, 
 
     Raises:
         NoChampionError: the registry has no champion.
-        ValueError: the champion carries no drift reference (registered before drift reports).
+        ValueError: the champion carries no drift reference or detector (registered before drift reports).
     """
     return _served(champion).drift(engines, inference.file_name)
 

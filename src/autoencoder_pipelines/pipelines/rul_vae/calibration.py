@@ -80,9 +80,8 @@ def sample_drift_reference(
 
     Labelled with the estimate, not the true RUL: a batch is matched by its estimates, which
     lean towards the middle of the range (a healthy engine is estimated more worn than it
-    is); matched to true RULs, a healthy fleet can meet more worn windows and look drifted.
-    Either way the verdict on a healthy fleet can still depend on the matching
-    (docs/production.md, the replay).
+    is); matched to true RULs, a healthy fleet can meet more worn windows and look moved.
+    The matching shapes what moved, not the verdict (``monitoring.drift_report``).
     """
     windows, _, _ = _cut_points(train, split["train_units"], data)
     rows = sample_rows(len(windows), seed=data.split_seed)

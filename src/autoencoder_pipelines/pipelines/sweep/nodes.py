@@ -127,31 +127,35 @@ def run_sweep(
     name = f"{task}_sweep-{time.strftime('%Y%m%dT%H%M%S')}"
     with ray_runtime(worker_output=sweep.worker_output), ProgressView("Sweep trials", "trial", "values") as view:
         progress = Queue(actor_options={"num_cpus": 0})
-        trainable = tune.with_resources(
-            tune.with_parameters(
-                _trial,
-                pipeline=trial,
-                parameters=fixed,
-                data=dict(zip(data_names, data, strict=True)),
-                history=history,
-                metric=sweep.metric,
-                threads=sweep.cpus_per_trial,
-                progress=progress,
-            ),
-            {"cpu": sweep.cpus_per_trial, "gpu": sweep.gpus_per_trial},
-        )
-        results = tune.Tuner(
-            trainable,
-            param_space={path: _tune_domain(domain) for path, domain in sweep.domains.items()},
-            tune_config=tune_config,
-            run_config=tune.RunConfig(
-                name=name,
-                storage_path=str(storage),
-                verbose=1 if sweep.worker_output else 0,  # Tune's status tables; the view shows the trials
-                callbacks=[ShowTrials(view, progress, lambda values: lookup(override(fixed, values), f"{task}.training.epochs"))],
-            ),
-        ).fit()
-        ray.kill(progress.actor)
+        try:
+            trainable = tune.with_resources(
+                tune.with_parameters(
+                    _trial,
+                    pipeline=trial,
+                    parameters=fixed,
+                    data=dict(zip(data_names, data, strict=True)),
+                    history=history,
+                    metric=sweep.metric,
+                    threads=sweep.cpus_per_trial,
+                    progress=progress,
+                ),
+                {"cpu": sweep.cpus_per_trial, "gpu": sweep.gpus_per_trial},
+            )
+            results = tune.Tuner(
+                trainable,
+                param_space={path: _tune_domain(domain) for path, domain in sweep.domains.items()},
+                tune_config=tune_config,
+                run_config=tune.RunConfig(
+                    name=name,
+                    storage_path=str(storage),
+                    verbose=1 if sweep.worker_output else 0,  # Tune's status tables; the view shows the trials
+                    callbacks=[
+                        ShowTrials(view, progress, lambda values: lookup(override(fixed, values), f"{task}.training.epochs"))
+                    ],
+                ),
+            ).fit()
+        finally:
+            ray.kill(progress.actor)  # also when the search fails: an existing Ray outlives this run
     trials = _trials_table(results, sweep)
     return trials, best_of(trials, sweep, task)
 

@@ -40,17 +40,25 @@ class ShowTrials(tune.Callback):
         if self.view is None:
             return
         self._drain()
-        self.view.finished(trial.trial_id, f"done, {trial.last_result.get('epochs_trained')} epochs")
+        epochs = (trial.last_result or {}).get("epochs_trained")
+        self._finished(trial, "done" if epochs is None else f"done, {epochs} epochs")
 
     def on_trial_error(self, iteration: int, trials: list, trial, **info: Any) -> None:
         if self.view is not None:
             self._drain()
-            self.view.finished(trial.trial_id, "failed")
+            self._finished(trial, "failed")
         logger.warning("Sweep trial %s (%s) failed; its error is in the trials table.", trial.trial_id, trial.config)
+
+    def _finished(self, trial, note: str) -> None:
+        if trial.trial_id not in self.view.lines:  # a trial whose worker failed to start was never started
+            self.on_trial_start(0, [], trial)
+        self.view.finished(trial.trial_id, note)
 
     def _drain(self) -> None:
         if self.view is None:
             return
         for event in self.queue.get_nowait_batch(self.queue.qsize()):
-            if event["line"] in self.view.lines:  # a trial's epochs can arrive before Tune says it started
+            if event["line"] in self.view.lines:
                 self.view.update(event)
+            else:
+                logger.debug("Progress of %s, a trial the view does not show: %s", event["line"], event)
