@@ -125,7 +125,7 @@ def choose_on_validation(run: dict, data: CMAPSSConfig) -> dict:
         pick = rng.choice(len(windows), 100)
         answers = matching_rul(estimate[pick], run["model"].config.rul_offset)
         features = last_cycle(windows[pick], data.sensor_columns)
-        flagged = run["ood"].flag(run["ood"].score(features[run["ood"].features].to_numpy(np.float64)))
+        flagged = run["ood"].flag(run["ood"].score_frame(features))
         report = drift_report(run["drift"], features, flagged, run["ood"].false_flag_rate, answers)
         rows.append({"what": "drift rule on validation batches", "false_drift_rate": float(report["verdict"] == "drift")})
     table = pd.DataFrame(rows).groupby("what").agg(["mean", "std"])

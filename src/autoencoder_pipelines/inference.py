@@ -70,7 +70,7 @@ def trust_columns(
     if intervals is not None:
         columns["rul_lower"], columns["rul_upper"] = intervals.bounds(estimate, spread, 0.0, max_rul)
     if detector is not None:
-        scores = detector.score(features[detector.features].to_numpy(np.float64))
+        scores = detector.score_frame(features)
         columns["ood_score"], columns["ood"] = scores, detector.flag(scores)
     return columns
 

@@ -79,6 +79,10 @@ class MahalanobisDetector(BaseModel):
         centred = np.asarray(features, np.float64) - np.asarray(self.mean)
         return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", centred, np.asarray(self.precision), centred), 0.0))
 
+    def score_frame(self, features: pd.DataFrame) -> np.ndarray:
+        """:meth:`score` of a table holding (at least) the detector's features, by name."""
+        return self.score(features[self.features].to_numpy(np.float64))
+
     def flag(self, scores) -> np.ndarray:
         return np.asarray(scores) > self.threshold
 

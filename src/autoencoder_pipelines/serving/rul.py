@@ -117,7 +117,7 @@ class RULModel(ServedModel):
         windows, _ = engine_features(engines, settings.condition_scaler, settings.data, name)
         answers = matching_rul(predict_in_chunks(self.model, windows)["rul"], self.model.config.rul_offset)
         features = last_cycle(windows, settings.data.sensor_columns)
-        flagged = settings.ood.flag(settings.ood.score(features[settings.ood.features].to_numpy(np.float64)))
+        flagged = settings.ood.flag(settings.ood.score_frame(features))
         report = drift_report(reference, features, flagged, settings.ood.false_flag_rate, answers)
         return {"model": settings.registered_model or "", "model_version": settings.version or "", **report}
 
