@@ -143,35 +143,55 @@ def write_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> Path:
     return folder
 
 
-# xdist's `--dist loadscope` gives each worker whole modules, in collection order; by
-# default it orders them by their number of tests, so the few-but-long modules came last
-# and one worker ran them alone at the end. The longest first instead (seconds per module
-# on the 2-core machine, `pytest -n auto --dist loadscope --junitxml=...`; modules not
-# listed take a few seconds and follow in their own order). Used with
-# `--no-loadscope-reorder` (pyproject.toml's addopts).
-MODULE_SECONDS = {
+# xdist's `--dist loadscope` gives each worker whole scopes (a module, or a folder named in
+# SHARED_SCOPES), in collection order; by default it orders them by their number of tests, so
+# the few-but-long modules came last and one worker ran them alone at the end. The longest
+# first instead (seconds per scope on the 2-core machine, `pytest -n auto --dist loadscope
+# --junitxml=...`; scopes not listed take a few seconds and follow in their own order). Used
+# with `--no-loadscope-reorder` (pyproject.toml's addopts).
+SCOPE_SECONDS = {
     "tests/pipelines/test_retraining.py": 245,
     "tests/pipelines/test_rul_vae.py": 217,
     "tests/deploy/test_airflow_dag.py": 151,
+    "tests/ensembles": 150,
     "tests/models/test_recurrent_vae.py": 130,
     "tests/pipelines/test_mnist_pipelines.py": 98,
     "tests/models/test_contract.py": 96,
-    "tests/ensembles/test_fit_members.py": 86,
     "tests/models/test_backends.py": 84,
     "tests/pipelines/test_rul_vae_retrain.py": 78,
     "tests/pipelines/test_af_rvae.py": 77,
     "tests/test_peer_benchmark.py": 73,
-    "tests/ensembles/test_ensemble_pipeline.py": 63,
-    "tests/ensembles/test_sweep.py": 58,
     "tests/pipelines/test_arrivals.py": 37,
     "tests/models/test_autoencoders.py": 22,
     "tests/test_imports.py": 20,
     "tests/models/test_ensemble.py": 18,
 }
+# Folders whose modules share a package-scoped fixture too costly to make twice: one worker
+# runs all of them. tests/ensembles: one Ray cluster, its workers' TensorFlow imported once.
+SHARED_SCOPES = ("tests/ensembles/",)
+
+
+def _scope(nodeid: str) -> str:
+    module = nodeid.split("::")[0]
+    return next((folder.rstrip("/") for folder in SHARED_SCOPES if module.startswith(folder)), module)
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: -MODULE_SECONDS.get(item.nodeid.split("::")[0], 0))  # stable: order within a module kept
+    items.sort(key=lambda item: -SCOPE_SECONDS.get(_scope(item.nodeid), 0))  # stable: order within a scope kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope`, with the folders of SHARED_SCOPES each one scope."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedScopeScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    return SharedScopeScheduling(config, log)
 
 
 # The tests never open the repository's own MLflow database (a developer's runs and registry):

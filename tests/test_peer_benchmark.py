@@ -61,7 +61,7 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     (stage,) = report["stages"]
     assert stage["stage"] == "cmapss_preprocessing" and stage["ours_s"] > 0 and stage["peer_s"] > 0
     assert stage["ratio"] == pytest.approx(stage["peer_s"] / stage["ours_s"])
-    assert report["matmul_gflop_s"]["before"] > 0 and report["matmul_gflop_s"]["after"] > 0
+    assert report["matmul_gflop_s"]["before"] > 0 and "after" not in report["matmul_gflop_s"]  # measured once in --quick
 
     lines = table.read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| model |"))

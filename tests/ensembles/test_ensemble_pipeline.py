@@ -1,4 +1,4 @@
-"""An ensemble through Kedro: ``rul_vae_retrain`` with two members on a local 2-CPU Ray,
+"""An ensemble through Kedro: ``rul_vae_retrain`` with two members on a 2-node Ray of a CPU each,
 tracked as one MLflow run with a child run per member, saved and registered as one model."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ TWO_MEMBERS = {"training": {"restarts": 1, "ensemble": {"members": 2}}}
 
 
 @pytest.mark.slow
-def test_a_two_member_ensemble_is_one_tracked_run_with_a_child_run_per_member(local_ray, tmp_path, monkeypatch):
+def test_a_two_member_ensemble_is_one_tracked_run_with_a_child_run_per_member(ray_cluster, tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
     catalog = run_pipeline(project, "rul_vae_retrain", rul_vae=TWO_MEMBERS)
     reports = project / "data/08_reporting/rul_vae/FD001"

@@ -75,25 +75,7 @@ class _DieOnce(keras.callbacks.Callback):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """A Ray cluster of two nodes with a CPU each, for the module: the members of an ensemble
-    train on both, and the second fit reuses the first's worker processes (TensorFlow
-    already imported) except where a worker dies."""
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    try:
-        ray.init(address=cluster.address)
-        cluster.wait_for_nodes()
-        yield cluster
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(cluster, tmp_path_factory):
+def uninterrupted(ray_cluster, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("uninterrupted")
     return _fit(tmp, callbacks=[_LogEpochs(tmp / "epochs.log")]), tmp
 

@@ -1,4 +1,4 @@
-"""``<task>_sweep`` through Kedro: trials on a local 2-CPU Ray, each an MLflow child run,
+"""``<task>_sweep`` through Kedro: trials on a 2-node Ray of a CPU each, each an MLflow child run,
 the best chosen on validation; and the sweep settings' errors, before any trial."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.pipelines.kedro_project import latest, make_project, run_pipeline
 
 
 @pytest.mark.slow
-def test_a_two_trial_sweep_tracks_both_and_picks_the_lower_validation_loss(local_ray, tmp_path, monkeypatch):
+def test_a_two_trial_sweep_tracks_both_and_picks_the_lower_validation_loss(ray_cluster, tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch, CMAPSS_DATA_DIR=str(write_cmapss(tmp_path / "raw")))
     # the view's logger, listened to directly: the Kedro session configures logging (conf/logging.yml)
     records, handler = [], logging.Handler()

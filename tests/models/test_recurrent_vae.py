@@ -13,6 +13,7 @@ from autoencoder_pipelines.models import RecurrentVAE, RecurrentVAEConfig
 from autoencoder_pipelines.models.losses import kl_divergence, masked_mse
 from autoencoder_pipelines.training import TrainingConfig
 from autoencoder_pipelines.training.fit import fit_model
+from autoencoder_pipelines.training.progress import reporting_to
 from autoencoder_pipelines.training.seeds import restart_seeds
 
 MASK = -99.0
@@ -144,6 +145,13 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+class _Queue:
+    """What a live view's queue receives, put in ``events``."""
+
+    def __init__(self, events: list):
+        self.put_nowait = events.append
+
+
 class _EpochRecorder(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -164,9 +172,9 @@ def test_fit_model_trains_and_validates_with_sample_weights(tmp_path):
     ones = np.ones(len(x), "float32")
     train = lambda: RecurrentVAE(_config())  # noqa: E731
     unweighted = fit_model(train, x, y, (x, y), _training(tmp_path), run_key="a")[1]
-    all_ones = fit_model(train, x, y, (x, y, ones), _training(tmp_path), run_key="b", sample_weight=ones)[1]
-    np.testing.assert_allclose(all_ones["val_loss"], unweighted["val_loss"], rtol=1e-5)
+    # training weights of one: the unweighted training; validation weights of a half: its validation loss halved
     halved = fit_model(train, x, y, (x, y, ones / 2), _training(tmp_path), run_key="c", sample_weight=ones)[1]
+    np.testing.assert_allclose(halved["loss"], unweighted["loss"], rtol=1e-5)
     np.testing.assert_allclose(halved["val_loss"], np.array(unweighted["val_loss"]) / 2, rtol=1e-5)
     # weight only the first window: the training loss is no longer the unweighted one
     first = np.zeros(len(x), "float32")
@@ -300,12 +308,17 @@ def test_restarts_go_on_with_the_lowest_validation_loss_and_resume_if_killed(tmp
     ]
     winner = int(np.argmin([min(h["val_loss"]) for h in alone]))
 
-    recorder = _EpochRecorder()
-    with pytest.raises(KeyboardInterrupt):  # killed in the final phase, after epoch 3
+    recorder, killed_view, resumed_view = _EpochRecorder(), [], []
+    with pytest.raises(KeyboardInterrupt), reporting_to(_Queue(killed_view), "m"):  # killed in the final phase, after epoch 3
         fit_model(build, x, y, (x, y), config, "run", callbacks=[_Interrupt(at_epoch=2)])
     assert sorted(p.name for p in (config.backup_dir / "run").iterdir()) == ["restart-0", "restart-1"]
-    model, history = fit_model(build, x, y, (x, y), config, "run", callbacks=[recorder])
+    with reporting_to(_Queue(resumed_view), "m"):
+        model, history = fit_model(build, x, y, (x, y), config, "run", callbacks=[recorder])
     assert recorder.epochs == [3]  # resumed: no restart trained again
+    # a live view hears that the winner trains on, and of a resume only after the kill
+    chosen = {"line": "m", "note": f"restart {winner + 1}/2 chosen"}
+    assert killed_view == [chosen]  # went on from the chosen restart's epoch 2: no resume (killed before its report)
+    assert resumed_view[:2] == [chosen, {"line": "m", "resumed": 3}] and [e["epoch"] for e in resumed_view[2:]] == [4]
     assert len(history["val_loss"]) == 4
     np.testing.assert_allclose(history["val_loss"][:2], alone[winner]["val_loss"], rtol=1e-5)
     assert not (config.backup_dir / "run").exists()

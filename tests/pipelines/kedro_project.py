@@ -55,11 +55,29 @@ def make_project(tmp_path: Path, monkeypatch, **env: str) -> Path:
     return tmp_path
 
 
-def run_pipeline(project: Path, pipeline: str, **runtime_params):
+class RunCatalog:
+    """The catalog of a run's session, made when a test first loads from it: making one
+    reads the configuration again (about a second), and most runs' tests read files."""
+
+    def __init__(self, project: Path, runtime_params: dict):
+        self._session = functools.partial(
+            KedroSession.create, project_path=project, env="test", runtime_params=runtime_params or None
+        )
+
+    @functools.cached_property
+    def _catalog(self):
+        with self._session() as session:
+            return session.load_context().catalog
+
+    def load(self, name: str):
+        return self._catalog.load(name)
+
+
+def run_pipeline(project: Path, pipeline: str, **runtime_params) -> RunCatalog:
     """``kedro run --env=test --pipeline=<pipeline>``; returns the run's catalog."""
     with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params or None) as session:
         session.run(pipeline_names=[pipeline])
-        return session.load_context().catalog
+    return RunCatalog(project, runtime_params)
 
 
 def latest(folder: Path) -> Path:

@@ -19,7 +19,7 @@ from autoencoder_pipelines.training.backup import EpochBackup, ResumableEarlySto
 from autoencoder_pipelines.training.batches import EpochBatches, EpochRandomness
 from autoencoder_pipelines.training.config import TrainingConfig
 from autoencoder_pipelines.training.devices import Devices
-from autoencoder_pipelines.training.progress import reporters
+from autoencoder_pipelines.training.progress import ProgressReport, reporters
 from autoencoder_pipelines.training.seeds import restart_seeds, seed_everything
 
 logger = logging.getLogger(__name__)
@@ -71,9 +71,10 @@ def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, d
         model, history = fit(config.seed, directory, config.epochs, callbacks)
     else:
         seeds = restart_seeds(config.seed, config.restarts)
-        scores = []
+        scores, probes = [], []
         for i, seed in enumerate(seeds):
             _, first_epochs = fit(seed, directory / f"restart-{i}", config.restart_epochs, None)
+            probes.append(first_epochs)
             # Only the first restart_epochs count: a resumed run may find the winner further on.
             scores.append(min(first_epochs["val_loss"][: config.restart_epochs]))
             logger.info(
@@ -86,6 +87,10 @@ def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, d
             )
         winner = int(np.argmin(scores))
         logger.info("Training on restart %d (seed %d), the lowest validation loss.", winner + 1, seeds[winner])
+        # Going on from the winner's first epochs is not resuming (a rerun's winner may already have gone further).
+        going_on_after = min(len(probes[winner]["val_loss"]), config.restart_epochs)
+        for report in (c for c in callbacks if isinstance(c, ProgressReport)):
+            report.continues(going_on_after, f"restart {winner + 1}/{len(seeds)} chosen")
         model, history = fit(seeds[winner], directory / f"restart-{winner}", config.epochs, callbacks)
     shutil.rmtree(directory, ignore_errors=True)
     return model, history

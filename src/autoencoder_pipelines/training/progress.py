@@ -5,7 +5,7 @@ Each fit, in its Ray worker, reports every epoch through a Ray queue
 (:class:`ProgressReport`, a Keras callback); the driver drains the queue and draws one
 live table (:class:`ProgressView`, rich): a line per member or trial with its epoch,
 validation loss, best so far and elapsed time, and "resumed after epoch N" for one that
-continued from its backup. The same events go to the log, so a terminal that is not
+continued from the backup of a killed run. The same events go to the log, so a terminal that is not
 interactive (CI, Airflow) keeps them too.
 
 An ensemble's members get their :class:`ProgressReport` from the trainer that starts
@@ -56,8 +56,8 @@ def reporters() -> list[keras.callbacks.Callback]:
 class ProgressReport(keras.callbacks.Callback):
     """Puts ``{"line", "epoch", "val_loss", "best", "elapsed"}`` on ``queue`` after every
     epoch, and ``{"line", "resumed": n}`` when the fit starts after epoch ``n`` (a backup
-    resumed); ``line`` names the member or trial. ``queue`` is anything with
-    ``put_nowait`` (a ``ray.util.queue.Queue``)."""
+    of a killed run resumed); ``line`` names the member or trial. ``queue`` is anything
+    with ``put_nowait`` (a ``ray.util.queue.Queue``)."""
 
     def __init__(self, queue, line: Hashable):
         super().__init__()
@@ -65,11 +65,19 @@ class ProgressReport(keras.callbacks.Callback):
         self.line = line
         self._started: float | None = None
         self._best = float("inf")
+        self._continues_after = 0
+
+    def continues(self, after_epoch: int, note: str) -> None:
+        """The fit goes on after ``after_epoch`` by design, not after a kill (the winning
+        restart trains on from its first epochs): said with ``note``
+        (``{"line", "note"}``), and a start there is no resume."""
+        self._continues_after = after_epoch
+        self.queue.put_nowait({"line": self.line, "note": note})
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._started is None:
             self._started = time.monotonic()
-            if epoch > 0:
+            if epoch > self._continues_after:
                 self.queue.put_nowait({"line": self.line, "resumed": epoch})
 
     def on_epoch_end(self, epoch, logs=None):
@@ -142,6 +150,8 @@ class ProgressView:
             note = f"resumed after epoch {event['resumed']}"
             line.notes.append(note)
             logger.info("%s %s %s.", self.unit.capitalize(), key, note)
+        elif "note" in event:
+            line.notes.append(event["note"])
         else:
             line.epoch, line.val_loss, line.best, line.elapsed = (
                 event["epoch"],
