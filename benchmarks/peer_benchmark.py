@@ -257,7 +257,9 @@ def markdown(report: dict) -> str:
         + (
             f"{rate['before']:.0f} / {rate['after']:.0f} GFLOP/s (before / after)."
             if "after" in rate
-            else f"{rate['before']:.0f} GFLOP/s (before; measured once with --quick, else the run ended before its second measurement)."
+            else f"{rate['before']:.0f} GFLOP/s (measured once: --quick)."
+            if "--quick" in report["command"].split()
+            else f"{rate['before']:.0f} GFLOP/s (before; the run ended before its second measurement)."
         ),
         f"Command: `{report['command']}`"
         + "".join(f"; rows re-measured by `{u['command']}` ({u['date']})" for u in report.get("updates", [])),

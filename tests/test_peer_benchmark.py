@@ -66,6 +66,7 @@ def test_quick_mode_on_tiny_sizes_writes_a_well_formed_table(tmp_path, monkeypat
     lines = table.read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| model |"))
     columns = lines[header].count("|")
+    assert "GFLOP/s (measured once: --quick)." in lines[0]
     row = lines[header + 2]
     assert row.split("|")[1].strip() == "vae/bf16" and row.count("|") == columns
     assert any(line.startswith("| cmapss_preprocessing |") for line in lines)

@@ -41,6 +41,8 @@ def test_the_view_has_one_line_per_member_and_says_which_resumed(caplog):
         for member, seed in enumerate([42, 7, 8, 9]):
             view.add(member, str(seed), epochs=200)
         view.update({"line": 0, "resumed": 11})
+        for _ in range(2):  # member 1 retried after its worker died: the trainer says it again
+            view.update({"line": 1, "note": "restart 2/3 chosen"})
         for member in range(4):
             view.update({"line": member, "epoch": 12 + member, "val_loss": 3.0 + member, "best": 2.5, "elapsed": 60.0})
         view.finished(3, "done, 15 epochs")
@@ -49,6 +51,7 @@ def test_the_view_has_one_line_per_member_and_says_which_resumed(caplog):
     assert len(lines) == 4 and "Ensemble members" in output.getvalue()
     assert "12/200" in lines[0] and "resumed after epoch 11" in lines[0] and "42" in lines[0]
     assert "15/200" in lines[3] and "done, 15 epochs" in lines[3]
+    assert lines[1].count("restart 2/3 chosen") == 1 and "resumed" not in lines[1]
     assert "Member 0 resumed after epoch 11." in caplog.text
     assert "Member 3 (seed 9): epoch 15/200, best val_loss 2.5; done, 15 epochs." in caplog.text  # the last state, logged
 

@@ -151,7 +151,8 @@ class ProgressView:
             line.notes.append(note)
             logger.info("%s %s %s.", self.unit.capitalize(), key, note)
         elif "note" in event:
-            line.notes.append(event["note"])
+            if event["note"] not in line.notes:  # a retried member says it again
+                line.notes.append(event["note"])
         else:
             line.epoch, line.val_loss, line.best, line.elapsed = (
                 event["epoch"],
