@@ -88,3 +88,58 @@ def test_the_matmul_floor_times_each_products_forward_and_both_backward_products
     ]
     assert peer_worker._model_flops(model) == 2 * (6 * 5 + 5 * 3)
     assert peer_worker.gemm_ceiling_seconds(model, batch=8, repeats=2) > 0
+
+
+def test_time_to_quality_quick_mode_on_tiny_sizes_times_each_side_and_reads_its_figures(tmp_path, monkeypatch):
+    """The end-to-end mode: the peer's RUL example (stopped after two epochs) and our
+    ``kedro run --pipeline=rul_vae`` in ``conf/test``, plus one quicker configuration, each a
+    timed process; the figures are each run's own."""
+    import time_to_quality
+
+    from tests.pipelines.kedro_project import make_project
+
+    raw = write_cmapss(tmp_path / "cmapss", n_train=12, n_test=6)
+    (tmp_path / "project").mkdir()
+    project = make_project(tmp_path / "project", monkeypatch, CMAPSS_DATA_DIR=str(raw))
+    table, raw_json = tmp_path / "ttq.md", tmp_path / "ttq.json"
+    report = time_to_quality.main(
+        [
+            "--env",
+            "test",
+            "--project",
+            str(project),
+            "--quicker",
+            "one-epoch=rul_vae.training.epochs=1",
+            "--peer-max-epochs",
+            "2",
+            "--peer-python",
+            sys.executable,
+            "--logs",
+            str(tmp_path / "logs"),
+            "--markdown",
+            str(table),
+            "--json",
+            str(raw_json),
+        ]
+    )
+
+    assert json.loads(raw_json.read_text()) == json.loads(json.dumps(report))
+    peer, ours, quicker = report["runs"]
+    assert [run["configuration"] for run in report["runs"]] == ["the peer's RUL example", "conf/test", "one-epoch"]
+    for run in report["runs"]:
+        assert run["wall_s"] > 0 and run["machine_cpu_s"] > 0
+        assert run["test_rmse"] > 0 and run["test_score"] > 0 and run["val_rmse"] > 0
+    assert peer["epochs"] == 2 and peer["test_engines"] == 6  # stopped where told; the last window of each test engine
+    assert quicker["epochs"] == 1 and quicker["overrides"] == ["rul_vae.training.epochs=1"]
+    # ours' figures are its own run's: the metrics file of the newest version in the project
+    newest = sorted((project / "data/08_reporting/rul_vae/FD001/metrics.json").iterdir())[-1]
+    written = json.loads((newest / "metrics.json").read_text())
+    assert quicker["test_rmse"] == pytest.approx(written["rmse"]) and quicker["epochs"] == written["epochs_trained"]
+    assert ours["test_rmse"] != quicker["test_rmse"]
+    peer_row = next(row for row in report["summary"] if row["side"] == "peer")
+    assert peer_row["peer_time_over_this"] == 1.0
+    matching = [r for r in report["summary"] if r["side"] == "ours" and r["val_rmse"] <= peer_row["val_rmse"]]
+    assert report["quickest_matching"] == (min(matching, key=lambda r: r["wall_s"])["configuration"] if matching else None)
+    lines = table.read_text().splitlines()
+    assert sum(line.startswith("| ") for line in lines) == 1 + 3  # header and one row per configuration
+    assert any(line.startswith("| ours: one-epoch") for line in lines)

@@ -1,0 +1,135 @@
+"""The two sides of ``time_to_quality.py``.
+
+- ``python ttq_worker.py '{"side": "peer", "task": "rul_vae", "seed": 0}'``, run by the
+  harness in the peer's environment (it prints one ``RESULT`` JSON line): the peer's own RUL example
+  (``examples/rve_RUL.ipynb`` of Rapidae 0.0.5, through its public API) from reading the
+  files to its test figures: ``load_CMAPSS``'s reading (of local files: the harness has
+  no internet), ``PreprocessPipeline`` with ``CMAPSS_preprocessor`` (window 30, smoothing
+  0.1, cap 125), ``RVE`` at its fixed size, ``TrainingPipeline`` with Adam 0.01, batch
+  128 and its default early stopping (patience 10 on the validation loss, the best
+  weights checkpointed and restored), then the example's evaluation of the last window of every test
+  engine. The harness times the whole process, so this is the peer's time to quality.
+- ``ours_rul``, called by the harness in its own process (our environment): the figures
+  of the ``kedro run`` it has just timed, from its project's files: the test metrics the
+  run wrote, and the validation RMSE of its model over every window of its validation
+  engines.
+
+Nothing of the project is imported at module level: the peer's environment has neither
+Kedro nor the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# The peer's example: FD004 and six sensors in the notebook; here FD001 (the one complete
+# subset on these machines) with the five its comment names (T30, T50, P30, PS30, phi),
+# the paper's, as our `sensors: null` gives them.
+PEER_SENSORS = ["s_3", "s_4", "s_7", "s_11", "s_12"]
+CMAPSS_COLUMNS = ["unit_nr", "time_cycles", "setting_1", "setting_2", "setting_3"] + [f"s_{i}" for i in range(1, 22)]
+
+
+def rmse(y_true, y_pred) -> float:
+    import numpy as np
+
+    y_true, y_pred = np.ravel(np.asarray(y_true, np.float64)), np.ravel(np.asarray(y_pred, np.float64))
+    return float(np.sqrt(np.mean((y_pred - y_true) ** 2)))
+
+
+def peer_rul(spec: dict) -> dict:
+    """The peer's RUL example on FD001, seeded; its test and validation figures."""
+    import keras
+    import numpy as np
+    import pandas as pd
+    from rapidae.data import CMAPSS_preprocessor
+    from rapidae.evaluate import cmapps_score, evaluate
+    from rapidae.models import RVE
+    from rapidae.pipelines import PreprocessPipeline, TrainingPipeline
+
+    keras.utils.set_random_seed(spec["seed"])
+    folder, subset, threshold = Path(os.environ["CMAPSS_DATA_DIR"]), spec.get("subset", "FD001"), 125
+    read = lambda name, names: pd.read_csv(folder / f"{name}_{subset}.txt", sep=r"\s+", header=None, names=names)  # noqa: E731
+    data = PreprocessPipeline(name="CMAPPS_preprocessing", preprocessor=CMAPSS_preprocessor)(
+        train=read("train", CMAPSS_COLUMNS),
+        test=read("test", CMAPSS_COLUMNS),
+        y_test=read("RUL", ["RemainingUsefulLife"]),
+        sensors=PEER_SENSORS,
+        sequence_length=30,
+        alpha=0.1,
+        threshold=threshold,
+    )
+    model = RVE(input_dim=data["x_train"].shape[1:], latent_dim=2, downstream_task="regression")
+    with tempfile.TemporaryDirectory() as output:
+        pipeline = TrainingPipeline(
+            name="RVE_RUL_CMAPSS",
+            model=model,
+            output_dir=output,
+            num_epochs=spec.get("max_epochs", 10000),  # the example's 10000: "doesn't matter, we use early stopping"
+            batch_size=128,
+            optimizer="adam",
+            learning_rate=0.01,
+            verbose=0,
+        )
+        trained = pipeline(x=data["x_train"], y=data["y_train"], x_val=data["x_val"], y_val=data["y_val"])
+    y_test = np.asarray(data["y_test"]).clip(max=threshold).reshape(-1, 1)  # the example's capped truth
+    estimate = np.asarray(trained.predict(data["x_test"], verbose=0)["reg"])
+    val_estimate = np.asarray(trained.predict(data["x_val"], verbose=0)["reg"])
+    losses = trained.history.history["val_loss"]
+    return {
+        "test_rmse": rmse(y_test, estimate),
+        "test_score": float(evaluate(y_true=y_test, y_hat=estimate, sel_metric=cmapps_score.CMAPSS_Score())),
+        "val_rmse": rmse(data["y_val"], val_estimate),
+        "epochs": len(losses),
+        "best_epoch": int(np.argmin(losses)) + 1,
+        "test_engines": len(y_test),
+        "val_windows": len(val_estimate),
+    }
+
+
+def ours_rul(spec: dict) -> dict:
+    """The figures of the newest ``rul_vae`` run in ``spec["project"]``: its test metrics and
+    its model's RMSE over every window of its validation engines."""
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    import numpy as np
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from autoencoder_pipelines.data.config import CMAPSSConfig
+    from autoencoder_pipelines.pipelines.rul_vae import nodes
+
+    project = Path(spec["project"])
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=spec.get("env"), runtime_params=spec.get("params") or None) as session:
+        context = session.load_context()
+        catalog, params = context.catalog, context.params["rul_vae"]
+        metrics = catalog.load("rul_vae.metrics")  # the newest version: the run just timed
+        model = catalog.load("rul_vae.model")
+        data = CMAPSSConfig.model_validate(params["data"])
+        _, _, x_val, y_val = nodes.make_training_windows(
+            catalog.load("rul_vae.train_smoothed"), catalog.load("rul_vae.engine_split"), data
+        )
+    estimate = np.asarray(model.predict(x_val, verbose=0)["rul"])  # with its offset, within 0..max_rul, as served
+    return {
+        "test_rmse": float(metrics["rmse"]),
+        "test_score": float(metrics["nasa_score"]),
+        "val_rmse": rmse(np.minimum(y_val, data.max_rul), estimate),
+        "epochs": int(metrics["epochs_trained"]),
+        "best_epoch": int(metrics["best_epoch"]),
+        "members": len(metrics.get("members", [])) or 1,
+        "test_engines": int(metrics["n_engines"]),
+        "val_windows": len(estimate),
+    }
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    result = {"peer": peer_rul}[spec["side"]](spec)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
