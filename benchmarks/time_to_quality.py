@@ -9,7 +9,7 @@ rounds), it runs
   through its public API, to its early stop; ``ttq_worker.peer_rul``) on FD001, seeded;
 - **ours**: ``kedro run --pipeline=rul_vae`` (``conf/base``, or ``--env``), exactly as a
   user runs it;
-- **ours, quicker**: the same with parameter overrides (``--quicker NAME=OVERRIDES``,
+- **ours, quicker**: the same with parameter overrides (``--quicker NAME:OVERRIDES``,
   e.g. fewer ensemble members), candidates for the quickest configuration that still
   matches the peer's quality.
 
@@ -23,7 +23,7 @@ configuration that matches it: chosen on validation, its test figures then say w
 the choice held.
 
     CMAPSS_DATA_DIR=../shared/data/cmapss .venv/bin/python benchmarks/time_to_quality.py \\
-        --quicker members=1=rul_vae.training.ensemble.members=1 \\
+        --quicker one-member:rul_vae.training.ensemble.members=1 \\
         --json benchmarks/results/time_to_quality_cpu.json --markdown benchmarks/results/time_to_quality_cpu.md
     # quick mode, on the test's tiny data and models (the harness's test): ours in conf/test,
     # the peer stopped after a few epochs
@@ -41,6 +41,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -100,7 +101,7 @@ def run_ours(name: str, overrides: list[str], args, env: dict, logs: Path, tag: 
     stem = f"ours-{name.replace('/', '_')}-{tag}"
     timing = timed(command, env, args.project, logs / f"{stem}.log")
     # read in this process (our environment): a process fewer, and untimed anyway
-    figures = ttq_worker.ours_rul({"project": str(args.project), "env": args.env})
+    figures = ttq_worker.ours_rul({"project": str(args.project), "env": args.env, "params": overrides})
     return {"side": "ours", "configuration": name, "overrides": overrides, **timing, **figures}
 
 
@@ -150,15 +151,20 @@ def markdown(report: dict) -> str:
 
 
 def parse_quicker(value: str) -> tuple[str, list[str]]:
-    name, _, overrides = value.partition("=")
-    if not name or not overrides:
-        raise argparse.ArgumentTypeError(f"--quicker: expected NAME=KEY=VALUE[,KEY=VALUE...]; got {value!r}")
-    return name, overrides.split(",")
+    """``NAME:KEY=VALUE[,KEY=VALUE...]``, each key a dotted parameter path."""
+    name, _, overrides = value.partition(":")
+    pairs = overrides.split(",") if overrides else []
+    if not name or not pairs or not all(re.fullmatch(r"[A-Za-z_]\w*(\.\w+)+=.+", pair) for pair in pairs):
+        raise argparse.ArgumentTypeError(
+            f"--quicker: expected NAME:KEY=VALUE[,KEY=VALUE...] with dotted keys "
+            f"(e.g. one-member:rul_vae.training.ensemble.members=1); got {value!r}"
+        )
+    return name, pairs
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quicker", action="append", type=parse_quicker, default=[], metavar="NAME=KEY=VALUE[,KEY=VALUE]")
+    parser.add_argument("--quicker", action="append", type=parse_quicker, default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE]")
     parser.add_argument("--params", default="", help="overrides for every run of ours, as kedro run --params takes them")
     parser.add_argument("--env", help="Kedro environment of our runs (default: base)")
     parser.add_argument("--project", type=Path, default=HERE.parent, help="the project our runs write into")

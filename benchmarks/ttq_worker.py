@@ -95,6 +95,7 @@ def ours_rul(spec: dict) -> dict:
     its model's RMSE over every window of its validation engines."""
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
     import numpy as np
+    import yaml
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -103,7 +104,16 @@ def ours_rul(spec: dict) -> dict:
 
     project = Path(spec["project"])
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=spec.get("env"), runtime_params=spec.get("params") or None) as session:
+    # the run's own overrides (kedro run --params KEY=VALUE ...), so its data settings are the run's
+    overrides: dict = {}
+    for item in spec.get("params") or []:
+        key, _, value = item.partition("=")
+        *parents, leaf = key.split(".")
+        node = overrides
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    with KedroSession.create(project_path=project, env=spec.get("env"), runtime_params=overrides or None) as session:
         context = session.load_context()
         catalog, params = context.catalog, context.params["rul_vae"]
         metrics = catalog.load("rul_vae.metrics")  # the newest version: the run just timed

@@ -109,7 +109,7 @@ def test_time_to_quality_quick_mode_on_tiny_sizes_times_each_side_and_reads_its_
             "--project",
             str(project),
             "--quicker",
-            "one-epoch=rul_vae.training.epochs=1",
+            "one-epoch:rul_vae.training.epochs=1",
             "--peer-max-epochs",
             "2",
             "--peer-python",
@@ -143,3 +143,17 @@ def test_time_to_quality_quick_mode_on_tiny_sizes_times_each_side_and_reads_its_
     lines = table.read_text().splitlines()
     assert sum(line.startswith("| ") for line in lines) == 1 + 3  # header and one row per configuration
     assert any(line.startswith("| ours: one-epoch") for line in lines)
+
+
+def test_a_quicker_configuration_must_name_dotted_parameters():
+    import argparse
+
+    import time_to_quality
+
+    assert time_to_quality.parse_quicker("one:rul_vae.training.ensemble.members=1,rul_vae.training.epochs=2") == (
+        "one",
+        ["rul_vae.training.ensemble.members=1", "rul_vae.training.epochs=2"],
+    )
+    for bad in ("members=1=rul_vae.training.ensemble.members=1", "one:", "one:members=1", ":rul_vae.a=1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="NAME:KEY=VALUE"):
+            time_to_quality.parse_quicker(bad)

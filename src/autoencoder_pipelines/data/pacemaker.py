@@ -102,7 +102,7 @@ def daily_burden(episodes: pd.DataFrame, n_patients: int, days: int) -> np.ndarr
 
 
 def smoothing_matrix(days: int, fwhm: float, block: int = BLOCK_DAYS) -> np.ndarray:
-    """The linear map from a daily series to its smoothed 25-day block means, ``(days, days // block)``.
+    """The linear map from a daily series to its smoothed ``block``-day means, ``(days, days // block)``.
 
     Gaussian smoothing with full width at half maximum ``fwhm`` (sigma = fwhm / (2 sqrt(2 ln 2))),
     normalised on the finite window (each output divided by the kernel mass inside
