@@ -345,8 +345,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     report = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-        f"TensorFlow {metadata.version('tensorflow')}, Keras {metadata.version('keras')}",
+        "machine": machine(),
         "command": " ".join(["python", "benchmarks/peer_benchmark.py", *(argv if argv is not None else sys.argv[1:])]),
         "matmul_gflop_s": {"before": matmul_rate(python_ours, env, 512 if args.tiny else 2048, 1 if args.quick else 3)},
         "models": [],
@@ -374,13 +373,25 @@ def main(argv: list[str] | None = None) -> dict:
             {"command": report["command"], "date": report["date"], "matmul_gflop_s": report["matmul_gflop_s"]},
         ]
         report = earlier
-    table = markdown(report)
-    print(table)
-    if args.markdown:
-        args.markdown.write_text(table)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+    publish(report, markdown(report), args.markdown, args.json)
     return report
+
+
+def publish(report: dict, table: str, markdown_path: Path | None, json_path: Path | None) -> None:
+    """Print the table; write it and the raw report where asked (both harness modes)."""
+    print(table)
+    if markdown_path:
+        markdown_path.write_text(table)
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=1))
+
+
+def machine() -> str:
+    """What the figures were measured on, as the reports say it."""
+    return (
+        f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+        f"TensorFlow {metadata.version('tensorflow')}, Keras {metadata.version('keras')}"
+    )
 
 
 if __name__ == "__main__":

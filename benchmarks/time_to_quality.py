@@ -40,12 +40,11 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +52,7 @@ WORKER = HERE / "ttq_worker.py"
 sys.path.insert(0, str(HERE))
 
 import ttq_worker  # noqa: E402
-from peer_benchmark import peer_python  # noqa: E402 - the harness's own peer environment
+from peer_benchmark import machine, peer_python, publish  # noqa: E402 - the harness's own peer environment
 
 
 def machine_cpu_seconds() -> float:
@@ -181,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error("set CMAPSS_DATA_DIR to the folder of the CMAPSS files (train_FD001.txt ...): the peer reads them there")
     args.project = args.project.resolve()
     python_peer = args.peer_python or peer_python(args.peer_venv)
-    logs = args.logs or Path(__import__("tempfile").mkdtemp(prefix="time-to-quality-"))
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="time-to-quality-"))
     logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
     base = [p for p in args.params.split(",") if p]
@@ -189,8 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
     configurations += [(name, base + overrides) for name, overrides in args.quicker]
     report = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-        f"TensorFlow {metadata.version('tensorflow')}, Keras {metadata.version('keras')}",
+        "machine": machine(),
         "command": " ".join(["python", "benchmarks/time_to_quality.py", *(argv if argv is not None else sys.argv[1:])]),
         "runs": [],
     }
@@ -203,12 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
             if args.json:  # what is measured so far survives a later failure
                 args.json.write_text(json.dumps(report, indent=1))
     summarise(report)
-    table = markdown(report)
-    print(table)
-    if args.markdown:
-        args.markdown.write_text(table)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+    publish(report, markdown(report), args.markdown, args.json)
     return report
 
 
