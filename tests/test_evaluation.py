@@ -48,3 +48,16 @@ def test_nasa_offset_minimises_the_mean_nasa_score_of_the_clipped_member_mean():
         nasa_offset(y, [[1.0, 2.0, 3.0]], 0.0, 125.0)
     with pytest.raises(ValueError, match="0 estimates per member for 0 labels"):
         nasa_offset([], [[]], 0.0, 125.0)
+
+
+def test_the_training_summary_reports_the_epoch_the_monitored_key_kept():
+    from autoencoder_pipelines.evaluation import training_summary
+
+    history = {"val_loss": [3.0, 2.0, 2.5], "val_classification_loss": [0.5, 0.4, 0.1]}
+    assert training_summary(history) == {"epochs_trained": 3, "best_epoch": 2, "best_val_loss": 2.0}
+    assert training_summary(history, "val_classification_loss") == {
+        "epochs_trained": 3,
+        "best_epoch": 3,
+        "best_val_loss": 2.5,
+        "best_val_classification_loss": 0.1,
+    }

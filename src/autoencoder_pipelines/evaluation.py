@@ -99,10 +99,14 @@ def reconstruction_metrics(target, output, prefix: str = "") -> dict[str, float]
     return {f"{prefix}mse": mse, f"{prefix}psnr": float(10.0 * np.log10(1.0 / mse)) if mse > 0 else float("inf")}
 
 
-def training_summary(history: dict[str, list[float]]) -> dict[str, float]:
-    """Epochs trained, best epoch (1-based) and its validation loss, from a fit history."""
-    best = int(np.argmin(history["val_loss"]))
-    return {"epochs_trained": len(history["val_loss"]), "best_epoch": best + 1, "best_val_loss": float(history["val_loss"][best])}
+def training_summary(history: dict[str, list[float]], monitor: str = "val_loss") -> dict[str, float]:
+    """Epochs trained, the epoch training kept (1-based: the lowest ``monitor``, the training's
+    ``monitor`` setting) and its validation loss (and ``monitor``), from a fit history."""
+    best = int(np.argmin(history[monitor]))
+    summary = {"epochs_trained": len(history[monitor]), "best_epoch": best + 1, "best_val_loss": float(history["val_loss"][best])}
+    if monitor != "val_loss":
+        summary[f"best_{monitor}"] = float(history[monitor][best])
+    return summary
 
 
 def classification_metrics(probabilities, y_true) -> dict:

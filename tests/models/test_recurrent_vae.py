@@ -205,21 +205,31 @@ def test_an_interrupted_fit_resumes_from_the_saved_epoch_and_ends_as_an_uninterr
         np.testing.assert_array_equal(resumed, whole)
 
 
-def test_early_stopping_restores_the_best_weights(tmp_path):
+@pytest.mark.parametrize("monitor", ["val_loss", "val_regression_loss"])
+def test_early_stopping_restores_the_best_weights_of_the_monitored_key(tmp_path, monitor):
     x, y = _data()
     best = {}
 
     class _Snapshot(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if logs["val_loss"] <= min(best.get("loss", np.inf), logs["val_loss"]):
-                best.update(loss=logs["val_loss"], weights=self.model.get_weights())
+            if logs[monitor] <= min(best.get("loss", np.inf), logs[monitor]):
+                best.update(loss=logs[monitor], weights=self.model.get_weights())
 
     # A huge learning rate makes validation loss jump around; patience stops it.
-    config = _training(tmp_path, epochs=12, patience=2, learning_rate=5.0)
+    config = _training(tmp_path, epochs=12, patience=2, learning_rate=5.0, monitor=monitor)
     model, history = fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "es", callbacks=[_Snapshot()])
-    assert min(history["val_loss"]) == pytest.approx(best["loss"])
+    assert min(history[monitor]) == pytest.approx(best["loss"])
     for restored, expected in zip(model.get_weights(), best["weights"]):
         np.testing.assert_array_equal(restored, expected)
+
+
+def test_a_monitor_the_model_does_not_report_is_refused_by_name(tmp_path):
+    x, y = _data()
+    config = _training(tmp_path, epochs=2, monitor="val_classification_loss")
+    with pytest.raises(KeyError, match=r"training.monitor: 'val_classification_loss' .*'val_loss'.*'val_regression_loss'"):
+        fit_model(lambda: RecurrentVAE(_config()), x, y, (x, y), config, "missing")
+    with pytest.raises(ValueError, match="monitor"):  # an accuracy is not a loss to minimise
+        _training(tmp_path, monitor="val_accuracy")
 
 
 @pytest.mark.parametrize(

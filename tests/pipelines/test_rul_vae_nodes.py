@@ -63,7 +63,7 @@ def test_metrics_use_the_capped_truth_and_report_the_best_epoch():
             "ood": [False, True, False],
         }
     )
-    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]}, DATA)
+    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [5.0, 3.0, 4.0]}, DATA, TRAINING)
     assert metrics["rmse"] == pytest.approx(np.sqrt(100 / 3))
     assert metrics["nasa_score"] == pytest.approx(np.exp(1) - 1)
     assert (metrics["best_epoch"], metrics["epochs_trained"], metrics["best_val_loss"]) == (2, 3, 3.0)
@@ -93,7 +93,7 @@ def test_an_ensemble_reports_each_member_beside_the_ensemble():
         {"member": 0, "seed": 42, "lead": False, "history": {"val_loss": [4.0, 3.5]}},
         {"member": 1, "seed": 7, "lead": True, "history": {"val_loss": [3.0, 3.2]}},
     ]
-    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [3.0, 3.2], "members": members}, DATA)
+    metrics = nodes.compute_rul_metrics(predictions, {"val_loss": [3.0, 3.2], "members": members}, DATA, TRAINING)
     assert metrics["rmse"] == pytest.approx(np.sqrt(0.5))
     assert [(m["seed"], m["lead"], m["best_val_loss"]) for m in metrics["members"]] == [(42, False, 3.5), (7, True, 3.0)]
     assert [m["rmse"] for m in metrics["members"]] == pytest.approx([0.0, np.sqrt(2.0)])

@@ -27,6 +27,15 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         super().__init__(*args, **kwargs)
         self._resume: dict | None = None
 
+    def get_monitor_value(self, logs):
+        # Keras only warns when the monitored key is missing, and then never stops or restores.
+        if (logs or {}).get(self.monitor) is None:
+            raise KeyError(
+                f"training.monitor: {self.monitor!r} is not a validation key of this model's history; "
+                f"expected one of {sorted(k for k in (logs or {}) if k.startswith('val_'))}."
+            )
+        return super().get_monitor_value(logs)
+
     def state(self) -> dict:
         return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch}
 

@@ -52,7 +52,14 @@ class TrainingConfig(_Config):
         default=1.0, gt=0, le=1, description="learning rate multiplied by this after every epoch (1: constant)"
     )
     weight_decay: float = Field(default=0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")
-    patience: int = Field(gt=0, description="epochs without val_loss improvement before stopping")
+    patience: int = Field(gt=0, description="epochs without improvement of `monitor` before stopping")
+    monitor: str = Field(
+        default="val_loss",
+        pattern=r"^val_(\w+_)?loss$",
+        description="the validation loss of the training history to minimise (val_loss or a term of it): early stopping, the weights it "
+        "restores, the restarts' choice, an ensemble's lead member and the best epoch reported follow it "
+        "(e.g. val_classification_loss for a classifier whose val_loss is mostly its KL term)",
+    )
     min_delta: float = Field(default=0.0, ge=0)
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         default=False,

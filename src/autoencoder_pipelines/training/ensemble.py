@@ -128,8 +128,8 @@ def fit_ensemble(
         member.set_weights(weights)
         members.append(member)
         histories.append(history)
-        logger.info("Member %d (seed %d): best validation loss %.4g.", i, seed, min(history["val_loss"]))
-    lead = int(np.argmin([min(h["val_loss"]) for h in histories]))
+        logger.info("Member %d (seed %d): best %s %.4g.", i, seed, training.monitor, min(history[training.monitor]))
+    lead = int(np.argmin([min(h[training.monitor]) for h in histories]))
     history = {
         **histories[lead],
         "members": [

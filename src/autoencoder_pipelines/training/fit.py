@@ -76,17 +76,18 @@ def _fit_with_restarts(build_model, x_train, y_train, validation_data, config, d
             _, first_epochs = fit(seed, directory / f"restart-{i}", config.restart_epochs, None)
             probes.append(first_epochs)
             # Only the first restart_epochs count: a resumed run may find the winner further on.
-            scores.append(min(first_epochs["val_loss"][: config.restart_epochs]))
+            scores.append(min(first_epochs[config.monitor][: config.restart_epochs]))
             logger.info(
-                "Restart %d/%d (seed %d): best validation loss %.4g in its first %d epochs.",
+                "Restart %d/%d (seed %d): best %s %.4g in its first %d epochs.",
                 i + 1,
                 len(seeds),
                 seed,
+                config.monitor,
                 scores[-1],
                 config.restart_epochs,
             )
         winner = int(np.argmin(scores))
-        logger.info("Training on restart %d (seed %d), the lowest validation loss.", winner + 1, seeds[winner])
+        logger.info("Training on restart %d (seed %d), the lowest %s.", winner + 1, seeds[winner], config.monitor)
         # Going on from the winner's first epochs is not resuming (a rerun's winner may already have gone further).
         going_on_after = min(len(probes[winner]["val_loss"]), config.restart_epochs)
         for report in (c for c in callbacks if isinstance(c, ProgressReport)):
@@ -138,7 +139,8 @@ def _fit(
         # it wraps ``optimizer`` in a loss scaler, whose build builds ``optimizer``.
         model.optimizer.build(model.trainable_variables)
     early_stopping = ResumableEarlyStopping(
-        monitor="val_loss",
+        monitor=config.monitor,
+        mode="min",  # every key it may watch is a loss
         patience=config.patience,
         min_delta=config.min_delta,
         restore_best_weights=True,

@@ -157,16 +157,17 @@ def evaluate_af_rvae(
     y_test: np.ndarray,
     history: History,
     ood_detector: dict,
+    training: TrainingConfig,
 ) -> dict:
     """The test patients' :func:`diagnosis_metrics` (calibrated probabilities), their
     expected calibration error before and after calibration, the share flagged out of
-    distribution, and the training's summary."""
+    distribution, and the training's summary (the epoch kept by ``training.monitor``)."""
     return {
         **diagnosis_metrics(probabilities, spread, y_test),
         "ece_before_calibration": expected_calibration_error(raw_probabilities, y_test),
         "ece": expected_calibration_error(probabilities, y_test),
         "ood_share": float(np.mean(ThresholdDetector.model_validate(ood_detector).flag(ood_scores))),
-        **training_summary(history),
+        **training_summary(history, training.monitor),
     }
 
 

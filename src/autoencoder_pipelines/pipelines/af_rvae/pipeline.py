@@ -94,6 +94,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "y_test",
                     "training_history",
                     "ood_detector",
+                    "params:training",
                 ],
                 "metrics",
                 name="evaluate_af_rvae",

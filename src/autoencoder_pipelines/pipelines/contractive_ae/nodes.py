@@ -65,10 +65,11 @@ def evaluate_contractive_ae(
     x_test: np.ndarray,
     history: History,
     plain_history: History,
+    training: TrainingConfig,
 ) -> dict[str, dict[str, float]]:
     """Test MSE and mean Jacobian norm of the contractive model and of the plain one."""
-    contractive = {**model_metrics(model, x_test), **training_summary(history)}
-    plain = {**model_metrics(plain_model, x_test), **training_summary(plain_history)}
+    contractive = {**model_metrics(model, x_test), **training_summary(history, training.monitor)}
+    plain = {**model_metrics(plain_model, x_test), **training_summary(plain_history, training.monitor)}
     return {
         "contractive": contractive,
         "plain": plain,

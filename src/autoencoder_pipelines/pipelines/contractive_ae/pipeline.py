@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     evaluation = [
         node(
             nodes.evaluate_contractive_ae,
-            ["model", "plain_model", "x_test", "training_history", "plain_training_history"],
+            ["model", "plain_model", "x_test", "training_history", "plain_training_history", "params:training"],
             "metrics",
             name="evaluate_contractive_ae",
         ),

@@ -64,12 +64,14 @@ def denoise_test_set(model: models.Autoencoder, noisy_x_test: np.ndarray) -> np.
     return predict_in_chunks(model, noisy_x_test, chunk=1000)["reconstruction"]
 
 
-def evaluate_denoising(denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray, history: History) -> dict[str, float]:
+def evaluate_denoising(
+    denoised: np.ndarray, noisy_x_test: np.ndarray, x_test: np.ndarray, history: History, training: TrainingConfig
+) -> dict[str, float]:
     """MSE and PSNR against the clean images, for the output and for the noisy input itself."""
     return {
         **reconstruction_metrics(x_test, denoised),
         **reconstruction_metrics(x_test, noisy_x_test, prefix="noisy_input_"),
-        **training_summary(history),
+        **training_summary(history, training.monitor),
     }
 
 

@@ -31,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.denoise_test_set, ["model", "noisy_x_test"], "denoised_x_test", name="denoise_test_set"),
         node(
             nodes.evaluate_denoising,
-            ["denoised_x_test", "noisy_x_test", "x_test", "training_history"],
+            ["denoised_x_test", "noisy_x_test", "x_test", "training_history", "params:training"],
             "metrics",
             name="evaluate_denoising",
         ),

@@ -12,7 +12,7 @@ from autoencoder_pipelines import models, plotting
 from autoencoder_pipelines.data import cmapss, cmapss_files
 from autoencoder_pipelines.data.cmapss import CMAPSSValidationError, ConditionScaler
 from autoencoder_pipelines.data.config import CMAPSSConfig
-from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics
+from autoencoder_pipelines.evaluation import nasa_offset, rul_metrics, training_summary
 from autoencoder_pipelines.inference import (
     attach_truth,
     engine_features,
@@ -228,22 +228,19 @@ def encode_training_windows(model: models.RecurrentVAE, x_train: np.ndarray, y_t
     return pd.DataFrame({**latent_columns(model.encode(x_train)), cmapss.RUL_COLUMN: y_train})
 
 
-def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPSSConfig) -> dict:
+def compute_rul_metrics(predictions: pd.DataFrame, history: History, data: CMAPSSConfig, training: TrainingConfig) -> dict:
     """RMSE, R² and the NASA score over the test engines (truth capped at ``max_rul``), how
     far the answers can be trusted (:func:`trust_metrics`), the mean spread between
     ensemble members, and for an ensemble each member's own figures (``members``), so
     single runs and their ensemble stand side by side. The epoch figures are the (lead)
-    model's."""
+    model's, at the epoch ``training.monitor`` kept."""
     max_rul = data.max_rul
-    best_epoch = int(np.argmin(history["val_loss"]))
     metrics = {
         **rul_metrics(predictions["true_rul_capped"], predictions["predicted_rul"]),
         **trust_metrics(predictions, max_rul),
         "rul_spread_mean": float(predictions["rul_spread"].mean()),
         "rul_offset": float(predictions["rul_offset"].iloc[0]),
-        "epochs_trained": len(history["val_loss"]),
-        "best_epoch": best_epoch + 1,
-        "best_val_loss": float(history["val_loss"][best_epoch]),
+        **training_summary(history, training.monitor),
     }
     if "members" in history:
         metrics["members"] = [

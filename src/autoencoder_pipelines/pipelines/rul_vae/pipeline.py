@@ -125,7 +125,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(nodes.encode_training_windows, ["model", "x_train", "y_train"], "train_latent", name="encode_training_windows"),
             node(
-                nodes.compute_rul_metrics, ["test_predictions", "training_history", DATA], "metrics", name="compute_rul_metrics"
+                nodes.compute_rul_metrics,
+                ["test_predictions", "training_history", DATA, "params:training"],
+                "metrics",
+                name="compute_rul_metrics",
             ),
             node(nodes.score_test_engines, "test_predictions", "test_item_scores", name="score_test_engines"),
             node(

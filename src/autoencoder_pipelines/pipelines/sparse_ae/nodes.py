@@ -51,12 +51,13 @@ def evaluate_sparse_ae(
     x_test: np.ndarray,
     history: History,
     activity_threshold: float,
+    training: TrainingConfig,
 ) -> dict[str, float]:
     """Test MSE/PSNR and the sparsity of the codes."""
     return {
         **reconstruction_metrics(x_test, reconstructions),
         **activity_metrics(codes, activity_threshold),
-        **training_summary(history),
+        **training_summary(history, training.monitor),
     }
 
 

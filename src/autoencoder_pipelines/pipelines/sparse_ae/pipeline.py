@@ -23,7 +23,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.encode_test_set, ["model", "x_test"], ["test_codes", "test_reconstructions"], name="encode_test_set"),
         node(
             nodes.evaluate_sparse_ae,
-            ["test_codes", "test_reconstructions", "x_test", "training_history", "params:evaluation.activity_threshold"],
+            [
+                "test_codes",
+                "test_reconstructions",
+                "x_test",
+                "training_history",
+                "params:evaluation.activity_threshold",
+                "params:training",
+            ],
             "metrics",
             name="evaluate_sparse_ae",
         ),

@@ -51,7 +51,7 @@ class SweepConfig(BaseModel):
     Every trial trains the task (its preprocessing and training stages) with the
     parameters overridden by the trial's values, and is scored on **validation** data
     only: ``metric`` is a key of the training history, read at the epoch early stopping
-    kept (the lowest ``val_loss``). The test set is never read.
+    kept (the lowest ``training.monitor``, ``val_loss`` unless set). The test set is never read.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

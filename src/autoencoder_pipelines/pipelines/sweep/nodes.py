@@ -61,6 +61,7 @@ def _trial(
     quiet_startup.install()  # TensorFlow's start-up lines off, as in the driver
     from kedro.validation.parameter_validator import ParameterValidator  # noqa: PLC0415
 
+    from autoencoder_pipelines.training.config import TrainingConfig  # noqa: PLC0415
     from autoencoder_pipelines.training.progress import reporting_to  # noqa: PLC0415 - loads Keras
 
     validated = ParameterValidator({"trial": pipeline}).validate_raw_params(override(parameters, config))
@@ -73,7 +74,12 @@ def _trial(
     with reporting_to(progress, tune.get_context().get_trial_id()):
         SequentialRunner().run(pipeline, catalog)
     curves = catalog.load(history)
-    best = int(np.argmin(curves["val_loss"]))
+    (monitor,) = {
+        TrainingConfig.model_validate(lookup(validated, name.removeprefix("params:"))).monitor
+        for name in pipeline.inputs()
+        if name.startswith("params:") and name.rsplit(".", 1)[-1].removeprefix("params:") == "training"
+    }
+    best = int(np.argmin(curves[monitor]))  # the epoch training kept
     if metric not in curves:
         raise KeyError(
             f"Sweep metric {metric!r} is not in the training history; it has {sorted(k for k in curves if k != 'members')}."

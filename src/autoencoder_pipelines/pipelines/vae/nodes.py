@@ -48,12 +48,12 @@ def model_metrics(model: models.VAE, x_test: np.ndarray, iwae_samples: int, seed
 
 
 def evaluate_vae(
-    model: models.VAE, x_test: np.ndarray, history: History, iwae_samples: int, seed: int
+    model: models.VAE, x_test: np.ndarray, history: History, iwae_samples: int, seed: int, training: TrainingConfig
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Test -ELBO with its two terms, and the importance-weighted estimate of -log p(x), in
     nats; and each test image's -ELBO."""
     metrics, items = model_metrics(model, x_test, iwae_samples, seed)
-    return {**metrics, **training_summary(history)}, items
+    return {**metrics, **training_summary(history, training.monitor)}, items
 
 
 def evaluate_champion(

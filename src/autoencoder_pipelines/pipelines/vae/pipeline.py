@@ -22,7 +22,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.encode_test_set, ["model", "x_test"], "test_latent", name="encode_test_set"),
         node(
             nodes.evaluate_vae,
-            ["model", "x_test", "training_history", "params:evaluation.iwae_samples", "params:evaluation.seed"],
+            [
+                "model",
+                "x_test",
+                "training_history",
+                "params:evaluation.iwae_samples",
+                "params:evaluation.seed",
+                "params:training",
+            ],
             ["metrics", "test_item_scores"],
             name="evaluate_vae",
         ),

@@ -37,9 +37,9 @@ def classify_test_set(model: models.VAEClassifier, x_test: np.ndarray) -> tuple[
     return outputs["z_mean"], outputs["probabilities"]
 
 
-def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, history: History) -> dict:
+def evaluate_vae_classifier(probabilities: np.ndarray, y_test: np.ndarray, history: History, training: TrainingConfig) -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
-    return {**classification_metrics(probabilities, y_test), **training_summary(history)}
+    return {**classification_metrics(probabilities, y_test), **training_summary(history, training.monitor)}
 
 
 def evaluate_champion(champion: RegisteredModel | None, x_test: np.ndarray, y_test: np.ndarray) -> tuple[dict, pd.DataFrame]:

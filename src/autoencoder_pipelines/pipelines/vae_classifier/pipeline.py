@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.classify_test_set, ["model", "x_test"], ["test_latent", "test_probabilities"], name="classify_test_set"),
         node(
             nodes.evaluate_vae_classifier,
-            ["test_probabilities", "y_test", "training_history"],
+            ["test_probabilities", "y_test", "training_history", "params:training"],
             "metrics",
             name="evaluate_vae_classifier",
         ),

@@ -34,14 +34,19 @@ def quantize_test_set(model: models.VQVAE, x_test: np.ndarray) -> tuple[np.ndarr
 
 
 def evaluate_vq_vae(
-    codes: np.ndarray, reconstructions: np.ndarray, x_test: np.ndarray, history: History, num_embeddings: int
+    codes: np.ndarray,
+    reconstructions: np.ndarray,
+    x_test: np.ndarray,
+    history: History,
+    num_embeddings: int,
+    training: TrainingConfig,
 ) -> dict[str, float]:
     """Test MSE/PSNR, codebook perplexity and the fraction of codes used."""
     return {
         **reconstruction_metrics(x_test, reconstructions),
         **code_usage(codes, num_embeddings),
         "num_embeddings": num_embeddings,
-        **training_summary(history),
+        **training_summary(history, training.monitor),
     }
 
 

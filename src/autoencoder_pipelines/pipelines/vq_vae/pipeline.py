@@ -23,7 +23,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(nodes.quantize_test_set, ["model", "x_test"], ["test_codes", "test_reconstructions"], name="quantize_test_set"),
         node(
             nodes.evaluate_vq_vae,
-            ["test_codes", "test_reconstructions", "x_test", "training_history", "params:model.num_embeddings"],
+            [
+                "test_codes",
+                "test_reconstructions",
+                "x_test",
+                "training_history",
+                "params:model.num_embeddings",
+                "params:training",
+            ],
             "metrics",
             name="evaluate_vq_vae",
         ),
