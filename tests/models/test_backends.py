@@ -53,6 +53,7 @@ def test_the_model_suites_pass_on_jax():
     # every selected test ran and passed there: as many as the selection collects, none skipped
     selected = int(re.search(r"collected \d+ items / \d+ deselected / (\d+) selected", result.stdout).group(1))
     passed = int(re.search(r"(\d+) passed", result.stdout).group(1))
-    # 7 models x (step, save/load), every model jitted, 3 penalty tests, the resume
-    assert passed == selected == 19, (passed, selected)
+    # 8 model cases (7 models, vq_vae with both codebooks) x (step, save/load), every model
+    # jitted, 3 penalty tests, the resume
+    assert passed == selected == 21, (passed, selected)
     assert re.search(r"\d+ (skipped|failed|error)", result.stdout) is None, result.stdout[-2000:]

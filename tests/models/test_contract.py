@@ -48,6 +48,21 @@ CASES = {
         IMAGES,
         {"z_e": (16, 7, 7, 4), "z_q": (16, 7, 7, 4), "codes": (16, 7, 7), "reconstruction": (16, 28, 28, 1)},
     ),
+    # the codebook as moving averages of the encoder outputs, dead codes restarted
+    "vq_vae[ema]": (
+        dict(
+            input_shape=(28, 28, 1),
+            filters=(4, 8),
+            embedding_dim=4,
+            num_embeddings=8,
+            codebook_update="ema",
+            dead_code_threshold=1.0,
+            seed=0,
+        ),
+        IMAGES,
+        IMAGES,
+        {"z_e": (16, 7, 7, 4), "z_q": (16, 7, 7, 4), "codes": (16, 7, 7), "reconstruction": (16, 28, 28, 1)},
+    ),
     "vae_classifier": (
         dict(
             input_shape=(28, 28, 1),
@@ -107,14 +122,19 @@ CASES = {
 }
 
 
+def _registered(case_name):
+    """``"vq_vae[ema]"`` -> ``"vq_vae"``: a case may test a variant of a registered model."""
+    return case_name.split("[")[0]
+
+
 def test_every_registered_model_is_covered():
-    assert set(CASES) == set(MODELS)
+    assert {_registered(name) for name in CASES} == set(MODELS)
 
 
 def _model(name):
     config, x, y, shapes = CASES[name]
     keras.utils.set_random_seed(0)
-    model = MODELS[name](config)
+    model = MODELS[_registered(name)](config)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
     return model, x, y, shapes
 
@@ -149,6 +169,23 @@ def test_one_training_step_changes_every_trainable_weight_group(case):
     # Every kernel moves (biases of units that happen to be inactive may not).
     kernels = [c for c, w in zip(changed, model.trainable_weights) if "kernel" in w.path or "embeddings" in w.path]
     assert kernels and any(kernels) and sum(kernels) >= len(kernels) - 1
+
+
+def test_ema_codebook_is_moved_by_training_not_by_the_optimiser():
+    model, x, y, _ = _model("vq_vae[ema]")
+    quantizer = model.quantizer
+    assert all("quantizer" not in w.path for w in model.trainable_weights)
+    before = quantizer.embeddings.numpy().copy()
+    history = model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    assert not np.array_equal(before, quantizer.embeddings.numpy())
+    # the loss minimised is w * reconstruction + beta * commitment: no codebook term
+    logs = {k: v[-1] for k, v in history.history.items()}
+    c = model.config
+    assert np.isclose(
+        logs["loss"],
+        c.reconstruction_weight * logs["reconstruction_loss"] + c.commitment_cost * logs["commitment_loss"],
+        rtol=1e-4,
+    )
 
 
 def test_every_model_trains_jitted_on_jax():
@@ -193,7 +230,7 @@ def test_trains_in_bfloat16_keeps_float32_weights_and_outputs_and_round_trips(na
     config, x, y, _ = CASES[name]
     keras.utils.set_random_seed(0)
     with dtype_policy("mixed_bfloat16"):
-        model = MODELS[name](config)
+        model = MODELS[_registered(name)](config)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
     history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][-1])

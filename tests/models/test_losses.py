@@ -12,6 +12,7 @@ from scipy.stats import multivariate_normal
 
 from autoencoder_pipelines.evaluation import code_usage
 from autoencoder_pipelines.models import VAE, AutoencoderConfig, VectorQuantizer
+from autoencoder_pipelines.models.config import VQVAEConfig
 from autoencoder_pipelines.models.losses import (
     bernoulli_nll,
     contractive_penalty,
@@ -121,6 +122,53 @@ def test_vector_quantizer_picks_the_nearest_code():
     quantized, codes = quantizer(inputs)
     np.testing.assert_array_equal(np_(codes), [[1, 2], [0, 1]])
     np.testing.assert_array_equal(np_(quantized), codebook[[[1, 2], [0, 1]]])
+
+
+def _ema_quantizer(**kwargs):
+    quantizer = VectorQuantizer(num_embeddings=3, embedding_dim=2, codebook_update="ema", decay=0.5, epsilon=0.0, **kwargs)
+    quantizer.build((None, 2))
+    codebook = np.array([[0.0, 0.0], [1.0, 1.0], [-2.0, 0.0]], "float32")
+    quantizer.embeddings.assign(codebook)
+    quantizer.embedding_sum.assign(codebook)  # one vector per code so far: N_k = 1
+    return quantizer, codebook
+
+
+# code 0 wins the first two vectors, code 1 the third, code 2 none
+EMA_INPUTS = np.array([[0.2, 0.0], [0.0, 0.2], [1.2, 1.0]], "float32")
+
+
+def test_ema_codebook_moves_each_code_to_the_moving_average_of_its_vectors():
+    quantizer, codebook = _ema_quantizer()
+    assert not quantizer.embeddings.trainable
+    quantized, codes = quantizer(EMA_INPUTS, training=True)
+    np.testing.assert_array_equal(np_(codes), [0, 0, 1])
+    np.testing.assert_array_equal(np_(quantized), codebook[[0, 0, 1]])  # the codebook before the update
+    # N = 0.5 * 1 + 0.5 * n = (1.5, 1, 0.5); m = 0.5 * m + 0.5 * sum of the assigned vectors
+    np.testing.assert_allclose(np_(quantizer.cluster_size), [1.5, 1.0, 0.5])
+    expected = np.array([[0.1, 0.1], [1.1, 1.0], [-1.0, 0.0]]) / np.array([[1.5], [1.0], [0.5]])
+    np.testing.assert_allclose(np_(quantizer.embeddings), expected, rtol=1e-6)
+    np.testing.assert_allclose(expected[2], codebook[2])  # an unused code stays where it was
+    quantizer(EMA_INPUTS, training=False)  # inference reads the codebook, never moves it
+    np.testing.assert_allclose(np_(quantizer.embeddings), expected, rtol=1e-6)
+
+
+def test_ema_codebook_restarts_a_dead_code_at_an_encoder_output():
+    quantizer, _ = _ema_quantizer(dead_code_threshold=0.75, seed=1)
+    quantizer(EMA_INPUTS, training=True)
+    embeddings, counts = np_(quantizer.embeddings), np_(quantizer.cluster_size)
+    # code 2's count fell to 0.5 < 0.75: it restarts at one of this batch's vectors, with
+    # the count of the threshold; the live codes are the moving averages, as without restarts
+    assert any(np.array_equal(embeddings[2], row) for row in EMA_INPUTS)
+    np.testing.assert_allclose(counts, [1.5, 1.0, 0.75])
+    np.testing.assert_allclose(embeddings[:2], [[0.1 / 1.5, 0.1 / 1.5], [1.1, 1.0]], rtol=1e-6)
+    np.testing.assert_allclose(np_(quantizer.embedding_sum)[2], 0.75 * embeddings[2], rtol=1e-6)
+
+
+def test_dead_code_restarts_need_the_ema_codebook():
+    with pytest.raises(ValueError, match="dead_code_threshold=1.0 needs codebook_update='ema'"):
+        VectorQuantizer(num_embeddings=3, embedding_dim=2, dead_code_threshold=1.0)
+    with pytest.raises(ValidationError, match="dead_code_threshold=1.0 restarts codes"):
+        VQVAEConfig(filters=(4,), embedding_dim=2, num_embeddings=3, dead_code_threshold=1.0)
 
 
 def test_code_usage_perplexity_on_hand_made_histograms():

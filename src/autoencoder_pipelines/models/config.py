@@ -90,6 +90,27 @@ class VQVAEConfig(_ModelConfig):
         gt=0,
         description="multiplies the reconstruction MSE; keras-io divides it by the pixel variance (~10x on MNIST)",
     )
+    codebook_update: Literal["gradient", "ema"] = Field(
+        default="gradient",
+        description="gradient: the codebook loss trains the codes; ema: each code is a moving average of the "
+        "encoder outputs assigned to it (models.layers.VectorQuantizer)",
+    )
+    ema_decay: float = Field(default=0.99, gt=0, lt=1, description="decay of the codebook's moving averages (ema)")
+    dead_code_threshold: float = Field(
+        default=0.0,
+        ge=0,
+        description="ema: a code used by fewer encoder vectors per batch than this (moving average) restarts at a "
+        "random encoder output of the batch; 0 never",
+    )
+
+    @model_validator(mode="after")
+    def _restarts_need_ema(self):
+        if self.dead_code_threshold > 0 and self.codebook_update != "ema":
+            raise ValueError(
+                f"dead_code_threshold={self.dead_code_threshold} restarts codes by rewriting the codebook, which "
+                f"needs codebook_update='ema' (under 'gradient' the optimiser owns it); got {self.codebook_update!r}."
+            )
+        return self
 
 
 class VAEClassifierConfig(_ModelConfig):

@@ -28,7 +28,9 @@ class VQVAE(ConfiguredModel):
 
     Loss: ``w * MSE(x, x_hat) + ||sg[z_e] - z_q||^2 + beta * ||z_e - sg[z_q]||^2``; keras-io
     takes ``w = 1 / Var(x)``, which keeps the reconstruction from being drowned by the
-    codebook terms.
+    codebook terms. With ``codebook_update="ema"`` the codes are moving averages of the
+    encoder outputs (optionally with dead codes restarted, :class:`VectorQuantizer`) and the
+    codebook term leaves the loss; it is still reported as ``codebook_loss``.
     """
 
     config_class = VQVAEConfig
@@ -41,7 +43,16 @@ class VQVAE(ConfiguredModel):
         z_e = layers.Conv2D(c.embedding_dim, 1, padding="same", name="z_e", dtype="float32")(features)
         self.encoder = keras.Model(inputs, z_e, name="encoder")
         # float32 under mixed precision too, as z_e: nearest codes and the straight-through sum in full precision
-        self.quantizer = VectorQuantizer(c.num_embeddings, c.embedding_dim, seed=c.seed, name="quantizer", dtype="float32")
+        self.quantizer = VectorQuantizer(
+            c.num_embeddings,
+            c.embedding_dim,
+            seed=c.seed,
+            codebook_update=c.codebook_update,
+            decay=c.ema_decay,
+            dead_code_threshold=c.dead_code_threshold,
+            name="quantizer",
+            dtype="float32",
+        )
         self.quantizer.build((None, height, width, c.embedding_dim))
         codes = keras.Input((height, width, c.embedding_dim), name="z_q")
         self.decoder = keras.Model(codes, build_deconv_stack(codes, c.filters, c.input_shape[-1], "sigmoid"), name="decoder")
@@ -52,7 +63,7 @@ class VQVAE(ConfiguredModel):
 
     def call(self, inputs, training=False):
         z_e = self.encoder(inputs, training=training)
-        z_q, codes = self.quantizer(z_e)
+        z_q, codes = self.quantizer(z_e, training=training)
         straight_through = z_e + ops.stop_gradient(z_q - z_e)
         return {"z_e": z_e, "z_q": z_q, "codes": codes, "reconstruction": self.decoder(straight_through, training=training)}
 
@@ -63,4 +74,7 @@ class VQVAE(ConfiguredModel):
         self.reconstruction_tracker.update_state(reconstruction)
         self.codebook_tracker.update_state(codebook)
         self.commitment_tracker.update_state(commitment)
-        return self.config.reconstruction_weight * reconstruction + codebook + self.config.commitment_cost * commitment
+        total = self.config.reconstruction_weight * reconstruction + self.config.commitment_cost * commitment
+        # Under codebook_update="ema" the codes are moving averages, not trained: the codebook
+        # loss is still reported (the quantisation error) but is no part of what is minimised.
+        return total + codebook if self.config.codebook_update == "gradient" else total
