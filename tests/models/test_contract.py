@@ -22,6 +22,9 @@ RUL = rng.uniform(0, 125, 16).astype("float32")
 
 DENSE = dict(input_shape=(784,), hidden_units=(8,), latent_dim=3, reconstruction_loss="binary_crossentropy", seed=0)
 
+VQ = dict(input_shape=(28, 28, 1), filters=(4, 8), embedding_dim=4, num_embeddings=8, seed=0)
+VQ_OUTPUTS = {"z_e": (16, 7, 7, 4), "z_q": (16, 7, 7, 4), "codes": (16, 7, 7), "reconstruction": (16, 28, 28, 1)}
+
 # name -> (config, x, y, {output: shape})
 CASES = {
     "autoencoder": (
@@ -42,27 +45,9 @@ CASES = {
         FLAT,
         {"z_mean": (16, 2), "z_log_var": (16, 2), "z": (16, 2), "logits": (16, 784), "reconstruction": (16, 784)},
     ),
-    "vq_vae": (
-        dict(input_shape=(28, 28, 1), filters=(4, 8), embedding_dim=4, num_embeddings=8, seed=0),
-        IMAGES,
-        IMAGES,
-        {"z_e": (16, 7, 7, 4), "z_q": (16, 7, 7, 4), "codes": (16, 7, 7), "reconstruction": (16, 28, 28, 1)},
-    ),
+    "vq_vae": (VQ, IMAGES, IMAGES, VQ_OUTPUTS),
     # the codebook as moving averages of the encoder outputs, dead codes restarted
-    "vq_vae[ema]": (
-        dict(
-            input_shape=(28, 28, 1),
-            filters=(4, 8),
-            embedding_dim=4,
-            num_embeddings=8,
-            codebook_update="ema",
-            dead_code_threshold=1.0,
-            seed=0,
-        ),
-        IMAGES,
-        IMAGES,
-        {"z_e": (16, 7, 7, 4), "z_q": (16, 7, 7, 4), "codes": (16, 7, 7), "reconstruction": (16, 28, 28, 1)},
-    ),
+    "vq_vae[ema]": ({**VQ, "codebook_update": "ema", "dead_code_threshold": 1.0}, IMAGES, IMAGES, VQ_OUTPUTS),
     "vae_classifier": (
         dict(
             input_shape=(28, 28, 1),
