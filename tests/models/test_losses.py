@@ -125,7 +125,7 @@ def test_vector_quantizer_picks_the_nearest_code():
 
 
 def _ema_quantizer(**kwargs):
-    quantizer = VectorQuantizer(num_embeddings=3, embedding_dim=2, codebook_update="ema", decay=0.5, epsilon=0.0, **kwargs)
+    quantizer = VectorQuantizer(num_embeddings=3, embedding_dim=2, codebook_update="ema", decay=0.5, epsilon=1e-12, **kwargs)
     quantizer.build((None, 2))
     codebook = np.array([[0.0, 0.0], [1.0, 1.0], [-2.0, 0.0]], "float32")
     quantizer.embeddings.assign(codebook)
@@ -162,6 +162,12 @@ def test_ema_codebook_restarts_a_dead_code_at_an_encoder_output():
     np.testing.assert_allclose(counts, [1.5, 1.0, 0.75])
     np.testing.assert_allclose(embeddings[:2], [[0.1 / 1.5, 0.1 / 1.5], [1.1, 1.0]], rtol=1e-6)
     np.testing.assert_allclose(np_(quantizer.embedding_sum)[2], 0.75 * embeddings[2], rtol=1e-6)
+
+
+def test_ema_smoothing_must_be_positive():
+    # without it a code unused for long enough has a count of 0 (denormals flushed), and m_k / N_k = 0 / 0
+    with pytest.raises(ValueError, match="epsilon must be > 0"):
+        VectorQuantizer(num_embeddings=3, embedding_dim=2, codebook_update="ema", epsilon=0.0)
 
 
 def test_dead_code_restarts_need_the_ema_codebook():

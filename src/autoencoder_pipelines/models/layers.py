@@ -146,6 +146,10 @@ class VectorQuantizer(keras.layers.Layer):
             raise ValueError(f"VectorQuantizer: codebook_update must be 'gradient' or 'ema', got {codebook_update!r}.")
         if not 0.0 < decay < 1.0:
             raise ValueError(f"VectorQuantizer: decay must be in (0, 1), got {decay}.")
+        if not epsilon > 0:
+            # an unused code's moving count decays into float32's denormals after ~10^4 steps at 0.99,
+            # and to 0 where denormals are flushed: m_k / N_k would be 0 / 0
+            raise ValueError(f"VectorQuantizer: epsilon must be > 0 (it keeps m_k / N_k finite), got {epsilon}.")
         if dead_code_threshold < 0 or (dead_code_threshold > 0 and codebook_update != "ema"):
             raise ValueError(
                 f"VectorQuantizer: dead_code_threshold={dead_code_threshold} needs codebook_update='ema' "
