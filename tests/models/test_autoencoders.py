@@ -94,3 +94,43 @@ def test_vae_classifier_shifts_images_in_training_only_and_reconstructs_the_shif
     shifted = ops.convert_to_numpy(model(images, training=True)["input"])
     assert not np.allclose(shifted, images)
     assert shifted.sum() == pytest.approx(images.sum(), rel=0.35)  # moved, mostly not cut off
+
+
+def test_vae_classifier_rotates_images_in_training_only_about_the_centre():
+    from autoencoder_pipelines.models import VAEClassifier
+
+    images = X.reshape(-1, 28, 28, 1)[:8]
+    config = dict(
+        input_shape=(28, 28, 1),
+        filters=(4, 8),
+        dense_units=8,
+        latent_dim=2,
+        classifier_units=8,
+        reconstruction_weight=1.0,
+        kl_weight=1.0,
+        classification_weight=1.0,
+        seed=0,
+    )
+    model = VAEClassifier({**config, "rotation": 0.1})
+    np.testing.assert_array_equal(ops.convert_to_numpy(model(images)["input"]), images)
+    rotated = ops.convert_to_numpy(model(images, training=True)["input"])
+    assert not np.allclose(rotated, images)
+
+    def centre_and_axis(batch):
+        """Distance of each image's centre of mass from the image centre, and the angle of its bar."""
+        rows, cols = np.mgrid[0:28, 0:28] - 13.5
+        mass = batch[..., 0] / batch[..., 0].sum(axis=(1, 2), keepdims=True)
+        r, c = (mass * rows).sum((1, 2)), (mass * cols).sum((1, 2))
+        rr, cc, rc = (mass * rows**2).sum((1, 2)), (mass * cols**2).sum((1, 2)), (mass * rows * cols).sum((1, 2))
+        return np.hypot(r, c), 0.5 * np.arctan2(2 * rc, rr - cc)
+
+    (distance, axis), (rotated_distance, rotated_axis) = centre_and_axis(images), centre_and_axis(rotated)
+    # About the image centre: the centre of mass stays put (a shift would move it) ...
+    np.testing.assert_allclose(rotated_distance, distance, atol=0.5)
+    # ... and the bar turns, by at most a tenth of a full turn (36 degrees).
+    turn = np.abs((rotated_axis - axis + np.pi / 2) % np.pi - np.pi / 2)
+    assert turn.max() <= 0.1 * 2 * np.pi + 0.05
+    assert np.median(turn) > 0.02
+    # Without the option the model has no rotation layer: the layers (and a saved model's
+    # contents) are those of a model from before the option existed.
+    assert VAEClassifier(config).rotate is None

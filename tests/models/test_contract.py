@@ -60,6 +60,7 @@ CASES = {
             kl_weight=1.0,
             classification_weight=10.0,
             translation=0.1,
+            rotation=0.05,
             seed=0,
         ),
         IMAGES,

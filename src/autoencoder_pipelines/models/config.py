@@ -128,6 +128,13 @@ class VAEClassifierConfig(_ModelConfig):
         lt=0.5,
         description="training only: random shifts of up to this fraction of the image size; the shifted image is also the reconstruction target",
     )
+    rotation: float = Field(
+        default=0.0,
+        ge=0,
+        le=0.5,
+        description="training only: random rotations of up to this fraction of a full turn (0.03: about 11 degrees), "
+        "before the shift; the rotated image is also the reconstruction target",
+    )
     reconstruction_weight: float = Field(ge=0)
     kl_weight: float = Field(ge=0)
     classification_weight: float = Field(ge=0)

@@ -26,8 +26,9 @@ class VAEClassifier(ConfiguredModel):
     ``call`` returns ``z_mean``, ``z_log_var``, ``z`` (sampled in training, the mean
     otherwise), ``logits``/``reconstruction`` of the image and ``class_logits``/
     ``probabilities`` ``(B, n_classes)``, and ``input``: the image the decoder
-    reconstructs (randomly shifted in training when ``translation > 0``, a data
-    augmentation for the classifier; the input itself otherwise).
+    reconstructs (randomly rotated and shifted in training when ``rotation`` or
+    ``translation`` is above 0, a data augmentation for the classifier; the input itself
+    otherwise).
 
     Loss: ``reconstruction_weight * (-log p(x|z)) + kl_weight * KL +
     classification_weight * CE(y, class_logits)``, with ``y`` the integer labels.
@@ -60,19 +61,24 @@ class VAEClassifier(ConfiguredModel):
             z, layers.Dense(c.n_classes, name="class_logits", dtype="float32")(hidden), name="classifier"
         )
 
+        # Two attributes rather than one pipeline of layers: a model saved before rotations
+        # existed has the same layers as one configured without them, and still loads.
+        self.rotate = (
+            layers.RandomRotation(c.rotation, fill_mode="constant", seed=c.seed, name="rotate") if c.rotation > 0 else None
+        )
         self.augment = (
             layers.RandomTranslation(c.translation, c.translation, fill_mode="constant", seed=c.seed, name="augment")
             if c.translation > 0
             else None
         )
-        if self.augment is not None:
-            self.augment.build((None, *c.input_shape))
+        for augmentation in (a for a in (self.rotate, self.augment) if a is not None):
+            augmentation.build((None, *c.input_shape))
             # Keras marks its image augmentation layers unjittable (they may run inside
             # tf.data), which left the whole training step of this model unjitted on JAX, op
             # by op: ~10x slower per step. In the model they run on the backend's own ops,
             # which JAX jits (the same random shifts; the contract tests run it on JAX).
             # TensorFlow keeps Keras's choice.
-            self.augment.supports_jit = keras.backend.backend() == "jax"
+            augmentation.supports_jit = keras.backend.backend() == "jax"
 
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
@@ -81,6 +87,8 @@ class VAEClassifier(ConfiguredModel):
         self.built = True
 
     def call(self, inputs, training=False):
+        if training and self.rotate is not None:
+            inputs = self.rotate(inputs, training=True)
         if training and self.augment is not None:
             inputs = self.augment(inputs, training=True)
         z_mean, z_log_var = self.encoder(inputs, training=training)
