@@ -121,11 +121,14 @@ def test_inference_scores_new_engines_with_the_champion(retrained, tmp_path):
 
     # The champion's own predictions, through the registry, match its direct use.
     champion = load_champion(MODEL, client=_client(project))
+    from autoencoder_pipelines.data.cmapss_files import read_engine_file
     from autoencoder_pipelines.data.config import CMAPSSConfig
     from autoencoder_pipelines.inference import score_engines
 
+    # The engines as the file holds them (4 decimals), which is what the pipeline read.
+    written = read_engine_file(path.read_bytes(), path.name)
     direct = score_engines(
-        champion.model, engines, champion.metadata["condition_scaler"], CMAPSSConfig(**champion.metadata["data"]), "x"
+        champion.model, written, champion.metadata["condition_scaler"], CMAPSSConfig(**champion.metadata["data"]), "x"
     )
     np.testing.assert_allclose(direct["predicted_rul"], predictions["predicted_rul"], rtol=1e-6)
 
