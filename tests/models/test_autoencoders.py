@@ -72,24 +72,25 @@ def test_the_contractive_penalty_lowers_the_jacobian_norm(jacobian, tmp_path):
     np.testing.assert_array_equal(loaded.encode(X), contractive.encode(X))
 
 
+# A convolutional VAE classifier small enough to build in a test, with no augmentation.
+TINY_VAE_CLASSIFIER = dict(
+    input_shape=(28, 28, 1),
+    filters=(4, 8),
+    dense_units=8,
+    latent_dim=2,
+    classifier_units=8,
+    reconstruction_weight=1.0,
+    kl_weight=1.0,
+    classification_weight=1.0,
+    seed=0,
+)
+
+
 def test_vae_classifier_shifts_images_in_training_only_and_reconstructs_the_shifted_one():
     from autoencoder_pipelines.models import VAEClassifier
 
     images = X.reshape(-1, 28, 28, 1)[:8]
-    model = VAEClassifier(
-        dict(
-            input_shape=(28, 28, 1),
-            filters=(4, 8),
-            dense_units=8,
-            latent_dim=2,
-            classifier_units=8,
-            reconstruction_weight=1.0,
-            kl_weight=1.0,
-            classification_weight=1.0,
-            translation=0.2,
-            seed=0,
-        )
-    )
+    model = VAEClassifier({**TINY_VAE_CLASSIFIER, "translation": 0.2})
     np.testing.assert_array_equal(ops.convert_to_numpy(model(images)["input"]), images)
     shifted = ops.convert_to_numpy(model(images, training=True)["input"])
     assert not np.allclose(shifted, images)
@@ -100,18 +101,7 @@ def test_vae_classifier_rotates_images_in_training_only_about_the_centre():
     from autoencoder_pipelines.models import VAEClassifier
 
     images = X.reshape(-1, 28, 28, 1)[:8]
-    config = dict(
-        input_shape=(28, 28, 1),
-        filters=(4, 8),
-        dense_units=8,
-        latent_dim=2,
-        classifier_units=8,
-        reconstruction_weight=1.0,
-        kl_weight=1.0,
-        classification_weight=1.0,
-        seed=0,
-    )
-    model = VAEClassifier({**config, "rotation": 0.1})
+    model = VAEClassifier({**TINY_VAE_CLASSIFIER, "rotation": 0.1})
     np.testing.assert_array_equal(ops.convert_to_numpy(model(images)["input"]), images)
     rotated = ops.convert_to_numpy(model(images, training=True)["input"])
     assert not np.allclose(rotated, images)
@@ -133,4 +123,4 @@ def test_vae_classifier_rotates_images_in_training_only_about_the_centre():
     assert np.median(turn) > 0.02
     # Without the option the model has no rotation layer: the layers (and a saved model's
     # contents) are those of a model from before the option existed.
-    assert VAEClassifier(config).rotate is None
+    assert VAEClassifier(TINY_VAE_CLASSIFIER).rotate is None
