@@ -28,7 +28,10 @@ from autoencoder_pipelines.models import model_classes
 
 def _latest(folder: Path, name: str) -> Path:
     """The newest version of a versioned dataset ``folder/name/<version>/name``."""
-    return sorted((folder / name).glob(f"*/{name}"))[-1]
+    versions = sorted((folder / name).glob(f"*/{name}"))
+    if not versions:
+        raise SystemExit(f"no saved {name} under {folder / name}: run `kedro run --pipeline=rul_vae` first")
+    return versions[-1]
 
 
 def main() -> None:
@@ -41,7 +44,10 @@ def main() -> None:
     x, y = np.load(_latest(inputs, "x_val.npy")), np.load(_latest(inputs, "y_val.npy"))
     high = float(y.max())
     print("version | seeds | members | validation RMSE without -> with the offset | NASA score per window | offset")
-    for path in sorted((args.project / "data/06_models/rul_vae" / args.subset / "model.keras").glob("*/model.keras")):
+    models = sorted((args.project / "data/06_models/rul_vae" / args.subset / "model.keras").glob("*/model.keras"))
+    if not models:
+        raise SystemExit(f"no saved rul_vae model under {args.project / 'data/06_models/rul_vae' / args.subset}")
+    for path in models:
         model = keras.models.load_model(path, safe_mode=True)
         members = getattr(model, "members", [model])
         raw = np.stack([member.raw_rul(x) for member in members])
